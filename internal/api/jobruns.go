@@ -1,0 +1,197 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/sparksubmit"
+	"github.com/sparkplane/sparkplane/internal/store"
+)
+
+func (s *Server) startJobRun(r *http.Request) (any, error) {
+	vcID, err := pathID(r, "virtualClusterId")
+	if err != nil {
+		return nil, err
+	}
+	var req emr.StartJobRunRequest
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if req.JobTemplateID != "" {
+		return nil, emr.NotFoundf("Job template %s doesn't exist.", req.JobTemplateID)
+	}
+	if _, _, _, ok := emr.ReleaseVersion(req.ReleaseLabel); !ok {
+		return nil, emr.NotFoundf("Release %s doesn't exist. Use an EMR on EKS release label such as emr-7.2.0-latest or emr-6.15.0-20240105.", req.ReleaseLabel)
+	}
+	if err := checkParameters(req.JobDriver); err != nil {
+		return nil, err
+	}
+	vc, err := s.store.GetVirtualCluster(r.Context(), vcID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, emr.NotFoundf("Virtual cluster %s doesn't exist.", vcID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	id := s.runIDs.Next(now)
+	run := &emr.JobRun{
+		ID:                       id,
+		Name:                     req.Name,
+		VirtualClusterID:         vcID,
+		ARN:                      s.opts.Partition.JobRunARN(vcID, id),
+		State:                    emr.JobRunPending,
+		ClientToken:              req.ClientToken,
+		ExecutionRoleARN:         req.ExecutionRoleARN,
+		ReleaseLabel:             req.ReleaseLabel,
+		ConfigurationOverrides:   req.ConfigurationOverrides,
+		JobDriver:                req.JobDriver,
+		CreatedAt:                now,
+		CreatedBy:                s.caller(r),
+		Tags:                     req.Tags,
+		RetryPolicyConfiguration: req.RetryPolicyConfiguration,
+	}
+	if req.RetryPolicyConfiguration != nil {
+		run.RetryPolicyExecution = &emr.RetryPolicyExecution{CurrentAttemptCount: 1}
+	}
+	idem := store.Idempotency{Scope: "StartJobRun/" + vcID, Token: req.ClientToken, Hash: requestHash(req, &req.ClientToken)}
+	run, err = s.store.CreateJobRun(r.Context(), run, idem)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, emr.NotFoundf("Virtual cluster %s doesn't exist.", vcID)
+	case errors.Is(err, store.ErrConflict):
+		return nil, emr.Validationf("Virtual cluster %s is %s; job runs can only be started on a RUNNING virtual cluster.", vcID, vc.State)
+	case errors.Is(err, store.ErrTokenMismatch):
+		return nil, emr.Validationf("Client token %s was already used with a different request.", req.ClientToken)
+	case err != nil:
+		return nil, err
+	}
+	s.notify.Enqueue(vcID, run.ID)
+	return map[string]string{"id": run.ID, "name": run.Name, "arn": run.ARN, "virtualClusterId": vcID}, nil
+}
+
+// checkParameters parses the spark-submit or spark-sql parameters so a
+// request that spark-submit could never accept is refused up front.
+func checkParameters(d *emr.JobDriver) error {
+	switch {
+	case d.SparkSubmitJobDriver != nil:
+		if _, err := sparksubmit.ParseParams(d.SparkSubmitJobDriver.SparkSubmitParameters, false); err != nil {
+			return emr.Validationf("Value at 'jobDriver.sparkSubmitJobDriver.sparkSubmitParameters' is not valid: %v", err)
+		}
+	case d.SparkSQLJobDriver != nil:
+		if _, err := sparksubmit.ParseParams(d.SparkSQLJobDriver.SparkSQLParameters, true); err != nil {
+			return emr.Validationf("Value at 'jobDriver.sparkSqlJobDriver.sparkSqlParameters' is not valid: %v", err)
+		}
+	}
+	return nil
+}
+
+func (s *Server) describeJobRun(r *http.Request) (any, error) {
+	run, err := s.getJobRun(r)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"jobRun": run}, nil
+}
+
+func (s *Server) getJobRun(r *http.Request) (*emr.JobRun, error) {
+	vcID, err := pathID(r, "virtualClusterId")
+	if err != nil {
+		return nil, err
+	}
+	id, err := pathID(r, "jobRunId")
+	if err != nil {
+		return nil, err
+	}
+	run, err := s.store.GetJobRun(r.Context(), vcID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, emr.NotFoundf("Job run %s doesn't exist in virtual cluster %s.", id, vcID)
+	}
+	return run, err
+}
+
+func (s *Server) listJobRuns(r *http.Request) (any, error) {
+	vcID, err := pathID(r, "virtualClusterId")
+	if err != nil {
+		return nil, err
+	}
+	lq, err := parseListQuery(r)
+	if err != nil {
+		return nil, err
+	}
+	states, err := queryStates(lq.q, emr.JobRunState.Valid)
+	if err != nil {
+		return nil, err
+	}
+	name := lq.q.Get("name")
+	if name != "" {
+		if err := emr.CheckName("name", name); err != nil {
+			return nil, err
+		}
+	}
+	f := store.JobRunFilter{VirtualClusterID: vcID, States: states, Name: name,
+		CreatedAfter: lq.createdAfter, CreatedBefore: lq.createdBefore}
+	runs, next, err := s.store.ListJobRuns(r.Context(), f, store.Page{Limit: lq.maxResults, Token: lq.nextToken})
+	if err != nil {
+		return nil, listError(err)
+	}
+	out := map[string]any{"jobRuns": nonNil(runs)}
+	if next != "" {
+		out["nextToken"] = next
+	}
+	return out, nil
+}
+
+// cancelJobRun moves a run to CANCEL_PENDING; the controller stops it and
+// records CANCELLED. CancelJobRun models no ResourceNotFoundException, so
+// an unknown run is a ValidationException.
+func (s *Server) cancelJobRun(r *http.Request) (any, error) {
+	run, err := s.getJobRun(r)
+	var e *emr.Error
+	if errors.As(err, &e) && e.Code == emr.CodeNotFound {
+		return nil, emr.Validationf("%s", e.Message)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if !run.State.Cancellable() {
+			return nil, emr.Validationf("Job run %s is %s and cannot be cancelled.", run.ID, run.State)
+		}
+		from := run.State
+		if err := run.Apply(emr.Transition{To: emr.JobRunCancelPending, Details: "Cancel requested."}, s.now()); err != nil {
+			return nil, err
+		}
+		err := s.store.UpdateJobRun(r.Context(), run, from)
+		if errors.Is(err, store.ErrConflict) { // the controller moved it meanwhile
+			if run, err = s.store.GetJobRun(r.Context(), run.VirtualClusterID, run.ID); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
+	}
+	s.notify.Enqueue(run.VirtualClusterID, run.ID)
+	return map[string]string{"id": run.ID, "virtualClusterId": run.VirtualClusterID}, nil
+}
+
+// requestHash digests a create request without its client token, to tell a
+// replay of the same request from a different one under the same token.
+func requestHash(req any, token *string) string {
+	saved := *token
+	*token = ""
+	b, _ := json.Marshal(req)
+	*token = saved
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

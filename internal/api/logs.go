@@ -1,0 +1,39 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/sparkplane/sparkplane/internal/emr"
+)
+
+// jobRunLog serves the stdout or stderr of a run: sparkplane's own endpoint,
+// outside the AWS paths, behind `sparkplane logs`.
+func (s *Server) jobRunLog(w http.ResponseWriter, r *http.Request) {
+	run, err := s.getJobRun(r)
+	if err != nil {
+		writeError(w, r, s.opts.Logger, err)
+		return
+	}
+	stream := r.PathValue("stream")
+	if stream != "stdout" && stream != "stderr" {
+		writeError(w, r, s.opts.Logger, emr.Validationf("Log stream %q does not exist; use stdout or stderr.", stream))
+		return
+	}
+	f, err := os.Open(filepath.Join(s.opts.RunsDir, run.VirtualClusterID, run.ID, stream))
+	if errors.Is(err, os.ErrNotExist) {
+		writeError(w, r, s.opts.Logger, emr.NotFoundf("Job run %s has no %s yet (it is %s).", run.ID, stream, run.State))
+		return
+	}
+	if err != nil {
+		writeError(w, r, s.opts.Logger, err)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Sparkplane-Job-Run-State", string(run.State))
+	_, _ = io.Copy(w, f)
+}

@@ -1,0 +1,113 @@
+// Package app wires a sparkplane server together: the store, the runtimes of
+// the registered clusters, the controller and the API, served over HTTP.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/controller"
+	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/runtime/local"
+	"github.com/sparkplane/sparkplane/internal/sparkdist"
+	"github.com/sparkplane/sparkplane/internal/store/sqlite"
+)
+
+// App is a running server's parts.
+type App struct {
+	Config     config.Config
+	Store      *sqlite.DB
+	Controller *controller.Controller
+	API        *api.Server
+	Listener   net.Listener
+	log        *slog.Logger
+}
+
+// Open builds the server of cfg and binds its listener, but serves nothing
+// until Run.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	dist, err := sparkdist.Find(cfg.Local.SparkHome)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "sparkplane.db"))
+	if err != nil {
+		return nil, err
+	}
+	runsDir := filepath.Join(cfg.DataDir, "runs")
+	runtimes := map[string]controller.Runtime{
+		local.ClusterID: local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, Logger: log}),
+	}
+	ctl := controller.New(st, runtimes, controller.Options{Logger: log})
+	clusters := make([]string, 0, len(runtimes))
+	for id := range runtimes {
+		clusters = append(clusters, id)
+	}
+	srv := api.New(st, ctl, api.Options{
+		Partition: emr.Partition{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID},
+		Clusters:  clusters,
+		RunsDir:   runsDir,
+		Logger:    log,
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return &App{Config: cfg, Store: st, Controller: ctl, API: srv, Listener: ln, log: log}, nil
+}
+
+// URL is the endpoint clients reach the API at.
+func (a *App) URL() string { return "http://" + a.Listener.Addr().String() }
+
+// Run serves the API and runs the controller until ctx ends, then shuts
+// down gracefully and closes the store. Runs in flight keep running; the
+// next server adopts them.
+func (a *App) Run(ctx context.Context) error {
+	hs := &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.Controller.Run(ctx); err != nil {
+			a.log.Error("controller stopped", "err", err)
+		}
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(a.Listener) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	_ = hs.Shutdown(sctx)
+	cancel()
+	wg.Wait()
+	if cerr := a.Store.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

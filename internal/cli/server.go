@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"flag"
+	"log/slog"
+
+	"github.com/sparkplane/sparkplane/internal/app"
+	"github.com/sparkplane/sparkplane/internal/config"
+)
+
+// serverFlags binds the flags that configure a server to cfg.
+type serverFlags struct {
+	configFile string
+	logLevel   string
+}
+
+func runServer(ctx context.Context, env *Env, args []string) error {
+	cfg, log, err := parseServerFlags(env, "server", args)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	log.Info("sparkplane serving", "endpoint", a.URL(), "dataDir", cfg.DataDir, "clusters", "local", "version", Version)
+	fmt.Fprintf(env.Stderr, "\nTry: aws emr-containers list-virtual-clusters --endpoint-url %s --region %s\n\n", a.URL(), cfg.Region)
+	return a.Run(ctx)
+}
+
+// parseServerFlags reads server flags: defaults < --config file < flags.
+func parseServerFlags(env *Env, name string, args []string) (config.Config, *slog.Logger, error) {
+	cfg := config.Default()
+	fs := newFlags(env, name, "[flags]")
+	var sf serverFlags
+	fs.StringVar(&sf.configFile, "config", "", "YAML or JSON configuration file (flags given override it)")
+	addr := fs.String("addr", cfg.Addr, "host:port to serve the API on")
+	dataDir := fs.String("data-dir", cfg.DataDir, "folder for the store and the runs' logs")
+	sparkHome := fs.String("spark-home", "", "Apache Spark installation (default: $SPARK_HOME, then the one scripts/setup.sh installs)")
+	fs.StringVar(&sf.logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return cfg, nil, err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return cfg, nil, errUsage
+	}
+	if sf.configFile != "" {
+		if err := cfg.Load(sf.configFile); err != nil {
+			return cfg, nil, err
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "addr":
+			cfg.Addr = *addr
+		case "data-dir":
+			cfg.DataDir = *dataDir
+		case "spark-home":
+			cfg.Local.SparkHome = *sparkHome
+		}
+	})
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(sf.logLevel)); err != nil {
+		return cfg, nil, fmt.Errorf("--log-level %q: %w", sf.logLevel, err)
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	return cfg, log, nil
+}

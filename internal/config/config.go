@@ -1,0 +1,89 @@
+// Package config is the configuration of a sparkplane server: defaults, an
+// optional YAML (or JSON) file, then command-line flags, and Validate.
+package config
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Config is everything a server needs to start.
+type Config struct {
+	// Addr is the host:port the API listens on.
+	Addr string `json:"addr"`
+	// DataDir holds the store (sparkplane.db) and each run's folder (runs/).
+	DataDir string `json:"dataDir"`
+	// Region, AccountID and Partition place the ARNs the server hands out.
+	Region    string `json:"region"`
+	AccountID string `json:"accountId"`
+	Partition string `json:"partition"`
+	// Local configures the embedded runtime, registered as cluster "local".
+	Local LocalRuntime `json:"local"`
+}
+
+// LocalRuntime configures the embedded runtime.
+type LocalRuntime struct {
+	// SparkHome is the Spark installation; empty finds it ($SPARK_HOME, then the cache).
+	SparkHome string `json:"sparkHome"`
+	// SparkDefaults are Spark properties every local run starts from.
+	SparkDefaults map[string]string `json:"sparkDefaults"`
+}
+
+// Default returns the configuration used when nothing else is given.
+func Default() Config {
+	return Config{
+		Addr:      "127.0.0.1:8080",
+		DataDir:   DefaultDataDir(),
+		Region:    "us-east-1",
+		AccountID: "123456789012",
+		Partition: "aws",
+	}
+}
+
+// DefaultDataDir is $XDG_DATA_HOME/sparkplane, else ~/.local/share/sparkplane.
+func DefaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "sparkplane")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "sparkplane")
+	}
+	return filepath.Join(os.TempDir(), "sparkplane")
+}
+
+// Load overlays the file at path on c. Unknown keys are an error, so a typo
+// does not go unnoticed.
+func (c *Config) Load(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	if err := yaml.UnmarshalStrict(b, c); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+var patAccount = regexp.MustCompile(`^\d{12}$`)
+
+// Validate reports the first field that is not usable.
+func (c *Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr %q: want host:port: %w", c.Addr, err)
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("dataDir: must not be empty")
+	}
+	if !patAccount.MatchString(c.AccountID) {
+		return fmt.Errorf("accountId %q: want 12 digits", c.AccountID)
+	}
+	if c.Region == "" || c.Partition == "" {
+		return fmt.Errorf("region and partition must not be empty")
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package emr
+
+import "strconv"
+
+// CreateVirtualClusterRequest is the body of CreateVirtualCluster.
+type CreateVirtualClusterRequest struct {
+	Name                    string             `json:"name"`
+	ContainerProvider       *ContainerProvider `json:"containerProvider"`
+	ClientToken             string             `json:"clientToken"`
+	Tags                    map[string]string  `json:"tags"`
+	SecurityConfigurationID string             `json:"securityConfigurationId"`
+}
+
+// Validate checks the request against the constraints of the model.
+func (r *CreateVirtualClusterRequest) Validate() error {
+	var c checker
+	if c.required("name", r.Name != "") {
+		c.str("name", r.Name, 1, 64, patResourceName)
+	}
+	c.clientToken(r.ClientToken)
+	c.tags("tags", r.Tags)
+	if r.SecurityConfigurationID != "" {
+		c.str("securityConfigurationId", r.SecurityConfigurationID, 1, 64, patResourceID)
+	}
+	if p := r.ContainerProvider; c.required("containerProvider", p != nil) {
+		if c.required("containerProvider.type", p.Type != "") && p.Type != ContainerProviderEKS {
+			c.fail("containerProvider.type", "Member must satisfy enum value set: [EKS]")
+		}
+		if c.required("containerProvider.id", p.ID != "") {
+			c.str("containerProvider.id", p.ID, 1, 100, patClusterID)
+		}
+		if c.required("containerProvider.info.eksInfo.namespace", p.Namespace() != "") {
+			c.str("containerProvider.info.eksInfo.namespace", p.Namespace(), 1, 63, patNamespace)
+		}
+		if p.Info != nil && p.Info.EKSInfo != nil && p.Info.EKSInfo.NodeLabel != "" {
+			c.str("containerProvider.info.eksInfo.nodeLabel", p.Info.EKSInfo.NodeLabel, 1, 1024, patNonBlank)
+		}
+	}
+	return c.err()
+}
+
+// StartJobRunRequest is the body of StartJobRun.
+type StartJobRunRequest struct {
+	Name                     string                    `json:"name"`
+	ClientToken              string                    `json:"clientToken"`
+	ExecutionRoleARN         string                    `json:"executionRoleArn"`
+	ReleaseLabel             string                    `json:"releaseLabel"`
+	JobDriver                *JobDriver                `json:"jobDriver"`
+	ConfigurationOverrides   *ConfigurationOverrides   `json:"configurationOverrides"`
+	Tags                     map[string]string         `json:"tags"`
+	JobTemplateID            string                    `json:"jobTemplateId"`
+	JobTemplateParameters    map[string]string         `json:"jobTemplateParameters"`
+	RetryPolicyConfiguration *RetryPolicyConfiguration `json:"retryPolicyConfiguration"`
+}
+
+// Validate checks the request against the constraints of the model. Without a
+// job template, executionRoleArn, releaseLabel and jobDriver are required.
+func (r *StartJobRunRequest) Validate() error {
+	var c checker
+	if r.Name != "" {
+		c.str("name", r.Name, 1, 64, patResourceName)
+	}
+	c.clientToken(r.ClientToken)
+	c.tags("tags", r.Tags)
+	if r.JobTemplateID != "" {
+		c.str("jobTemplateId", r.JobTemplateID, 1, 64, patResourceID)
+	}
+	c.count("jobTemplateParameters", len(r.JobTemplateParameters), 100)
+	if r.JobTemplateID == "" {
+		if c.required("executionRoleArn", r.ExecutionRoleARN != "") {
+			c.str("executionRoleArn", r.ExecutionRoleARN, 20, 2048, patIAMRoleARN)
+		}
+		if c.required("releaseLabel", r.ReleaseLabel != "") {
+			c.str("releaseLabel", r.ReleaseLabel, 1, 64, patReleaseLabel)
+		}
+		c.jobDriver(r.JobDriver)
+	}
+	if o := r.ConfigurationOverrides; o != nil {
+		c.configurations("configurationOverrides.applicationConfiguration", o.ApplicationConfiguration, 0)
+		c.monitoring("configurationOverrides.monitoringConfiguration", o.MonitoringConfiguration)
+	}
+	if p := r.RetryPolicyConfiguration; p != nil && p.MaxAttempts < 1 {
+		c.fail("retryPolicyConfiguration.maxAttempts", "Member must have value greater than or equal to 1")
+	}
+	return c.err()
+}
+
+// ReleaseVersion parses an EMR release label such as emr-7.2.0-latest or
+// emr-6.8.0-20230624 and reports whether EMR on EKS ever shipped it
+// (5.32.0 and later in 5.x, 6.2.0 and later in 6.x, any 7.x).
+func ReleaseVersion(label string) (major, minor, patch int, ok bool) {
+	m := patEMRReleaseTag.FindStringSubmatch(label)
+	if m == nil {
+		return 0, 0, 0, false
+	}
+	major, _ = strconv.Atoi(m[1])
+	minor, _ = strconv.Atoi(m[2])
+	patch, _ = strconv.Atoi(m[3])
+	switch {
+	case major == 5:
+		ok = minor >= 32
+	case major == 6:
+		ok = minor >= 2
+	default:
+		ok = major >= 7
+	}
+	return major, minor, patch, ok
+}

@@ -1,0 +1,50 @@
+package local
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sparkplane/sparkplane/internal/controller"
+	"github.com/sparkplane/sparkplane/internal/emr"
+)
+
+// emrSparkHome is where EMR images keep Spark; entry points under it resolve
+// inside the installed Spark, so commands copied from EMR docs run unchanged.
+const emrSparkHome = "/usr/lib/spark/"
+
+// resolveEntryPoint maps an EMR entry point URI to what local spark-submit
+// can open. An error is a *controller.SubmitError.
+func resolveEntryPoint(sparkHome, entryPoint string) (string, error) {
+	invalid := func(format string, args ...any) error {
+		return &controller.SubmitError{Reason: emr.FailureValidation, Message: fmt.Sprintf(format, args...)}
+	}
+	u, err := url.Parse(entryPoint)
+	if err != nil {
+		return "", invalid("entryPoint %q is not a valid URI: %v", entryPoint, err)
+	}
+	var path string
+	switch u.Scheme {
+	case "http", "https":
+		return entryPoint, nil // spark-submit downloads it
+	case "local", "file", "":
+		path = u.Path
+		if u.Scheme == "" {
+			path = entryPoint
+		}
+	default:
+		return "", invalid("entryPoint %q: the local runtime reads local://, file:// and http(s):// entry points; %s:// is not reachable from it", entryPoint, u.Scheme)
+	}
+	if !filepath.IsAbs(path) {
+		return "", invalid("entryPoint %q must be an absolute path", entryPoint)
+	}
+	if rest, ok := strings.CutPrefix(path, emrSparkHome); ok {
+		path = filepath.Join(sparkHome, filepath.FromSlash(rest))
+	}
+	if st, err := os.Stat(path); err != nil || st.IsDir() {
+		return "", invalid("entryPoint %q: no such file %s", entryPoint, path)
+	}
+	return path, nil
+}

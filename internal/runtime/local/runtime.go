@@ -1,0 +1,312 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sparkplane/sparkplane/internal/controller"
+	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/sparkdist"
+	"github.com/sparkplane/sparkplane/internal/sparksubmit"
+)
+
+// ClusterID is the id of the cluster the local runtime is registered as.
+const ClusterID = "local"
+
+// Options configure a Runtime.
+type Options struct {
+	// Dir holds one folder per run.
+	Dir string
+	// Dist is the Spark installation to run.
+	Dist sparkdist.Dist
+	// Defaults are Spark properties every run starts from (lowest precedence).
+	Defaults map[string]string
+	// StopGrace is how long a cancelled run has between SIGTERM and SIGKILL.
+	StopGrace time.Duration
+	Logger    *slog.Logger
+}
+
+// Runtime runs job runs as local spark-submit processes.
+type Runtime struct {
+	opts   Options
+	events chan string
+
+	mu    sync.Mutex
+	procs map[string]*proc // by controller.Key
+}
+
+var _ controller.Runtime = (*Runtime)(nil)
+
+// New returns a local runtime.
+func New(opts Options) *Runtime {
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Runtime{opts: opts, events: make(chan string, 1024), procs: map[string]*proc{}}
+}
+
+// Events implements controller.Runtime.
+func (r *Runtime) Events() <-chan string { return r.events }
+
+// RunDir is the folder of one run: its configuration, logs and exit code.
+func RunDir(dir, virtualClusterID, jobRunID string) string {
+	return filepath.Join(dir, virtualClusterID, jobRunID)
+}
+
+// Submit implements controller.Runtime.
+func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
+	key := controller.Key(run.VirtualClusterID, run.ID)
+	dir := RunDir(r.opts.Dir, run.VirtualClusterID, run.ID)
+	if p := r.find(key, dir); p != nil {
+		return nil // submitted before (perhaps by a previous server)
+	}
+	if _, err := os.Stat(filepath.Join(dir, fileExit)); err == nil {
+		return nil // ran and ended while no server watched
+	}
+
+	sub, err := sparksubmit.Build(run, r.opts.Defaults)
+	if err != nil {
+		return &controller.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
+	}
+	args, err := r.args(run, sub, dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create run folder: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, fileDefaults), []byte(sub.DefaultsFile()), 0o644); err != nil {
+		return fmt.Errorf("write spark-defaults.conf: %w", err)
+	}
+	stdout, err := os.Create(filepath.Join(dir, fileStdout))
+	if err != nil {
+		return fmt.Errorf("create stdout: %w", err)
+	}
+	defer stdout.Close()
+	stderr, err := os.Create(filepath.Join(dir, fileStderr))
+	if err != nil {
+		return fmt.Errorf("create stderr: %w", err)
+	}
+	defer stderr.Close()
+
+	// Not CommandContext: the run outlives the request that submitted it.
+	cmd := exec.Command("/bin/sh", append([]string{"-c", wrapper, "sh", r.opts.Dist.SparkSubmit()}, args...)...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.Env = append(r.opts.Dist.Env(os.Environ()), envRunKey+"="+key)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start spark-submit: %w", err)
+	}
+	if err := writePID(dir, cmd.Process.Pid); err != nil {
+		r.opts.Logger.Warn("could not record pid", "run", key, "err", err)
+	}
+	p := newProc(dir, cmd.Process.Pid)
+	r.track(key, p, func() int {
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return 0
+		case errors.As(err, &ee) && ee.ExitCode() >= 0:
+			return ee.ExitCode()
+		default:
+			return -1 // killed by a signal: cancelled
+		}
+	})
+	r.opts.Logger.Info("spark-submit started", "run", key, "pid", cmd.Process.Pid, "master", args[1])
+	return nil
+}
+
+// args builds the spark-submit argument list of a run.
+func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string) ([]string, error) {
+	eff := sub.Effective()
+	instances, err := sparksubmit.IntProp(eff, "spark.executor.instances", 1)
+	if err != nil {
+		return nil, &controller.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
+	}
+	cores, err := sparksubmit.IntProp(eff, "spark.executor.cores", 1)
+	if err != nil {
+		return nil, &controller.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
+	}
+	args := []string{
+		"--master", "local[" + strconv.Itoa(max(instances*cores, 1)) + "]",
+		"--deploy-mode", "client",
+		"--properties-file", filepath.Join(dir, fileDefaults),
+	}
+	if _, named := eff["spark.app.name"]; !named {
+		name := run.Name
+		if name == "" {
+			name = run.ID
+		}
+		args = append(args, "--name", name)
+	}
+	// Local mode decides master and deploy mode; everything else passes through.
+	for _, o := range sub.Params.Options {
+		if o.Name == "--master" || o.Name == "--deploy-mode" || (sub.SQL && isSQLOption(o.Name)) {
+			continue
+		}
+		args = append(args, o.Name)
+		if o.Value != "" || !isFlag(o.Name) {
+			args = append(args, o.Value)
+		}
+	}
+	for _, c := range sub.Params.Conf {
+		args = append(args, "--conf", c.Key+"="+c.Value)
+	}
+	if sub.SQL {
+		args = append(args, "--class", sparksubmit.SQLDriverClass, "spark-internal")
+		for _, o := range sub.Params.Options {
+			if isSQLOption(o.Name) {
+				args = append(args, o.Name, o.Value)
+			}
+		}
+		if sub.EntryPoint != "" {
+			path, err := resolveEntryPoint(r.opts.Dist.SparkHome, sub.EntryPoint)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, "-f", path)
+		}
+		return args, nil
+	}
+	path, err := resolveEntryPoint(r.opts.Dist.SparkHome, sub.EntryPoint)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(args, path), sub.Arguments...), nil
+}
+
+func isFlag(name string) bool { return name == "--verbose" || name == "-v" || name == "--supervise" }
+
+func isSQLOption(name string) bool {
+	return name == "--hivevar" || name == "--hiveconf" || name == "--database" || name == "--define"
+}
+
+// track watches p: wait returns its exit code when it ends.
+func (r *Runtime) track(key string, p *proc, wait func() int) {
+	r.mu.Lock()
+	r.procs[key] = p
+	r.mu.Unlock()
+	go func() {
+		if watchForMarker(filepath.Join(p.dir, fileStderr), p.done) {
+			p.running.Store(true)
+			r.notify(key)
+		}
+	}()
+	go func() {
+		code := wait()
+		if recorded := readExitCode(p.dir); recorded >= 0 {
+			code = recorded
+		}
+		p.exit.Store(int64(code))
+		close(p.done)
+		r.mu.Lock()
+		delete(r.procs, key) // from now on the run's folder tells all
+		r.mu.Unlock()
+		r.notify(key)
+	}()
+}
+
+func (r *Runtime) notify(key string) {
+	select {
+	case r.events <- key:
+	default: // the controller's periodic resync will catch up
+	}
+}
+
+// find returns the watched process of a run, adopting one that a previous
+// server started and that still runs; nil when there is none.
+func (r *Runtime) find(key, dir string) *proc {
+	r.mu.Lock()
+	p := r.procs[key]
+	r.mu.Unlock()
+	if p != nil {
+		return p
+	}
+	rec, ok := readPID(dir)
+	if !ok {
+		pid, found := findByEnv(key)
+		if !found {
+			return nil
+		}
+		st, err := procStartTime(pid)
+		if err != nil {
+			return nil
+		}
+		rec = pidRecord{PID: pid, StartTime: st}
+	}
+	if !alive(rec) {
+		return nil
+	}
+	r.opts.Logger.Info("re-adopted a running spark-submit", "run", key, "pid", rec.PID)
+	p = newProc(dir, rec.PID)
+	r.track(key, p, func() int { waitForeign(rec); return -1 })
+	return p
+}
+
+// Observe implements controller.Runtime.
+func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (controller.Observation, error) {
+	key := controller.Key(run.VirtualClusterID, run.ID)
+	dir := RunDir(r.opts.Dir, run.VirtualClusterID, run.ID)
+	if p := r.find(key, dir); p != nil && !p.ended() {
+		if p.running.Load() {
+			return controller.Observation{Phase: controller.PhaseRunning}, nil
+		}
+		return controller.Observation{Phase: controller.PhaseSubmitted}, nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return controller.Observation{Phase: controller.PhaseUnknown}, nil
+	}
+	stderr := filepath.Join(dir, fileStderr)
+	switch code := readExitCode(dir); {
+	case code == 0:
+		return controller.Observation{Phase: controller.PhaseSucceeded}, nil
+	case code > 0:
+		details := fmt.Sprintf("spark-submit exited with code %d", code)
+		if s := failureSummary(stderr); s != "" {
+			details += ": " + s
+		}
+		return controller.Observation{Phase: controller.PhaseFailed, Reason: emr.FailureUser, Details: details}, nil
+	default:
+		return controller.Observation{Phase: controller.PhaseFailed, Reason: emr.FailureInternal,
+			Details: "spark-submit ended without recording an exit code (killed, or the machine restarted); see its stderr."}, nil
+	}
+}
+
+// Stop implements controller.Runtime: SIGTERM to the process group, SIGKILL
+// after the grace period.
+func (r *Runtime) Stop(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (bool, error) {
+	key := controller.Key(run.VirtualClusterID, run.ID)
+	p := r.find(key, RunDir(r.opts.Dir, run.VirtualClusterID, run.ID))
+	if p == nil || p.ended() {
+		return true, nil
+	}
+	signalGroup(p.pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return true, nil
+	case <-time.After(r.opts.StopGrace):
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	signalGroup(p.pid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+		return true, nil
+	case <-time.After(2 * time.Second):
+		return false, nil
+	}
+}

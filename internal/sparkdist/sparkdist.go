@@ -1,0 +1,115 @@
+// Package sparkdist finds the Apache Spark distribution and the JDK that
+// sparkplane runs spark-submit from: an explicit path, $SPARK_HOME, or the
+// copy scripts/setup.sh installs into the cache folder.
+package sparkdist
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Version is the Apache Spark version scripts/setup.sh installs (EMR 7.x
+// release labels ship Spark 3.5.x).
+const Version = "3.5.9"
+
+// Dist is an installed Spark with the Java and Python paths it needs.
+type Dist struct {
+	SparkHome  string // holds bin/spark-submit and jars/
+	JavaHome   string
+	PythonPath string // where the pyspark and py4j packages are, for PySpark jobs
+	Python     string // the python3 that runs PySpark drivers
+}
+
+// SparkSubmit is the path of bin/spark-submit.
+func (d Dist) SparkSubmit() string { return filepath.Join(d.SparkHome, "bin", "spark-submit") }
+
+// Env returns the environment spark-submit runs with: base plus the
+// variables that point at this distribution.
+func (d Dist) Env(base []string) []string {
+	env := make([]string, 0, len(base)+5)
+	for _, kv := range base {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "SPARK_HOME", "JAVA_HOME", "PYTHONPATH", "PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "SPARK_CONF_DIR":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"SPARK_HOME="+d.SparkHome,
+		"JAVA_HOME="+d.JavaHome,
+		"PYTHONPATH="+d.PythonPath,
+		"PYSPARK_PYTHON="+d.Python,
+		"PYSPARK_DRIVER_PYTHON="+d.Python,
+	)
+}
+
+// CacheDir is the folder downloaded and built tools are kept in:
+// $SPARKPLANE_CACHE, else ~/.cache/sparkplane.
+func CacheDir() string {
+	if d := os.Getenv("SPARKPLANE_CACHE"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "sparkplane")
+	}
+	return filepath.Join(os.TempDir(), "sparkplane-cache")
+}
+
+// ErrNotInstalled says Spark or Java could not be found.
+var ErrNotInstalled = errors.New("not installed")
+
+// Find locates Spark (sparkHome if given, else $SPARK_HOME, else the cache)
+// and a JDK ($JAVA_HOME, else a JDK 17 under /usr/lib/jvm, else java on PATH).
+func Find(sparkHome string) (Dist, error) {
+	var d Dist
+	candidates := []string{sparkHome, os.Getenv("SPARK_HOME"), filepath.Join(CacheDir(), "spark-"+Version, "pyspark")}
+	for _, c := range candidates {
+		if c != "" && isFile(filepath.Join(c, "bin", "spark-submit")) {
+			d.SparkHome = c
+			break
+		}
+	}
+	if d.SparkHome == "" {
+		return d, fmt.Errorf("apache spark %w (looked for bin/spark-submit in --spark-home, $SPARK_HOME and %s); run scripts/setup.sh to install it",
+			ErrNotInstalled, filepath.Join(CacheDir(), "spark-"+Version, "pyspark"))
+	}
+	// A pip-installed pyspark keeps its Python package next to py4j, one level up.
+	if parent := filepath.Dir(d.SparkHome); isDir(filepath.Join(parent, "py4j")) {
+		d.PythonPath = parent
+	} else {
+		libs, _ := filepath.Glob(filepath.Join(d.SparkHome, "python", "lib", "*.zip"))
+		d.PythonPath = strings.Join(append([]string{filepath.Join(d.SparkHome, "python")}, libs...), string(os.PathListSeparator))
+	}
+	java, err := findJava()
+	if err != nil {
+		return d, err
+	}
+	d.JavaHome = java
+	if d.Python, err = exec.LookPath("python3"); err != nil {
+		d.Python = "python3"
+	}
+	return d, nil
+}
+
+func findJava() (string, error) {
+	if h := os.Getenv("JAVA_HOME"); h != "" && isFile(filepath.Join(h, "bin", "java")) {
+		return h, nil
+	}
+	if homes, _ := filepath.Glob("/usr/lib/jvm/java-17-openjdk-*"); len(homes) > 0 {
+		return homes[0], nil
+	}
+	if p, err := exec.LookPath("java"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Dir(filepath.Dir(real)), nil
+		}
+	}
+	return "", fmt.Errorf("a JDK 17 is %w ($JAVA_HOME unset, none under /usr/lib/jvm); run scripts/setup.sh to install it", ErrNotInstalled)
+}
+
+func isFile(p string) bool { st, err := os.Stat(p); return err == nil && !st.IsDir() }
+func isDir(p string) bool  { st, err := os.Stat(p); return err == nil && st.IsDir() }

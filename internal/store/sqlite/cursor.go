@@ -1,0 +1,77 @@
+package sqlite
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/sparkplane/sparkplane/internal/store"
+)
+
+// cursor is the position after the last item of a page, in the listing
+// order (created_at DESC, id DESC).
+type cursor struct {
+	createdAt int64
+	id        string
+}
+
+func (c cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.createdAt, 10) + "." + c.id))
+}
+
+func parseCursor(token string) (cursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return cursor{}, fmt.Errorf("%w: not base64", store.ErrInvalidToken)
+	}
+	ts, id, ok := strings.Cut(string(raw), ".")
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil || id == "" {
+		return cursor{}, fmt.Errorf("%w: malformed", store.ErrInvalidToken)
+	}
+	return cursor{createdAt: n, id: id}, nil
+}
+
+// where accumulates the conditions and arguments of a listing query.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) in(column string, values []string) {
+	if len(values) == 0 {
+		return
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(values)), ",")
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	w.add(column+" IN ("+marks+")", args...)
+}
+
+// page adds the cursor condition of p and returns the LIMIT to query
+// (one more than the page, to know whether another page follows).
+func (w *where) page(p store.Page) (int, error) {
+	if p.Token != "" {
+		c, err := parseCursor(p.Token)
+		if err != nil {
+			return 0, err
+		}
+		w.add("(created_at < ? OR (created_at = ? AND id < ?))", c.createdAt, c.createdAt, c.id)
+	}
+	return p.Limit + 1, nil
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}

@@ -1,0 +1,161 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/store"
+)
+
+// CreateJobRun implements store.Store.
+func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idempotency) (*emr.JobRun, error) {
+	var out *emr.JobRun
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		id, err := replayed(ctx, tx, idem)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			out, err = getJobRun(ctx, tx, run.VirtualClusterID, id)
+			return err
+		}
+		var state emr.VirtualClusterState
+		err = tx.QueryRowContext(ctx, `SELECT state FROM virtual_clusters WHERE id = ?`, run.VirtualClusterID).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("virtual cluster %s: %w", run.VirtualClusterID, store.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if state != emr.VirtualClusterRunning {
+			return fmt.Errorf("virtual cluster %s is %s: %w", run.VirtualClusterID, state, store.ErrConflict)
+		}
+		doc, err := json.Marshal(run)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
+			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc); err != nil {
+			return err
+		}
+		out = run
+		return remember(ctx, tx, idem, run.ID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create job run: %w", err)
+	}
+	return out, nil
+}
+
+// GetJobRun implements store.Store.
+func (db *DB) GetJobRun(ctx context.Context, virtualClusterID, id string) (*emr.JobRun, error) {
+	run, err := getJobRun(ctx, db.read, virtualClusterID, id)
+	if err != nil {
+		return nil, fmt.Errorf("get job run %s: %w", id, err)
+	}
+	return run, nil
+}
+
+func getJobRun(ctx context.Context, q queryer, virtualClusterID, id string) (*emr.JobRun, error) {
+	var doc []byte
+	err := q.QueryRowContext(ctx, `SELECT doc FROM job_runs WHERE id = ? AND virtual_cluster_id = ?`, id, virtualClusterID).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var run emr.JobRun
+	return &run, json.Unmarshal(doc, &run)
+}
+
+// ListJobRuns implements store.Store.
+func (db *DB) ListJobRuns(ctx context.Context, f store.JobRunFilter, p store.Page) ([]*emr.JobRun, string, error) {
+	var w where
+	w.add("virtual_cluster_id = ?", f.VirtualClusterID)
+	states := make([]string, len(f.States))
+	for i, s := range f.States {
+		states[i] = string(s)
+	}
+	w.in("state", states)
+	if f.Name != "" {
+		w.add("name = ?", f.Name)
+	}
+	if !f.CreatedAfter.IsZero() {
+		w.add("created_at >= ?", f.CreatedAfter.UnixMilli())
+	}
+	if !f.CreatedBefore.IsZero() {
+		w.add("created_at <= ?", f.CreatedBefore.UnixMilli())
+	}
+	limit, err := w.page(p)
+	if err != nil {
+		return nil, "", err
+	}
+	runs, created, err := db.queryJobRuns(ctx, `SELECT created_at, doc FROM job_runs`+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`,
+		append(w.args, limit)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list job runs: %w", err)
+	}
+	if len(runs) > p.Limit {
+		last := p.Limit - 1
+		return runs[:p.Limit], cursor{createdAt: created[last], id: runs[last].ID}.String(), nil
+	}
+	return runs, "", nil
+}
+
+// ActiveJobRuns implements store.Store.
+func (db *DB) ActiveJobRuns(ctx context.Context) ([]*emr.JobRun, error) {
+	runs, _, err := db.queryJobRuns(ctx, `SELECT created_at, doc FROM job_runs
+		WHERE state IN ('PENDING', 'SUBMITTED', 'RUNNING', 'CANCEL_PENDING') ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list active job runs: %w", err)
+	}
+	return runs, nil
+}
+
+func (db *DB) queryJobRuns(ctx context.Context, query string, args ...any) ([]*emr.JobRun, []int64, error) {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var (
+		runs    []*emr.JobRun
+		created []int64
+	)
+	for rows.Next() {
+		var doc []byte
+		var c int64
+		if err := rows.Scan(&c, &doc); err != nil {
+			return nil, nil, err
+		}
+		run := new(emr.JobRun)
+		if err := json.Unmarshal(doc, run); err != nil {
+			return nil, nil, err
+		}
+		runs = append(runs, run)
+		created = append(created, c)
+	}
+	return runs, created, rows.Err()
+}
+
+// UpdateJobRun implements store.Store.
+func (db *DB) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error {
+	doc, err := json.Marshal(run)
+	if err != nil {
+		return fmt.Errorf("update job run %s: %w", run.ID, err)
+	}
+	res, err := db.write.ExecContext(ctx, `UPDATE job_runs SET state = ?, doc = ? WHERE id = ? AND virtual_cluster_id = ? AND state = ?`,
+		run.State, doc, run.ID, run.VirtualClusterID, from)
+	if err != nil {
+		return fmt.Errorf("update job run %s: %w", run.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("update job run %s from %s: %w", run.ID, from, store.ErrConflict)
+	}
+	return nil
+}

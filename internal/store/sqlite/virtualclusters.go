@@ -1,0 +1,147 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/store"
+)
+
+// CreateVirtualCluster implements store.Store.
+func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, idem store.Idempotency) (*emr.VirtualCluster, error) {
+	var out *emr.VirtualCluster
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		id, err := replayed(ctx, tx, idem)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			out, err = getVirtualCluster(ctx, tx, id)
+			return err
+		}
+		doc, err := json.Marshal(vc)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO virtual_clusters (id, name, state, provider_id, namespace, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			vc.ID, vc.Name, vc.State, vc.ContainerProvider.ID, vc.ContainerProvider.Namespace(), vc.CreatedAt.UnixMilli(), doc)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("namespace %s of cluster %s: %w", vc.ContainerProvider.Namespace(), vc.ContainerProvider.ID, store.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		out = vc
+		return remember(ctx, tx, idem, vc.ID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create virtual cluster: %w", err)
+	}
+	return out, nil
+}
+
+// GetVirtualCluster implements store.Store.
+func (db *DB) GetVirtualCluster(ctx context.Context, id string) (*emr.VirtualCluster, error) {
+	vc, err := getVirtualCluster(ctx, db.read, id)
+	if err != nil {
+		return nil, fmt.Errorf("get virtual cluster %s: %w", id, err)
+	}
+	return vc, nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getVirtualCluster(ctx context.Context, q queryer, id string) (*emr.VirtualCluster, error) {
+	var doc []byte
+	err := q.QueryRowContext(ctx, `SELECT doc FROM virtual_clusters WHERE id = ?`, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var vc emr.VirtualCluster
+	return &vc, json.Unmarshal(doc, &vc)
+}
+
+// ListVirtualClusters implements store.Store.
+func (db *DB) ListVirtualClusters(ctx context.Context, f store.VirtualClusterFilter, p store.Page) ([]*emr.VirtualCluster, string, error) {
+	var w where
+	states := make([]string, len(f.States))
+	for i, s := range f.States {
+		states[i] = string(s)
+	}
+	w.in("state", states)
+	if f.ProviderID != "" {
+		w.add("provider_id = ?", f.ProviderID)
+	}
+	if !f.CreatedAfter.IsZero() {
+		w.add("created_at >= ?", f.CreatedAfter.UnixMilli())
+	}
+	if !f.CreatedBefore.IsZero() {
+		w.add("created_at <= ?", f.CreatedBefore.UnixMilli())
+	}
+	limit, err := w.page(p)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT created_at, doc FROM virtual_clusters`+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`,
+		append(w.args, limit)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list virtual clusters: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out  []*emr.VirtualCluster
+		last cursor
+	)
+	for rows.Next() {
+		var doc []byte
+		var created int64
+		if err := rows.Scan(&created, &doc); err != nil {
+			return nil, "", fmt.Errorf("list virtual clusters: %w", err)
+		}
+		if len(out) == p.Limit {
+			return out, last.String(), rows.Err()
+		}
+		vc := new(emr.VirtualCluster)
+		if err := json.Unmarshal(doc, vc); err != nil {
+			return nil, "", fmt.Errorf("list virtual clusters: %w", err)
+		}
+		out = append(out, vc)
+		last = cursor{createdAt: created, id: vc.ID}
+	}
+	return out, "", rows.Err()
+}
+
+// SetVirtualClusterState implements store.Store.
+func (db *DB) SetVirtualClusterState(ctx context.Context, id string, state emr.VirtualClusterState) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		vc, err := getVirtualCluster(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		vc.State = state
+		doc, err := json.Marshal(vc)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE virtual_clusters SET state = ?, doc = ? WHERE id = ?`, state, doc, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set state of virtual cluster %s: %w", id, err)
+	}
+	return nil
+}
+
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}

@@ -1,0 +1,84 @@
+// Package store declares how sparkplane keeps its state: the Store interface
+// that the API and the controller use, its errors and list filters. The
+// implementations live in sub-packages (sqlite, the embedded default).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sparkplane/sparkplane/internal/emr"
+)
+
+var (
+	// ErrNotFound: no such resource.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a unique constraint or an expected state did not hold.
+	ErrConflict = errors.New("conflict")
+	// ErrTokenMismatch: a clientToken was reused with a different request.
+	ErrTokenMismatch = errors.New("client token reused with a different request")
+)
+
+// Idempotency identifies a create request for replay: Scope is the
+// operation and its parent (e.g. "StartJobRun/<vcID>"), Token the
+// clientToken, and Hash a digest of the request.
+type Idempotency struct {
+	Scope, Token, Hash string
+}
+
+// Page bounds a listing: at most Limit items after the cursor Token.
+type Page struct {
+	Limit int
+	Token string // opaque; "" for the first page
+}
+
+// VirtualClusterFilter selects virtual clusters; zero fields match all.
+type VirtualClusterFilter struct {
+	States        []emr.VirtualClusterState
+	ProviderID    string
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+}
+
+// JobRunFilter selects the job runs of one virtual cluster; zero fields match all.
+type JobRunFilter struct {
+	VirtualClusterID string
+	States           []emr.JobRunState
+	Name             string
+	CreatedAfter     time.Time
+	CreatedBefore    time.Time
+}
+
+// Store keeps virtual clusters and job runs. Every method returns
+// ErrNotFound, ErrConflict or ErrTokenMismatch (wrapped) for the conditions
+// above, ErrInvalidToken for a bad page token, and other errors for failures
+// of the store itself.
+type Store interface {
+	// CreateVirtualCluster inserts vc, or, when idem names an earlier request
+	// with the same hash, returns the virtual cluster that request created.
+	// ErrConflict when an active virtual cluster uses the same namespace.
+	CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, idem Idempotency) (*emr.VirtualCluster, error)
+	GetVirtualCluster(ctx context.Context, id string) (*emr.VirtualCluster, error)
+	ListVirtualClusters(ctx context.Context, f VirtualClusterFilter, p Page) ([]*emr.VirtualCluster, string, error)
+	// SetVirtualClusterState changes the state of a virtual cluster.
+	SetVirtualClusterState(ctx context.Context, id string, state emr.VirtualClusterState) error
+
+	// CreateJobRun inserts run (PENDING) if its virtual cluster is RUNNING,
+	// or replays an earlier request with the same idempotency token.
+	// ErrNotFound when the virtual cluster does not exist, ErrConflict when it
+	// is not RUNNING.
+	CreateJobRun(ctx context.Context, run *emr.JobRun, idem Idempotency) (*emr.JobRun, error)
+	GetJobRun(ctx context.Context, virtualClusterID, id string) (*emr.JobRun, error)
+	ListJobRuns(ctx context.Context, f JobRunFilter, p Page) ([]*emr.JobRun, string, error)
+	// ActiveJobRuns returns every run that is not in a terminal state.
+	ActiveJobRuns(ctx context.Context) ([]*emr.JobRun, error)
+	// UpdateJobRun writes run if its stored state is still from;
+	// ErrConflict otherwise.
+	UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error
+
+	Close() error
+}
+
+// ErrInvalidToken: a page token that this store did not hand out.
+var ErrInvalidToken = errors.New("invalid page token")

@@ -1,0 +1,60 @@
+package kubeenv
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+func etcdArgs(dir, clientURL string, peerPort int) []string {
+	peerURL := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
+	return []string{
+		"--name=kubeenv",
+		"--data-dir=" + filepath.Join(dir, "etcd"),
+		"--listen-client-urls=" + clientURL,
+		"--advertise-client-urls=" + clientURL,
+		"--listen-peer-urls=" + peerURL,
+		"--initial-advertise-peer-urls=" + peerURL,
+		"--initial-cluster=kubeenv=" + peerURL,
+		"--logger=zap",
+	}
+}
+
+func apiserverArgs(dir, etcdURL string, port int) []string {
+	f := func(name string) string { return filepath.Join(dir, name) }
+	return []string{
+		"--etcd-servers=" + etcdURL,
+		"--bind-address=127.0.0.1",
+		"--advertise-address=127.0.0.1",
+		fmt.Sprintf("--secure-port=%d", port),
+		"--cert-dir=" + f("apiserver-certs"),
+		"--tls-cert-file=" + f(servingCertFile),
+		"--tls-private-key-file=" + f(servingKeyFile),
+		"--client-ca-file=" + f(caCertFile),
+		"--token-auth-file=" + f(tokenFile),
+		"--authorization-mode=Node,RBAC",
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file=" + f(saPubFile),
+		"--service-account-signing-key-file=" + f(saKeyFile),
+		"--service-cluster-ip-range=" + ServiceClusterIPRange,
+		"--allow-privileged=true",
+		"--profiling=false",
+	}
+}
+
+func controllerManagerArgs(dir, kubeconfig string) []string {
+	f := func(name string) string { return filepath.Join(dir, name) }
+	return []string{
+		"--kubeconfig=" + kubeconfig,
+		"--authentication-kubeconfig=" + kubeconfig,
+		"--authorization-kubeconfig=" + kubeconfig,
+		"--secure-port=0",
+		"--leader-elect=false",
+		"--use-service-account-credentials=true",
+		"--root-ca-file=" + f(caCertFile),
+		"--service-account-private-key-file=" + f(saKeyFile),
+		"--cluster-signing-cert-file=" + f(caCertFile),
+		"--cluster-signing-key-file=" + f(caKeyFile),
+		"--service-cluster-ip-range=" + ServiceClusterIPRange,
+		"--profiling=false",
+	}
+}
