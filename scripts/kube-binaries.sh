@@ -18,6 +18,17 @@ bin_dir=$cache/kube-$KUBE_VERSION
 
 log() { echo "kube-binaries: $*" >&2; }
 
+# Build state, cleaned up on any exit so an interrupted build leaves nothing.
+build_tmp=""
+build_pid=""
+cleanup() {
+	if [ -n "$build_pid" ]; then kill "$build_pid" 2>/dev/null || true; fi
+	if [ -n "$build_tmp" ]; then rm -rf "$build_tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
@@ -45,9 +56,7 @@ build_missing() {
 	fi
 	command -v go >/dev/null 2>&1 || { log "go is not on PATH; cannot build ${missing[*]}"; exit 1; }
 
-	local tmp
-	tmp=$(mktemp -d "$bin_dir/.build.XXXXXX")
-	trap 'rm -rf "$tmp"' EXIT
+	build_tmp=$(mktemp -d "$bin_dir/.build.XXXXXX")
 
 	local pkgs=() ldflags
 	for name in "${missing[@]}"; do pkgs+=("./$name"); done
@@ -60,21 +69,22 @@ build_missing() {
 	log "building ${missing[*]} $KUBE_VERSION from tools/kube into $bin_dir"
 	log "a cold build (empty Go cache) takes about 6-8 minutes on 2 cores; please wait"
 	local start=$SECONDS
-	(cd "$repo_root/tools/kube" && GOWORK=off go build -trimpath -ldflags "$ldflags" -o "$tmp/" "${pkgs[@]}") &
-	local pid=$!
+	(cd "$repo_root/tools/kube" && GOWORK=off exec go build -trimpath -ldflags "$ldflags" -o "$build_tmp/" "${pkgs[@]}") &
+	build_pid=$!
 	local ticks=0
-	while kill -0 "$pid" 2>/dev/null; do
+	while kill -0 "$build_pid" 2>/dev/null; do
 		sleep 1
 		ticks=$((ticks + 1))
 		if [ $((ticks % 30)) -eq 0 ]; then log "still building... ${ticks}s elapsed"; fi
 	done
-	if ! wait "$pid"; then
+	if ! wait "$build_pid"; then
 		log "go build failed after $((SECONDS - start))s"
 		exit 1
 	fi
 	for name in "${missing[@]}"; do
-		mv -f "$tmp/$name" "$bin_dir/$name" # same filesystem: atomic rename
+		mv -f "$build_tmp/$name" "$bin_dir/$name" # same filesystem: atomic rename
 	done
+	build_pid=""
 	log "built ${missing[*]} in $((SECONDS - start))s"
 }
 
@@ -85,6 +95,7 @@ if ! flock -n 9; then
 	log "another build holds $bin_dir/.lock; waiting"
 	flock 9
 fi
+rm -rf "$bin_dir"/.build.* # leftovers of a killed build; we hold the lock
 build_missing
 ln -sfn "$(command -v etcd)" "$bin_dir/etcd"
 echo "$bin_dir"

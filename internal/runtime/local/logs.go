@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -24,23 +25,35 @@ var errorWords = regexp.MustCompile(`(Error|Exception|Fail)`)
 // tailSize is how much of the end of stderr is read to explain a failure.
 const tailSize = 64 << 10
 
-// failureSummary returns the last line of the stderr file that reads like
-// the cause of a failure (a Python or Java exception, an error), or the last
-// non-empty line when none does.
-func failureSummary(path string) string {
+// failureSummary explains why a run failed from the end of its logs: the
+// exception a PySpark driver printed (spark-submit sends Python's traceback to
+// stdout), else the last error line of stderr (a JVM exception, a Spark
+// ERROR), else the last line of stderr.
+func failureSummary(dir string) string {
+	if cause, _ := lastCause(filepath.Join(dir, fileStdout)); cause != "" {
+		return cause
+	}
+	cause, last := lastCause(filepath.Join(dir, fileStderr))
+	if cause != "" {
+		return cause
+	}
+	return last
+}
+
+// lastCause returns the last line of the file's tail that reads like the
+// cause of a failure, and the last non-log line.
+func lastCause(path string) (cause, last string) {
 	f, err := os.Open(path)
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.Size() > tailSize {
 		if _, err := f.Seek(-tailSize, io.SeekEnd); err != nil {
-			return ""
+			return "", ""
 		}
 	}
-	data, _ := io.ReadAll(f)
-	var cause, last string
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -48,14 +61,12 @@ func failureSummary(path string) string {
 			continue
 		}
 		last = line
-		if errorWords.MatchString(line) && !strings.HasPrefix(line, "at ") && !strings.HasPrefix(line, "File ") {
+		if errorWords.MatchString(line) && !strings.HasPrefix(line, "at ") && !strings.HasPrefix(line, "File ") &&
+			!strings.HasPrefix(line, "Traceback ") {
 			cause = line
 		}
 	}
-	if cause != "" {
-		return cause
-	}
-	return last
+	return cause, last
 }
 
 // watchForMarker reads the file at path as it grows until it contains

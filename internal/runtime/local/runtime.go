@@ -105,7 +105,9 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	cmd := exec.Command("/bin/sh", append([]string{"-c", wrapper, "sh", r.opts.Dist.SparkSubmit()}, args...)...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.Env = append(r.opts.Dist.Env(os.Environ()), envRunKey+"="+key)
+	// Local mode needs no network beyond loopback: SPARK_LOCAL_IP keeps the
+	// driver off the host's interfaces.
+	cmd.Env = append(r.opts.Dist.Env(os.Environ()), envRunKey+"="+key, "SPARK_LOCAL_IP=127.0.0.1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start spark-submit: %w", err)
@@ -270,13 +272,12 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 	if _, err := os.Stat(dir); err != nil {
 		return controller.Observation{Phase: controller.PhaseUnknown}, nil
 	}
-	stderr := filepath.Join(dir, fileStderr)
 	switch code := readExitCode(dir); {
 	case code == 0:
 		return controller.Observation{Phase: controller.PhaseSucceeded}, nil
 	case code > 0:
 		details := fmt.Sprintf("spark-submit exited with code %d", code)
-		if s := failureSummary(stderr); s != "" {
+		if s := failureSummary(dir); s != "" {
 			details += ": " + s
 		}
 		return controller.Observation{Phase: controller.PhaseFailed, Reason: emr.FailureUser, Details: details}, nil
@@ -291,22 +292,16 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 func (r *Runtime) Stop(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (bool, error) {
 	key := controller.Key(run.VirtualClusterID, run.ID)
 	p := r.find(key, RunDir(r.opts.Dir, run.VirtualClusterID, run.ID))
-	if p == nil || p.ended() {
+	if p == nil {
 		return true, nil
 	}
 	signalGroup(p.pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
+	if groupGone(ctx, p.pid, r.opts.StopGrace) {
 		return true, nil
-	case <-time.After(r.opts.StopGrace):
-	case <-ctx.Done():
+	}
+	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
 	signalGroup(p.pid, syscall.SIGKILL)
-	select {
-	case <-p.done:
-		return true, nil
-	case <-time.After(2 * time.Second):
-		return false, nil
-	}
+	return groupGone(ctx, p.pid, 2*time.Second), nil
 }

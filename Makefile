@@ -1,0 +1,42 @@
+# sparkplane — `make help` lists the targets.
+SHELL := bash
+GO    ?= go
+BIN   := bin/sparkplane
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/sparkplane/sparkplane/internal/cli.Version=$(VERSION)
+
+.PHONY: help setup build quickstart test test-unit lint fuzz bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup: ## install a JDK 17 and Apache Spark (cached in ~/.cache/sparkplane)
+	@scripts/setup.sh
+
+build: ## build bin/sparkplane
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sparkplane
+
+quickstart: setup build ## set up, then run pi.py through the EMR on EKS API end to end
+	$(BIN) quickstart
+
+test: ## set up everything the tests need, lint, and run every test (real Spark, AWS SDK and CLI)
+	@scripts/setup.sh --test
+	@$(MAKE) --no-print-directory lint
+	$(GO) test -count=1 -timeout 45m ./...
+
+test-unit: ## the fast tests only (no Spark)
+	$(GO) test -count=1 -short ./...
+
+lint: ## gofmt, go vet, go mod tidy check
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [[ -n "$$out" ]]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum not tidy: run go mod tidy"; exit 1; }
+
+fuzz: ## run each fuzz target for 30 s
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 30s $$pkg || exit 1; \
+	  done; done
+
+bench: setup ## run the benchmarks recorded in BENCHMARKS.md
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/...

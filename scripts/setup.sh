@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs what sparkplane needs to run real Spark jobs, idempotently:
+#   - a JDK 17 (Debian's openjdk-17-jdk-headless) unless one is present,
+#   - python3 (PySpark drivers),
+#   - Apache Spark from the pyspark package on PyPI, into the cache folder
+#     ${SPARKPLANE_CACHE:-~/.cache/sparkplane}/spark-<version>, shared by every clone.
+# With --test it also installs what the tests drive sparkplane with: the AWS CLI v2
+# (Debian's awscli package).
+set -euo pipefail
+
+SPARK_VERSION=3.5.9 # keep in step with internal/sparkdist.Version
+CACHE="${SPARKPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparkplane}"
+SPARK_DIR="$CACHE/spark-$SPARK_VERSION"
+with_test=false
+[[ "${1:-}" == "--test" ]] && with_test=true
+
+say() { printf '==> %s\n' "$*"; }
+
+apt_updated=false
+apt_install() {
+  local sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "error: need root (or sudo) to apt-get install $*" >&2; exit 1; }
+    sudo=sudo
+  fi
+  if ! $apt_updated; then
+    say "apt-get update"
+    $sudo apt-get update -qq
+    apt_updated=true
+  fi
+  say "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# JDK 17: Spark 3.5 runs on it; EMR 7.x images use it too.
+if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]] || compgen -G "/usr/lib/jvm/java-17-openjdk-*/bin/java" >/dev/null; then
+  say "JDK present"
+else
+  apt_install openjdk-17-jdk-headless
+fi
+
+command -v python3 >/dev/null || apt_install python3 python3-pip
+python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+
+if [[ -x "$SPARK_DIR/pyspark/bin/spark-submit" ]]; then
+  say "Apache Spark $SPARK_VERSION present in $SPARK_DIR"
+else
+  say "Installing Apache Spark $SPARK_VERSION (pyspark from PyPI, ~320 MB) into $SPARK_DIR"
+  mkdir -p "$CACHE"
+  tmp="$(mktemp -d "$CACHE/.spark-$SPARK_VERSION.XXXXXX")"
+  trap 'rm -rf "$tmp"' EXIT
+  python3 -m pip install --disable-pip-version-check --progress-bar on --target "$tmp" "pyspark==$SPARK_VERSION"
+  [[ -x "$tmp/pyspark/bin/spark-submit" ]] || { echo "error: pyspark $SPARK_VERSION has no bin/spark-submit" >&2; exit 1; }
+  rm -rf "$SPARK_DIR"
+  mv "$tmp" "$SPARK_DIR" # atomic: an interrupted install never looks complete
+  trap - EXIT
+  say "Apache Spark $SPARK_VERSION installed"
+fi
+
+if $with_test; then
+  # The AWS CLI v2 that the tests drive the server with. A pip-installed v1 may
+  # shadow it on PATH, so the tests look for /usr/bin/aws first.
+  if [[ -x /usr/bin/aws ]] && /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2'; then
+    say "AWS CLI v2 present"
+  else
+    apt_install awscli
+  fi
+fi
+say "Ready."
