@@ -122,4 +122,3 @@ func queryStates[S ~string](q url.Values, valid func(S) bool) ([]S, error) {
 	}
 	return out, nil
 }
-

@@ -2,8 +2,8 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"flag"
+	"fmt"
 	"log/slog"
 
 	"github.com/sparkplane/sparkplane/internal/app"

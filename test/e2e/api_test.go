@@ -177,7 +177,9 @@ func TestErrorsDecodeInTheSDK(t *testing.T) {
 			return err
 		}, "ResourceNotFoundException", "emr-4.0.0-latest", isType[*types.ResourceNotFoundException]},
 		{"role that is not an IAM role ARN", func() error {
-			_, err := c.StartJobRun(ctx, withDriver(func(in *emrcontainers.StartJobRunInput) { in.ExecutionRoleArn = aws.String("arn:aws:iam::123:user/bob-the-builder") }))
+			_, err := c.StartJobRun(ctx, withDriver(func(in *emrcontainers.StartJobRunInput) {
+				in.ExecutionRoleArn = aws.String("arn:aws:iam::123:user/bob-the-builder")
+			}))
 			return err
 		}, "ValidationException", "executionRoleArn", isType[*types.ValidationException]},
 		{"both job drivers", func() error {

@@ -87,7 +87,7 @@ func TestAWSCLI(t *testing.T) {
 	var run struct {
 		JobRun struct {
 			State, StateDetails, CreatedAt, FinishedAt, ReleaseLabel string
-			ConfigurationOverrides                                  struct {
+			ConfigurationOverrides                                   struct {
 				ApplicationConfiguration []struct{ Classification string }
 			}
 		}
