@@ -21,6 +21,7 @@ quickstart: setup build ## set up, then run pi.py through the EMR on EKS API end
 
 test: ## set up everything the tests need, lint, and run every test (real Spark, AWS SDK and CLI)
 	@scripts/setup.sh --test
+	@scripts/kube-binaries.sh
 	@$(MAKE) --no-print-directory lint
 	$(GO) test -count=1 -timeout 45m ./...
 

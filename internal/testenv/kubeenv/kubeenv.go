@@ -175,7 +175,7 @@ func (e *Env) LogTails(n int) string { return e.logTails(n) }
 func (e *Env) logTails(n int) string {
 	var b strings.Builder
 	for _, p := range e.procs {
-		fmt.Fprintf(&b, "\n----- %s (last %d lines of %s) -----\n%s", p.name, n, p.logPath, tailLines(p.logPath, n))
+		fmt.Fprintf(&b, "\n----- %s.log (last %d lines) -----\n%s", p.name, n, tailLines(p.logPath, n))
 	}
 	return b.String()
 }
