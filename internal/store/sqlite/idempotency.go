@@ -13,13 +13,12 @@ import (
 // replayed looks up an earlier request with the same scope and token. It
 // returns the id of the resource that request created, "" if there was none,
 // or ErrTokenMismatch if the earlier request differed.
-func replayed(ctx context.Context, tx *sql.Tx, idem store.Idempotency) (string, error) {
+func (db *DB) replayed(ctx context.Context, tx *sql.Tx, idem store.Idempotency) (string, error) {
 	if idem.Token == "" {
 		return "", nil
 	}
 	var hash, id string
-	err := tx.QueryRowContext(ctx, `SELECT request_hash, resource_id FROM idempotency WHERE scope = ? AND token = ?`,
-		idem.Scope, idem.Token).Scan(&hash, &id)
+	err := tx.StmtContext(ctx, db.stmt.replayed).QueryRowContext(ctx, idem.Scope, idem.Token).Scan(&hash, &id)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", nil
@@ -31,11 +30,10 @@ func replayed(ctx context.Context, tx *sql.Tx, idem store.Idempotency) (string, 
 	return id, nil
 }
 
-func remember(ctx context.Context, tx *sql.Tx, idem store.Idempotency, id string) error {
+func (db *DB) remember(ctx context.Context, tx *sql.Tx, idem store.Idempotency, id string) error {
 	if idem.Token == "" {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency (scope, token, request_hash, resource_id, created_at) VALUES (?, ?, ?, ?, ?)`,
-		idem.Scope, idem.Token, idem.Hash, id, time.Now().UnixMilli())
+	_, err := tx.StmtContext(ctx, db.stmt.remember).ExecContext(ctx, idem.Scope, idem.Token, idem.Hash, id, time.Now().UnixMilli())
 	return err
 }

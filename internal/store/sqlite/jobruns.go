@@ -15,16 +15,16 @@ import (
 func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idempotency) (*emr.JobRun, error) {
 	var out *emr.JobRun
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		id, err := replayed(ctx, tx, idem)
+		id, err := db.replayed(ctx, tx, idem)
 		if err != nil {
 			return err
 		}
 		if id != "" {
-			out, err = getJobRun(ctx, tx, run.VirtualClusterID, id)
+			out, err = getJobRun(ctx, tx.StmtContext(ctx, db.stmt.txGetRun), run.VirtualClusterID, id)
 			return err
 		}
 		var state emr.VirtualClusterState
-		err = tx.QueryRowContext(ctx, `SELECT state FROM virtual_clusters WHERE id = ?`, run.VirtualClusterID).Scan(&state)
+		err = tx.StmtContext(ctx, db.stmt.clusterState).QueryRowContext(ctx, run.VirtualClusterID).Scan(&state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("virtual cluster %s: %w", run.VirtualClusterID, store.ErrNotFound)
 		}
@@ -38,12 +38,16 @@ func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idem
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
-			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc); err != nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
+			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("job run %s exists: %w", run.ID, store.ErrConflict)
+		}
+		if err != nil {
 			return err
 		}
 		out = run
-		return remember(ctx, tx, idem, run.ID)
+		return db.remember(ctx, tx, idem, run.ID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create job run: %w", err)
@@ -53,16 +57,17 @@ func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idem
 
 // GetJobRun implements store.Store.
 func (db *DB) GetJobRun(ctx context.Context, virtualClusterID, id string) (*emr.JobRun, error) {
-	run, err := getJobRun(ctx, db.read, virtualClusterID, id)
+	run, err := getJobRun(ctx, db.stmt.getRun, virtualClusterID, id)
 	if err != nil {
 		return nil, fmt.Errorf("get job run %s: %w", id, err)
 	}
 	return run, nil
 }
 
-func getJobRun(ctx context.Context, q queryer, virtualClusterID, id string) (*emr.JobRun, error) {
+// getJobRun runs sqlGetRun prepared as stmt.
+func getJobRun(ctx context.Context, stmt *sql.Stmt, virtualClusterID, id string) (*emr.JobRun, error) {
 	var doc []byte
-	err := q.QueryRowContext(ctx, `SELECT doc FROM job_runs WHERE id = ? AND virtual_cluster_id = ?`, id, virtualClusterID).Scan(&doc)
+	err := stmt.QueryRowContext(ctx, id, virtualClusterID).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -100,7 +105,7 @@ func (db *DB) ListJobRuns(ctx context.Context, f store.JobRunFilter, p store.Pag
 	if err != nil {
 		return nil, "", fmt.Errorf("list job runs: %w", err)
 	}
-	if len(runs) > p.Limit {
+	if p.Limit > 0 && len(runs) > p.Limit {
 		last := p.Limit - 1
 		return runs[:p.Limit], cursor{createdAt: created[last], id: runs[last].ID}.String(), nil
 	}

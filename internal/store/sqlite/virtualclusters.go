@@ -16,12 +16,12 @@ import (
 func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, idem store.Idempotency) (*emr.VirtualCluster, error) {
 	var out *emr.VirtualCluster
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		id, err := replayed(ctx, tx, idem)
+		id, err := db.replayed(ctx, tx, idem)
 		if err != nil {
 			return err
 		}
 		if id != "" {
-			out, err = getVirtualCluster(ctx, tx, id)
+			out, err = getVirtualCluster(ctx, tx.StmtContext(ctx, db.stmt.txGetCluster), id)
 			return err
 		}
 		doc, err := json.Marshal(vc)
@@ -37,7 +37,7 @@ func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, 
 			return err
 		}
 		out = vc
-		return remember(ctx, tx, idem, vc.ID)
+		return db.remember(ctx, tx, idem, vc.ID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create virtual cluster: %w", err)
@@ -47,20 +47,17 @@ func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, 
 
 // GetVirtualCluster implements store.Store.
 func (db *DB) GetVirtualCluster(ctx context.Context, id string) (*emr.VirtualCluster, error) {
-	vc, err := getVirtualCluster(ctx, db.read, id)
+	vc, err := getVirtualCluster(ctx, db.stmt.getCluster, id)
 	if err != nil {
 		return nil, fmt.Errorf("get virtual cluster %s: %w", id, err)
 	}
 	return vc, nil
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func getVirtualCluster(ctx context.Context, q queryer, id string) (*emr.VirtualCluster, error) {
+// getVirtualCluster runs sqlGetCluster prepared as stmt.
+func getVirtualCluster(ctx context.Context, stmt *sql.Stmt, id string) (*emr.VirtualCluster, error) {
 	var doc []byte
-	err := q.QueryRowContext(ctx, `SELECT doc FROM virtual_clusters WHERE id = ?`, id).Scan(&doc)
+	err := stmt.QueryRowContext(ctx, id).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -108,7 +105,7 @@ func (db *DB) ListVirtualClusters(ctx context.Context, f store.VirtualClusterFil
 		if err := rows.Scan(&created, &doc); err != nil {
 			return nil, "", fmt.Errorf("list virtual clusters: %w", err)
 		}
-		if len(out) == p.Limit {
+		if p.Limit > 0 && len(out) == p.Limit {
 			return out, last.String(), rows.Err()
 		}
 		vc := new(emr.VirtualCluster)
@@ -124,7 +121,7 @@ func (db *DB) ListVirtualClusters(ctx context.Context, f store.VirtualClusterFil
 // SetVirtualClusterState implements store.Store.
 func (db *DB) SetVirtualClusterState(ctx context.Context, id string, state emr.VirtualClusterState) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		vc, err := getVirtualCluster(ctx, tx, id)
+		vc, err := getVirtualCluster(ctx, tx.StmtContext(ctx, db.stmt.txGetCluster), id)
 		if err != nil {
 			return err
 		}
@@ -134,6 +131,9 @@ func (db *DB) SetVirtualClusterState(ctx context.Context, id string, state emr.V
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE virtual_clusters SET state = ?, doc = ? WHERE id = ?`, state, doc, id)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("namespace %s of cluster %s is taken: %w", vc.ContainerProvider.Namespace(), vc.ContainerProvider.ID, store.ErrConflict)
+		}
 		return err
 	})
 	if err != nil {
