@@ -45,13 +45,16 @@ type JobRunIDs struct {
 // servers sharing a store do not collide within one millisecond.
 const randomBits = 40
 
-// Next returns a new job run id for the time now.
+// Next returns a new job run id for the time now. Ids of one generator
+// strictly increase, even when now stands still or goes back.
 func (g *JobRunIDs) Next(now time.Time) string {
 	var r [8]byte
 	if _, err := rand.Read(r[:]); err != nil {
 		panic(fmt.Sprintf("crypto/rand: %v", err))
 	}
-	n := new(big.Int).SetInt64(now.UnixMilli())
+	// A time before 1970 (such as the zero time.Time) would give a negative
+	// number, which renders with a '-'; count it as 0 instead.
+	n := new(big.Int).SetInt64(max(now.UnixMilli(), 0))
 	n.Lsh(n, randomBits)
 	n.Or(n, new(big.Int).SetUint64(binary.BigEndian.Uint64(r[:])&(1<<randomBits-1)))
 

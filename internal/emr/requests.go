@@ -33,7 +33,7 @@ func (r *CreateVirtualClusterRequest) Validate() error {
 			c.str("containerProvider.info.eksInfo.namespace", p.Namespace(), 1, 63, patNamespace)
 		}
 		if p.Info != nil && p.Info.EKSInfo != nil && p.Info.EKSInfo.NodeLabel != "" {
-			c.str("containerProvider.info.eksInfo.nodeLabel", p.Info.EKSInfo.NodeLabel, 1, 1024, patNonBlank)
+			c.str("containerProvider.info.eksInfo.nodeLabel", p.Info.EKSInfo.NodeLabel, 1, 64, patNodeLabel)
 		}
 	}
 	return c.err()
@@ -65,7 +65,7 @@ func (r *StartJobRunRequest) Validate() error {
 	if r.JobTemplateID != "" {
 		c.str("jobTemplateId", r.JobTemplateID, 1, 64, patResourceID)
 	}
-	c.count("jobTemplateParameters", len(r.JobTemplateParameters), 100)
+	c.templateParameters("jobTemplateParameters", r.JobTemplateParameters)
 	if r.JobTemplateID == "" {
 		if c.required("executionRoleArn", r.ExecutionRoleARN != "") {
 			c.str("executionRoleArn", r.ExecutionRoleARN, 20, 2048, patIAMRoleARN)

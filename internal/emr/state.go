@@ -129,3 +129,25 @@ func TruncateDetails(s string) string {
 	}
 	return "…" + string(rs[len(rs)-maxStateDetails+1:])
 }
+
+// Reachable reports whether a run can get from one state to another through
+// one or more legal transitions (a controller may apply several before it
+// writes, e.g. SUBMITTED → RUNNING → COMPLETED for a short job).
+func Reachable(from, to JobRunState) bool {
+	seen := map[JobRunState]bool{from: true}
+	next := []JobRunState{from}
+	for len(next) > 0 {
+		s := next[0]
+		next = next[1:]
+		for _, t := range legal[s] {
+			if t == to {
+				return true
+			}
+			if !seen[t] {
+				seen[t] = true
+				next = append(next, t)
+			}
+		}
+	}
+	return false
+}

@@ -2,7 +2,9 @@ package emr
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -16,6 +18,8 @@ var (
 	patReleaseLabel  = regexp.MustCompile(`^[\.\-_/A-Za-z0-9]+$`)
 	patClusterID     = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]*$`)
 	patNamespace     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	patNodeLabel     = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
+	patTemplateParam = regexp.MustCompile(`^[\.\-_\#A-Za-z0-9]+$`)
 	patLogGroupName  = regexp.MustCompile(`^[\.\-_/#A-Za-z0-9]+$`)
 	patRotationSize  = regexp.MustCompile(`^\d+(\.\d+)?[KMG][Bb]?$`)
 	patKMSKeyARN     = regexp.MustCompile(`^arn:(aws[a-zA-Z0-9-]*):kms:.+:(\d{12})?:key/[(0-9a-zA-Z)-?]+$`)
@@ -79,10 +83,25 @@ func CheckID(field, id string) error {
 
 func (c *checker) tags(field string, tags map[string]string) {
 	c.count(field, len(tags), 50)
-	for k, v := range tags {
+	for _, k := range sortedKeys(tags) {
 		c.str(field+".key", k, 1, 128, patNonBlank)
-		c.str(field+"."+k, v, 0, 256, nil)
+		c.str(field+"."+k, tags[k], 0, 256, nil)
 	}
+}
+
+// templateParameters checks a TemplateParameterInputMap.
+func (c *checker) templateParameters(field string, params map[string]string) {
+	c.count(field, len(params), 100)
+	for _, k := range sortedKeys(params) {
+		c.str(field+".key", k, 1, 512, patTemplateParam)
+		c.str(field+"."+k, params[k], 1, 1024, patNonBlank)
+	}
+}
+
+// sortedKeys returns the keys of m in order, so that a message listing
+// several violations reads the same on every call.
+func sortedKeys(m map[string]string) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 func (c *checker) clientToken(v string) {
@@ -93,7 +112,7 @@ func (c *checker) clientToken(v string) {
 
 func (c *checker) configurations(field string, cfgs []Configuration, depth int) {
 	c.count(field, len(cfgs), 100)
-	if depth > 8 {
+	if len(cfgs) > 0 && depth > 8 {
 		c.fail(field, "Member must not nest configurations more than 8 levels deep")
 		return
 	}
@@ -103,9 +122,9 @@ func (c *checker) configurations(field string, cfgs []Configuration, depth int) 
 			c.str(f+".classification", cfg.Classification, 1, 1024, patNonBlank)
 		}
 		c.count(f+".properties", len(cfg.Properties), 100)
-		for k, v := range cfg.Properties {
+		for _, k := range sortedKeys(cfg.Properties) {
 			c.str(f+".properties.key", k, 1, 1024, patNonBlank)
-			c.str(f+".properties."+k, v, 1, 1024, patNonBlank)
+			c.str(f+".properties."+k, cfg.Properties[k], 1, 1024, patNonBlank)
 		}
 		c.configurations(f+".configurations", cfg.Configurations, depth+1)
 	}

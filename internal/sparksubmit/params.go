@@ -47,7 +47,7 @@ var optionConf = map[string]string{
 	"--master":               "spark.master",
 	"--deploy-mode":          "spark.submit.deployMode",
 	"--class":                "",
-	"--properties-file":      "",
+	"--properties-file":      "", // refused: it would replace the generated spark-defaults.conf
 }
 
 // flagOptions are spark-submit options that take no value.
@@ -69,7 +69,11 @@ func ParseParams(s string, sql bool) (Params, error) {
 	}
 	for i := 0; i < len(words); i++ {
 		w := words[i]
-		name, value, hasValue := strings.Cut(w, "=")
+		// Like spark-submit, split only long options: --conf=k=v, not -c=k=v.
+		name, value, hasValue := w, "", false
+		if n, v, ok := strings.Cut(w, "="); ok && strings.HasPrefix(w, "--") {
+			name, value, hasValue = n, v, true
+		}
 		if !strings.HasPrefix(w, "-") {
 			return p, fmt.Errorf("unexpected word %q: parameters hold options only; give the application in entryPoint and its arguments in entryPointArguments", w)
 		}
@@ -77,43 +81,47 @@ func ParseParams(s string, sql bool) (Params, error) {
 			p.Options = append(p.Options, Option{Name: w})
 			continue
 		}
-		if !hasValue || name == "-c" {
-			name = w
+		_, shorthand := optionConf[name]
+		isConf := name == "--conf" || name == "-c"
+		if !isConf && !shorthand && !(sql && sqlOptions[name]) {
+			return p, fmt.Errorf("unknown spark-submit option %s", name)
+		}
+		if name == "--properties-file" {
+			return p, fmt.Errorf("--properties-file would replace the run's spark-defaults.conf; give the properties in the spark-defaults classification of configurationOverrides instead")
+		}
+		if !hasValue {
 			if i+1 >= len(words) {
 				return p, fmt.Errorf("option %s needs a value", w)
 			}
 			i++
 			value = words[i]
 		}
-		switch {
-		case name == "--conf" || name == "-c":
-			k, v, ok := strings.Cut(value, "=")
-			if !ok || strings.TrimSpace(k) == "" {
-				return p, fmt.Errorf("--conf %q is not of the form key=value", value)
-			}
-			p.Conf = append(p.Conf, Property{Key: k, Value: v})
-		case sql && sqlOptions[name]:
+		if !isConf {
 			p.Options = append(p.Options, Option{Name: name, Value: value})
-		default:
-			if _, ok := optionConf[name]; !ok {
-				return p, fmt.Errorf("unknown spark-submit option %s", name)
-			}
-			p.Options = append(p.Options, Option{Name: name, Value: value})
+			continue
 		}
+		k, v, ok := strings.Cut(value, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return p, fmt.Errorf("--conf %q is not of the form key=value", value)
+		}
+		p.Conf = append(p.Conf, Property{Key: k, Value: v})
 	}
 	return p, nil
 }
 
 // Properties returns every Spark property the parameters set, --conf and
-// shorthand options alike, in order given (a later one wins).
+// shorthand options alike, in the order in which a later one wins: as in
+// spark-submit, a shorthand option such as --num-executors beats a --conf of
+// the same property wherever either stands, and among several --conf (or
+// several of the same option) the last one wins.
 func (p Params) Properties() []Property {
-	var props []Property
+	props := append([]Property(nil), p.Conf...)
 	for _, o := range p.Options {
 		if k := optionConf[o.Name]; k != "" {
 			props = append(props, Property{Key: k, Value: o.Value})
 		}
 	}
-	return append(props, p.Conf...)
+	return props
 }
 
 // Option returns the value of the last occurrence of option name, if any.

@@ -35,22 +35,22 @@ func Build(run *emr.JobRun, defaults map[string]string) (*Submission, error) {
 		return nil, fmt.Errorf("job run has no jobDriver")
 	}
 	sub := &Submission{}
-	var params string
+	var params, field string
 	switch d := run.JobDriver; {
 	case d.SparkSubmitJobDriver != nil:
 		sub.EntryPoint = d.SparkSubmitJobDriver.EntryPoint
 		sub.Arguments = d.SparkSubmitJobDriver.EntryPointArguments
-		params = d.SparkSubmitJobDriver.SparkSubmitParameters
+		params, field = d.SparkSubmitJobDriver.SparkSubmitParameters, "sparkSubmitParameters"
 	case d.SparkSQLJobDriver != nil:
 		sub.SQL = true
 		sub.EntryPoint = d.SparkSQLJobDriver.EntryPoint
-		params = d.SparkSQLJobDriver.SparkSQLParameters
+		params, field = d.SparkSQLJobDriver.SparkSQLParameters, "sparkSqlParameters"
 	default:
 		return nil, fmt.Errorf("jobDriver has neither sparkSubmitJobDriver nor sparkSqlJobDriver")
 	}
 	p, err := ParseParams(params, sub.SQL)
 	if err != nil {
-		return nil, fmt.Errorf("sparkSubmitParameters: %w", err)
+		return nil, fmt.Errorf("%s: %w", field, err)
 	}
 	sub.Params = p
 
@@ -78,16 +78,51 @@ func (s *Submission) Effective() map[string]string {
 	return eff
 }
 
-// DefaultsFile renders Defaults in the spark-defaults.conf format.
+// DefaultsFile renders Defaults in the spark-defaults.conf format: one
+// "key value" line per property, escaped so that java.util.Properties, which
+// Spark reads the file with (as UTF-8), gives back every key and value as it
+// is. Spark trims blanks around a value, so those alone are not kept.
 func (s *Submission) DefaultsFile() string {
 	var b strings.Builder
 	for _, p := range s.Defaults {
-		b.WriteString(p.Key)
+		writeEscaped(&b, p.Key, true)
 		b.WriteByte(' ')
-		b.WriteString(strings.ReplaceAll(p.Value, "\n", " "))
+		writeEscaped(&b, p.Value, false)
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// writeEscaped writes s escaped as a key or value of a java.util.Properties
+// file: backslashes and line breaks always; in a key, the characters that
+// would end the key or start a comment; in a value, a leading blank.
+func writeEscaped(b *strings.Builder, s string, key bool) {
+	for i, r := range s {
+		switch r {
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\f':
+			b.WriteString(`\f`)
+		case ' ':
+			if key || i == 0 {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(' ')
+		case '=', ':', '#', '!':
+			if key {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
 }
 
 // IntProp reads an integer property of eff, or def when it is absent.

@@ -8,7 +8,10 @@ import (
 // SplitWords splits s into words the way a POSIX shell would for a simple
 // command: blanks separate words, single quotes keep everything literally,
 // double quotes keep everything but \" \\ \$ \`, and a backslash outside quotes
-// escapes the next character. No expansion of any kind is done.
+// escapes the next character. A backslash before a newline, outside single
+// quotes, continues the line: both are dropped, as in a shell script that
+// spreads one spark-submit command over several lines. No expansion of any
+// kind is done.
 func SplitWords(s string) ([]string, error) {
 	var (
 		words  []string
@@ -37,6 +40,10 @@ func SplitWords(s string) ([]string, error) {
 			inWord = true
 			j := i + 1
 			for ; j < len(rs) && rs[j] != '"'; j++ {
+				if rs[j] == '\\' && j+1 < len(rs) && rs[j+1] == '\n' {
+					j++ // line continuation
+					continue
+				}
 				if rs[j] == '\\' && j+1 < len(rs) && strings.ContainsRune("\"\\$`", rs[j+1]) {
 					j++
 				}
@@ -47,11 +54,14 @@ func SplitWords(s string) ([]string, error) {
 			}
 			i = j
 		case r == '\\':
-			inWord = true
 			if i+1 >= len(rs) {
 				return nil, fmt.Errorf("trailing backslash")
 			}
 			i++
+			if rs[i] == '\n' {
+				continue // line continuation: not part of any word
+			}
+			inWord = true
 			cur.WriteRune(rs[i])
 		default:
 			inWord = true

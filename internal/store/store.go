@@ -27,13 +27,17 @@ type Idempotency struct {
 	Scope, Token, Hash string
 }
 
-// Page bounds a listing: at most Limit items after the cursor Token.
+// Page bounds a listing: at most Limit items after the cursor Token, or
+// every item after it when Limit <= 0. Listings are newest first (by
+// createdAt, then id, both descending); paging neither skips nor repeats an
+// item when others are created between pages.
 type Page struct {
 	Limit int
 	Token string // opaque; "" for the first page
 }
 
 // VirtualClusterFilter selects virtual clusters; zero fields match all.
+// CreatedAfter and CreatedBefore are inclusive, to the millisecond.
 type VirtualClusterFilter struct {
 	States        []emr.VirtualClusterState
 	ProviderID    string
@@ -41,7 +45,9 @@ type VirtualClusterFilter struct {
 	CreatedBefore time.Time
 }
 
-// JobRunFilter selects the job runs of one virtual cluster; zero fields match all.
+// JobRunFilter selects the job runs of one virtual cluster; other zero
+// fields match all. CreatedAfter and CreatedBefore are inclusive, to the
+// millisecond.
 type JobRunFilter struct {
 	VirtualClusterID string
 	States           []emr.JobRunState

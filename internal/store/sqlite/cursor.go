@@ -56,8 +56,9 @@ func (w *where) in(column string, values []string) {
 	w.add(column+" IN ("+marks+")", args...)
 }
 
-// page adds the cursor condition of p and returns the LIMIT to query
-// (one more than the page, to know whether another page follows).
+// page adds the cursor condition of p and returns the LIMIT to query: one
+// more than the page, to know whether another page follows, or -1 (no
+// limit in SQLite) when p has none.
 func (w *where) page(p store.Page) (int, error) {
 	if p.Token != "" {
 		c, err := parseCursor(p.Token)
@@ -65,6 +66,9 @@ func (w *where) page(p store.Page) (int, error) {
 			return 0, err
 		}
 		w.add("(created_at < ? OR (created_at = ? AND id < ?))", c.createdAt, c.createdAt, c.id)
+	}
+	if p.Limit <= 0 {
+		return -1, nil
 	}
 	return p.Limit + 1, nil
 }

@@ -150,6 +150,9 @@ func (db *DB) queryJobRuns(ctx context.Context, query string, args ...any) ([]*e
 
 // UpdateJobRun implements store.Store.
 func (db *DB) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error {
+	if !emr.Reachable(from, run.State) {
+		return fmt.Errorf("update job run %s: %s cannot lead to %s", run.ID, from, run.State)
+	}
 	doc, err := json.Marshal(run)
 	if err != nil {
 		return fmt.Errorf("update job run %s: %w", run.ID, err)
