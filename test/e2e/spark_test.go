@@ -150,10 +150,14 @@ raise RuntimeError("ended while down")
 `)
 	id := startJob(t, s.Client, vc, "down", "file://"+app, "")
 	waitFor(t, s.Client, vc, id, 2*time.Minute, func(st types.JobRunState) bool { return st == types.JobRunStateRunning })
+	before := describeAll(t, s.Client, vc)
 	s.Stop()
 	waitExit(t, filepath.Join(dir, "runs", vc, id, "exit"))
 
 	s2 := startServer(t, dir)
+	if after := describeAll(t, s2.Client, vc); after.cluster != before.cluster || after.runs != before.runs {
+		t.Errorf("after restart:\n%+v\nbefore:\n%+v", after, before)
+	}
 	run, _ := waitFor(t, s2.Client, vc, id, time.Minute, terminal)
 	if run.State != types.JobRunStateFailed || !strings.Contains(aws.ToString(run.StateDetails), "ended while down") {
 		t.Fatalf("state %s details %q, want FAILED with the error", run.State, aws.ToString(run.StateDetails))
@@ -191,4 +195,25 @@ func lastN(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// snapshot is what the API says of a virtual cluster and its runs.
+type snapshot struct{ cluster, runs string }
+
+func describeAll(t *testing.T, c *emrcontainers.Client, vc string) snapshot {
+	t.Helper()
+	d, err := c.DescribeVirtualCluster(context.Background(), &emrcontainers.DescribeVirtualClusterInput{Id: aws.String(vc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.ListJobRuns(context.Background(), &emrcontainers.ListJobRunsInput{VirtualClusterId: aws.String(vc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := json.Marshal(d.VirtualCluster)
+	var ids []string
+	for _, r := range l.JobRuns {
+		ids = append(ids, aws.ToString(r.Id)+"@"+r.CreatedAt.String()+"/"+aws.ToString(r.ExecutionRoleArn))
+	}
+	return snapshot{cluster: string(cb), runs: strings.Join(ids, ",")}
 }
