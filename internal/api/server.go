@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -25,6 +26,10 @@ type Options struct {
 	// Clusters are the ids of the registered clusters a virtual cluster's
 	// containerProvider.id may name.
 	Clusters []string
+	// CheckNamespace, when set, vets the namespace of a new virtual cluster
+	// on its cluster (exists, sparkplane may work there); it returns an
+	// *emr.Error for the client or another error for a failure.
+	CheckNamespace func(ctx context.Context, clusterID, namespace string) error
 	// RunsDir holds the logs of each run (<RunsDir>/<vc>/<run>/{stdout,stderr}).
 	RunsDir string
 	Now     func() time.Time

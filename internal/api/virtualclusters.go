@@ -23,6 +23,11 @@ func (s *Server) createVirtualCluster(r *http.Request) (any, error) {
 		return nil, emr.NotFoundf("Cluster %s is not registered with this sparkplane server; registered clusters: %s.",
 			req.ContainerProvider.ID, strings.Join(s.opts.Clusters, ", "))
 	}
+	if check := s.opts.CheckNamespace; check != nil {
+		if err := check(r.Context(), req.ContainerProvider.ID, req.ContainerProvider.Namespace()); err != nil {
+			return nil, err
+		}
+	}
 	if req.SecurityConfigurationID != "" {
 		return nil, emr.NotFoundf("Security configuration %s doesn't exist.", req.SecurityConfigurationID)
 	}

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
 	"github.com/sparkplane/sparkplane/internal/runtime/local"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
 	"github.com/sparkplane/sparkplane/internal/store/sqlite"
@@ -30,6 +33,7 @@ type App struct {
 	Controller *controller.Controller
 	API        *api.Server
 	Listener   net.Listener
+	kube       map[string]*k8sruntime.Runtime
 	log        *slog.Logger
 }
 
@@ -39,9 +43,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	dist, err := sparkdist.Find(cfg.Local.SparkHome)
-	if err != nil {
-		return nil, err
+	// The local runtime needs an installed Spark; a server that only drives
+	// Kubernetes clusters runs without one.
+	dist, sparkErr := sparkdist.Find(cfg.Local.SparkHome)
+	if sparkErr != nil && len(cfg.Clusters) == 0 {
+		return nil, sparkErr
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -51,26 +57,36 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	runsDir := filepath.Join(cfg.DataDir, "runs")
-	runtimes := map[string]controller.Runtime{
-		local.ClusterID: local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, Logger: log}),
+	runtimes := map[string]controller.Runtime{}
+	if sparkErr == nil {
+		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, Logger: log})
+	} else {
+		log.Warn("the local runtime is off", "reason", sparkErr)
+	}
+	kube := map[string]*k8sruntime.Runtime{}
+	for _, k := range cfg.Clusters {
+		rt, err := kubernetesRuntime(k, runsDir, log)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		kube[k.ID], runtimes[k.ID] = rt, rt
 	}
 	ctl := controller.New(st, runtimes, controller.Options{Logger: log})
-	clusters := make([]string, 0, len(runtimes))
-	for id := range runtimes {
-		clusters = append(clusters, id)
-	}
+	clusters := slices.Sorted(maps.Keys(runtimes))
 	srv := api.New(st, ctl, api.Options{
-		Partition: emr.Partition{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID},
-		Clusters:  clusters,
-		RunsDir:   runsDir,
-		Logger:    log,
+		Partition:      emr.Partition{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID},
+		Clusters:       clusters,
+		CheckNamespace: namespaceChecker(kube),
+		RunsDir:        runsDir,
+		Logger:         log,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	return &App{Config: cfg, Store: st, Controller: ctl, API: srv, Listener: ln, log: log}, nil
+	return &App{Config: cfg, Store: st, Controller: ctl, API: srv, Listener: ln, kube: kube, log: log}, nil
 }
 
 // URL is the endpoint clients reach the API at.
@@ -103,6 +119,9 @@ func (a *App) Run(ctx context.Context) error {
 	_ = hs.Shutdown(sctx)
 	cancel()
 	wg.Wait()
+	for _, rt := range a.kube {
+		rt.Close()
+	}
 	if cerr := a.Store.Close(); err == nil {
 		err = cerr
 	}

@@ -24,6 +24,33 @@ type Config struct {
 	Partition string `json:"partition"`
 	// Local configures the embedded runtime, registered as cluster "local".
 	Local LocalRuntime `json:"local"`
+	// Clusters are the Kubernetes clusters virtual clusters may name in
+	// containerProvider.id.
+	Clusters []KubernetesCluster `json:"clusters"`
+}
+
+// KubernetesCluster registers a Kubernetes cluster: how to reach it and
+// which images run which release labels.
+type KubernetesCluster struct {
+	// ID is what containerProvider.id names (an EKS cluster name, say).
+	ID string `json:"id"`
+	// Kubeconfig and Context select credentials from a kubeconfig file
+	// (Context empty: its current context); InCluster uses the pod's own
+	// service account instead.
+	Kubeconfig string `json:"kubeconfig"`
+	Context    string `json:"context"`
+	InCluster  bool   `json:"inCluster"`
+	// Images override the release label → image map (default: Apache Spark images).
+	Images []Image `json:"images"`
+	// SparkDefaults are Spark properties every run on this cluster starts from.
+	SparkDefaults map[string]string `json:"sparkDefaults"`
+}
+
+// Image runs the release labels that start with ReleasePrefix.
+type Image struct {
+	ReleasePrefix string `json:"releasePrefix"`
+	Image         string `json:"image"`
+	SparkHome     string `json:"sparkHome"`
 }
 
 // LocalRuntime configures the embedded runtime.
@@ -85,5 +112,25 @@ func (c *Config) Validate() error {
 	if c.Region == "" || c.Partition == "" {
 		return fmt.Errorf("region and partition must not be empty")
 	}
+	seen := map[string]bool{"local": true}
+	for i, k := range c.Clusters {
+		field := fmt.Sprintf("clusters[%d]", i)
+		switch {
+		case !patClusterID.MatchString(k.ID) || len(k.ID) > 100:
+			return fmt.Errorf("%s.id %q: want 1-100 letters, digits, - and _, starting with a letter or digit", field, k.ID)
+		case seen[k.ID]:
+			return fmt.Errorf("%s.id %q: already used (\"local\" is the embedded runtime)", field, k.ID)
+		case k.InCluster == (k.Kubeconfig != ""):
+			return fmt.Errorf("%s (%s): give either kubeconfig or inCluster: true", field, k.ID)
+		}
+		seen[k.ID] = true
+		for j, im := range k.Images {
+			if im.ReleasePrefix == "" || im.Image == "" {
+				return fmt.Errorf("%s.images[%d]: releasePrefix and image are required", field, j)
+			}
+		}
+	}
 	return nil
 }
+
+var patClusterID = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]*$`)

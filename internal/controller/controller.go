@@ -179,6 +179,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	case emr.JobRunSubmitted, emr.JobRunRunning:
 		return c.observe(ctx, key, rt, vc, run)
 	case emr.JobRunCancelPending:
+		c.collectLogs(ctx, rt, vc, run)
 		gone, err := rt.Stop(ctx, vc, run)
 		if err != nil {
 			return fmt.Errorf("stop %s: %w", key, err)
@@ -218,11 +219,15 @@ func (c *Controller) observe(ctx context.Context, key string, rt Runtime, vc *em
 	case PhaseSubmitted:
 		if run.State == emr.JobRunSubmitted {
 			if limit := StartTimeout(run); c.opts.Now().Sub(run.CreatedAt) > limit {
+				c.collectLogs(ctx, rt, vc, run)
 				if _, err := rt.Stop(ctx, vc, run); err != nil {
 					return fmt.Errorf("stop %s after start timeout: %w", key, err)
 				}
-				steps = append(steps, emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureUser,
-					Details: fmt.Sprintf("The driver did not start within job-start-timeout (%s).", limit)})
+				details := fmt.Sprintf("The driver did not start within job-start-timeout (%s).", limit)
+				if obs.Details != "" {
+					details += " " + obs.Details
+				}
+				steps = append(steps, emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureUser, Details: details})
 			}
 		}
 	case PhaseRunning:
@@ -244,7 +249,24 @@ func (c *Controller) observe(ctx context.Context, key string, rt Runtime, vc *em
 	if len(steps) == 0 {
 		return nil
 	}
+	if steps[len(steps)-1].To.Terminal() {
+		c.collectLogs(ctx, rt, vc, run)
+	}
 	return c.move(ctx, key, run, steps...)
+}
+
+// LogCollector is a Runtime that keeps a run's logs once it ends, before
+// what produced them is removed.
+type LogCollector interface {
+	CollectLogs(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error
+}
+
+func (c *Controller) collectLogs(ctx context.Context, rt Runtime, vc *emr.VirtualCluster, run *emr.JobRun) {
+	if lc, ok := rt.(LogCollector); ok {
+		if err := lc.CollectLogs(ctx, vc, run); err != nil {
+			c.opts.Logger.Warn("could not keep the run's logs", "run", Key(run.VirtualClusterID, run.ID), "err", err)
+		}
+	}
 }
 
 // move applies steps to run in memory and writes the result in one update,

@@ -1,0 +1,59 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/sparkplane/sparkplane/internal/config"
+	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
+)
+
+// kubernetesRuntime builds the runtime of one registered cluster. It does
+// not contact the cluster: an unreachable cluster fails runs, not start-up.
+func kubernetesRuntime(k config.KubernetesCluster, runsDir string, log *slog.Logger) (*k8sruntime.Runtime, error) {
+	rc, err := restConfig(k)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", k.ID, err)
+	}
+	rc.UserAgent = "sparkplane"
+	rc.QPS, rc.Burst = 200, 400 // one StartJobRun makes a handful of writes
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", k.ID, err)
+	}
+	images := make([]k8sruntime.Image, len(k.Images))
+	for i, im := range k.Images {
+		images[i] = k8sruntime.Image{ReleasePrefix: im.ReleasePrefix, Image: im.Image, SparkHome: im.SparkHome}
+	}
+	return k8sruntime.New(k8sruntime.Options{ClusterID: k.ID, Client: client, Images: images,
+		SparkDefaults: k.SparkDefaults, LogsDir: runsDir, Logger: log.With("cluster", k.ID)}), nil
+}
+
+func restConfig(k config.KubernetesCluster) (*rest.Config, error) {
+	if k.InCluster {
+		return rest.InClusterConfig()
+	}
+	path, err := filepath.Abs(k.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: path}
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
+		&clientcmd.ConfigOverrides{CurrentContext: k.Context}).ClientConfig()
+}
+
+// namespaceChecker vets new virtual clusters on the Kubernetes clusters.
+func namespaceChecker(rts map[string]*k8sruntime.Runtime) func(ctx context.Context, clusterID, ns string) error {
+	return func(ctx context.Context, clusterID, ns string) error {
+		if rt, ok := rts[clusterID]; ok {
+			return rt.CheckNamespace(ctx, ns)
+		}
+		return nil // the local runtime takes any namespace
+	}
+}

@@ -1,0 +1,14 @@
+// Package kubernetes runs job runs on a Kubernetes cluster the way EMR on EKS
+// does: in the virtual cluster's namespace it creates the service accounts
+// and RBAC of the execution role, a batch/v1 Job (the job runner) whose pod
+// runs spark-submit in cluster mode, and the ConfigMaps that job runner
+// reads (spark-defaults.conf and the driver and executor pod templates), all
+// with EMR's names and labels. Spark then creates the driver pod, and the
+// driver its executors.
+//
+// Runs are tracked by watching (shared informers on Jobs and Pods that carry
+// the job-id label, one set per namespace), and Observe maps what the
+// cluster shows to a controller.Observation. Every method is idempotent:
+// objects are named after the job run id, so a restarted server finds what
+// it created instead of creating it twice.
+package kubernetes

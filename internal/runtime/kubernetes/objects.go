@@ -1,0 +1,295 @@
+package kubernetes
+
+import (
+	"fmt"
+	"strings"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/sparksubmit"
+)
+
+// apiServerInCluster is how pods reach the Kubernetes API (spark.master).
+const apiServerInCluster = "k8s://https://kubernetes.default.svc:443"
+
+// plan is everything Submit creates for one run, derived without I/O.
+type plan struct {
+	ns        string
+	vcID      string
+	jobID     string
+	who       identity
+	image     Image
+	sub       *sparksubmit.Submission
+	driver    *corev1.Pod // pod templates
+	executor  *corev1.Pod
+	submitter submitterConf
+}
+
+// newPlan derives the objects of a run. Its errors are the user's (a
+// VALIDATION_ERROR): a bad role, release or parameter.
+func newPlan(vc *emr.VirtualCluster, run *emr.JobRun, images []Image, defaults map[string]string) (*plan, error) {
+	who, err := parseRole(run.ExecutionRoleARN)
+	if err != nil {
+		return nil, err
+	}
+	im, err := imageFor(images, run.ReleaseLabel)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{ns: vc.ContainerProvider.Namespace(), vcID: run.VirtualClusterID, jobID: run.ID, who: who, image: im}
+	p.sub, err = sparksubmit.Build(run, p.sparkDefaults(defaults))
+	if err != nil {
+		return nil, err
+	}
+	eff := p.sub.Effective()
+	userDriver, err := loadUserTemplate(userTemplateFile(eff, "driver"))
+	if err != nil {
+		return nil, err
+	}
+	userExecutor, err := loadUserTemplate(userTemplateFile(eff, "executor"))
+	if err != nil {
+		return nil, err
+	}
+	p.driver = podTemplate(userDriver, driverContainer, podLabels(p.vcID, p.jobID, ComponentDriver))
+	p.executor = podTemplate(userExecutor, executorContainer, podLabels(p.vcID, p.jobID, ComponentExecutor))
+	p.submitter = parseSubmitterConf(run.ConfigurationOverrides.Classification("emr-job-submitter"))
+	return p, nil
+}
+
+// userTemplateFile is the pod template a user asked for, if any (the
+// runtime points Spark at its merged copy instead).
+func userTemplateFile(eff map[string]string, role string) string {
+	v := eff["spark.kubernetes."+role+".podTemplateFile"]
+	if strings.HasPrefix(v, podTemplateDir+"/") {
+		return "" // ours
+	}
+	return v
+}
+
+// sparkDefaults are the runtime's properties, under the spark-defaults
+// classification and the run's parameters: where Spark runs, as whom, with
+// which image, labels and pod templates.
+func (p *plan) sparkDefaults(extra map[string]string) map[string]string {
+	d := map[string]string{
+		"spark.master":                                              apiServerInCluster,
+		"spark.submit.deployMode":                                   "cluster",
+		"spark.kubernetes.namespace":                                p.ns,
+		"spark.kubernetes.container.image":                          p.image.Image,
+		"spark.kubernetes.driver.pod.name":                          DriverPodName(p.jobID),
+		"spark.kubernetes.authenticate.driver.serviceAccountName":   p.who.serviceAccount("driver"),
+		"spark.kubernetes.authenticate.executor.serviceAccountName": p.who.serviceAccount("executor"),
+		"spark.kubernetes.driver.podTemplateFile":                   podTemplateDir + "/driver",
+		"spark.kubernetes.executor.podTemplateFile":                 podTemplateDir + "/executor",
+		"spark.kubernetes.driver.podTemplateContainerName":          driverContainer,
+		"spark.kubernetes.executor.podTemplateContainerName":        executorContainer,
+		"spark.dynamicAllocation.enabled":                           "false",
+		"spark.driver.memory":                                       "1G",
+		"spark.executor.memory":                                     "1G",
+		"spark.driver.cores":                                        "1",
+		"spark.executor.cores":                                      "1",
+	}
+	for role, comp := range map[string]string{"driver": ComponentDriver, "executor": ComponentExecutor} {
+		for k, v := range podLabels(p.vcID, p.jobID, comp) {
+			d["spark.kubernetes."+role+".label."+k] = v
+		}
+	}
+	for k, v := range extra {
+		d[k] = v
+	}
+	return d
+}
+
+// args is the job runner's spark-submit command line.
+func (p *plan) args() []string {
+	args := []string{strings.TrimSuffix(p.image.SparkHome, "/") + "/bin/spark-submit",
+		"--properties-file", confDir + "/spark-defaults.conf"}
+	for _, o := range p.sub.Params.Options {
+		if o.Name == "--master" || o.Name == "--deploy-mode" {
+			continue // the runtime decides where Spark runs
+		}
+		args = append(args, o.Name)
+		if o.Value != "" {
+			args = append(args, o.Value)
+		}
+	}
+	for _, c := range p.sub.Params.Conf {
+		if strings.HasSuffix(c.Key, ".podTemplateFile") {
+			continue // merged into the runtime's templates
+		}
+		args = append(args, "--conf", c.Key+"="+c.Value)
+	}
+	if p.sub.SQL {
+		args = append(args, "--class", sparksubmit.SQLDriverClass, "spark-internal")
+		for _, o := range p.sub.Params.Options {
+			if o.Name == "--hivevar" || o.Name == "--hiveconf" || o.Name == "--database" || o.Name == "--define" {
+				args = append(args, o.Name, o.Value)
+			}
+		}
+		if p.sub.EntryPoint != "" {
+			args = append(args, "-f", entryPointIn(p.image, p.sub.EntryPoint))
+		}
+		return args
+	}
+	return append(append(args, entryPointIn(p.image, p.sub.EntryPoint)), p.sub.Arguments...)
+}
+
+func typeMeta(apiVersion, kind string) metav1.TypeMeta {
+	return metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
+}
+
+// ownedBy makes the Job the controlling owner, so deleting it removes the object.
+func ownedBy(job *batchv1.Job) []metav1.OwnerReference {
+	yes := true
+	return []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: job.Name, UID: job.UID,
+		Controller: &yes, BlockOwnerDeletion: &yes}}
+}
+
+func (p *plan) meta(name string, extra map[string]string) metav1.ObjectMeta {
+	l := runLabels(p.vcID, p.jobID)
+	for k, v := range extra {
+		l[k] = v
+	}
+	return metav1.ObjectMeta{Name: name, Namespace: p.ns, Labels: l}
+}
+
+// sparkDefaultsConfigMap is <jobId>-spark-defaults.
+func (p *plan) sparkDefaultsConfigMap(owner *batchv1.Job) *corev1.ConfigMap {
+	cm := &corev1.ConfigMap{ObjectMeta: p.meta(sparkDefaultsName(p.jobID), map[string]string{LabelConfiguration: "spark-defaults"}),
+		Data: map[string]string{"spark-defaults.conf": p.sub.DefaultsFile()}}
+	cm.OwnerReferences = ownedBy(owner)
+	return cm
+}
+
+// podTemplateConfigMap is podtemplate-<jobId>.
+func (p *plan) podTemplateConfigMap(owner *batchv1.Job) (*corev1.ConfigMap, error) {
+	driver, err := yaml.Marshal(p.driver)
+	if err != nil {
+		return nil, err
+	}
+	executor, err := yaml.Marshal(p.executor)
+	if err != nil {
+		return nil, err
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: p.meta(podTemplateName(p.jobID), map[string]string{LabelConfiguration: "pod-template"}),
+		Data: map[string]string{"driver": string(driver), "executor": string(executor)}}
+	cm.OwnerReferences = ownedBy(owner)
+	return cm, nil
+}
+
+// job is the job runner: one pod, never retried, running spark-submit.
+func (p *plan) job() *batchv1.Job {
+	zero := int32(0)
+	labels := podLabels(p.vcID, p.jobID, ComponentSubmitter)
+	for k, v := range p.submitter.labels {
+		labels[k] = v
+	}
+	job := &batchv1.Job{
+		TypeMeta:   typeMeta("batch/v1", "Job"),
+		ObjectMeta: p.meta(p.jobID, nil),
+		Spec: batchv1.JobSpec{
+			BackoffLimit: &zero,
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: p.submitter.annotations},
+				Spec: corev1.PodSpec{
+					ServiceAccountName: p.who.serviceAccount("client"),
+					RestartPolicy:      corev1.RestartPolicyNever,
+					NodeSelector:       p.submitter.nodeSelector,
+					Containers: []corev1.Container{{
+						Name:    "job-runner",
+						Image:   p.image.Image,
+						Command: p.args(),
+						Env: []corev1.EnvVar{
+							{Name: "SPARK_CONF_DIR", Value: confDir},
+							{Name: "JAVA_TOOL_OPTIONS", Value: "-Xmx820m"},
+							{Name: "SPARK_CONTAINER_ID", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
+						},
+						Resources: corev1.ResourceRequirements{
+							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("800m"), corev1.ResourceMemory: resource.MustParse("512Mi")},
+							Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")},
+						},
+						VolumeMounts: []corev1.VolumeMount{
+							{Name: "spark-defaults", MountPath: confDir, ReadOnly: true},
+							{Name: "pod-templates", MountPath: podTemplateDir, ReadOnly: true},
+						},
+					}},
+					Volumes: []corev1.Volume{
+						{Name: "spark-defaults", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+							LocalObjectReference: corev1.LocalObjectReference{Name: sparkDefaultsName(p.jobID)}}}},
+						{Name: "pod-templates", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+							LocalObjectReference: corev1.LocalObjectReference{Name: podTemplateName(p.jobID)}}}},
+					},
+				},
+			},
+		},
+	}
+	return job
+}
+
+// serviceAccounts are the client (job runner), driver and executor
+// accounts of the execution role, shared by its runs in the namespace.
+func (p *plan) serviceAccounts() []*corev1.ServiceAccount {
+	var out []*corev1.ServiceAccount
+	for _, c := range []string{"client", "driver", "executor"} {
+		out = append(out, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: p.who.serviceAccount(c), Namespace: p.ns,
+			Annotations: map[string]string{"emr-containers.amazonaws.com/execution-role": fmt.Sprintf("arn:aws:iam::%s:role/%s", p.who.account, p.who.roleName)}}})
+	}
+	return out
+}
+
+// roles are what the job runner and the driver may do in the namespace:
+// the job runner creates the driver pod, its service and config maps; the
+// driver manages its executors. Executors get no role.
+func (p *plan) roles() []*rbacv1.Role {
+	sparkRules := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"pods", "services", "configmaps", "persistentvolumeclaims"},
+			Verbs: []string{"create", "get", "list", "watch", "delete", "deletecollection", "patch", "update"}},
+	}
+	return []*rbacv1.Role{
+		{ObjectMeta: metav1.ObjectMeta{Name: roleClient, Namespace: p.ns}, Rules: sparkRules},
+		{ObjectMeta: metav1.ObjectMeta{Name: roleDriver, Namespace: p.ns}, Rules: sparkRules},
+	}
+}
+
+func (p *plan) roleBindings() []*rbacv1.RoleBinding {
+	bind := func(component, role string) *rbacv1.RoleBinding {
+		return &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: p.who.roleBinding(component), Namespace: p.ns},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: role},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: p.who.serviceAccount(component), Namespace: p.ns}},
+		}
+	}
+	return []*rbacv1.RoleBinding{bind("client", roleClient), bind("driver", roleDriver)}
+}
+
+// submitterConf is the emr-job-submitter classification: the job runner
+// pod's node selector, labels and annotations.
+type submitterConf struct {
+	nodeSelector, labels, annotations map[string]string
+}
+
+func parseSubmitterConf(props map[string]string) submitterConf {
+	var c submitterConf
+	put := func(m *map[string]string, k, v string) {
+		if *m == nil {
+			*m = map[string]string{}
+		}
+		(*m)[k] = v
+	}
+	for k, v := range props {
+		switch {
+		case strings.HasPrefix(k, "jobsubmitter.node.selector."):
+			put(&c.nodeSelector, strings.TrimPrefix(k, "jobsubmitter.node.selector."), v)
+		case strings.HasPrefix(k, "jobsubmitter.label."):
+			put(&c.labels, strings.TrimPrefix(k, "jobsubmitter.label."), v)
+		case strings.HasPrefix(k, "jobsubmitter.annotation."):
+			put(&c.annotations, strings.TrimPrefix(k, "jobsubmitter.annotation."), v)
+		}
+	}
+	return c
+}

@@ -1,0 +1,290 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	batchlisters "k8s.io/client-go/listers/batch/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/sparkplane/sparkplane/internal/controller"
+	"github.com/sparkplane/sparkplane/internal/emr"
+)
+
+// Options configure a Runtime.
+type Options struct {
+	// ClusterID is the id virtual clusters name in containerProvider.id.
+	ClusterID string
+	Client    kubernetes.Interface
+	// Images map release labels to images; DefaultImages when empty.
+	Images []Image
+	// SparkDefaults are Spark properties every run starts from.
+	SparkDefaults map[string]string
+	// LogsDir receives the job runner's and driver's logs of each run
+	// (<LogsDir>/<virtual cluster>/<run>/{job-runner,driver}).
+	LogsDir string
+	Logger  *slog.Logger
+}
+
+// Runtime runs job runs on one Kubernetes cluster.
+type Runtime struct {
+	opts   Options
+	events chan string
+
+	mu      sync.Mutex
+	watches map[string]*nsWatch // by namespace
+	closed  bool
+}
+
+var _ controller.Runtime = (*Runtime)(nil)
+
+// nsWatch is the informer cache of the run objects of one namespace.
+type nsWatch struct {
+	jobs batchlisters.JobNamespaceLister
+	pods corelisters.PodNamespaceLister
+	stop chan struct{}
+}
+
+// New returns a runtime; Close stops its watches.
+func New(opts Options) *Runtime {
+	if len(opts.Images) == 0 {
+		opts.Images = DefaultImages
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Runtime{opts: opts, events: make(chan string, 4096), watches: map[string]*nsWatch{}}
+}
+
+// Events implements controller.Runtime.
+func (r *Runtime) Events() <-chan string { return r.events }
+
+// Close stops every watch.
+func (r *Runtime) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+	for _, w := range r.watches {
+		close(w.stop)
+	}
+	r.watches = map[string]*nsWatch{}
+}
+
+// watch returns the synced cache of a namespace, starting it on first use.
+// Only objects that carry the job-id label are cached.
+func (r *Runtime) watch(ctx context.Context, ns string) (*nsWatch, error) {
+	r.mu.Lock()
+	if w, ok := r.watches[ns]; ok {
+		r.mu.Unlock()
+		return w, nil
+	}
+	if r.closed {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("runtime closed")
+	}
+	f := informers.NewSharedInformerFactoryWithOptions(r.opts.Client, 10*time.Minute,
+		informers.WithNamespace(ns),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = LabelJobID }))
+	jobs, pods := f.Batch().V1().Jobs(), f.Core().V1().Pods()
+	handler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    r.enqueue,
+		UpdateFunc: func(_, obj any) { r.enqueue(obj) },
+		DeleteFunc: r.enqueue,
+	}
+	if _, err := jobs.Informer().AddEventHandler(handler); err != nil {
+		r.mu.Unlock()
+		return nil, err
+	}
+	if _, err := pods.Informer().AddEventHandler(handler); err != nil {
+		r.mu.Unlock()
+		return nil, err
+	}
+	w := &nsWatch{jobs: jobs.Lister().Jobs(ns), pods: pods.Lister().Pods(ns), stop: make(chan struct{})}
+	r.watches[ns] = w
+	f.Start(w.stop)
+	r.mu.Unlock()
+
+	for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return nil, fmt.Errorf("watch %v in namespace %s: cache did not sync", typ, ns)
+		}
+	}
+	return w, nil
+}
+
+// enqueue turns an informer event into the key of the run it belongs to.
+func (r *Runtime) enqueue(obj any) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	m, ok := obj.(metav1.Object)
+	if !ok {
+		return
+	}
+	vc, id := m.GetLabels()[LabelVirtualCluster], m.GetLabels()[LabelJobID]
+	if vc == "" || id == "" {
+		return
+	}
+	select {
+	case r.events <- controller.Key(vc, id):
+	default: // the controller's resync catches up
+	}
+}
+
+// Submit implements controller.Runtime: the service accounts and RBAC of
+// the execution role, the job runner Job, then its ConfigMaps owned by it.
+func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
+	p, err := newPlan(vc, run, r.opts.Images, r.opts.SparkDefaults)
+	if err != nil {
+		return &controller.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
+	}
+	if _, err := r.watch(ctx, p.ns); err != nil {
+		return err
+	}
+	if err := r.ensureRBAC(ctx, p); err != nil {
+		return err
+	}
+	c := r.opts.Client
+	job, err := c.BatchV1().Jobs(p.ns).Create(ctx, p.job(), metav1.CreateOptions{FieldManager: fieldManager})
+	if apierrors.IsAlreadyExists(err) {
+		job, err = c.BatchV1().Jobs(p.ns).Get(ctx, p.jobID, metav1.GetOptions{})
+	}
+	if err != nil {
+		return clusterError("create the job runner Job", p.ns, err)
+	}
+	tmpl, err := p.podTemplateConfigMap(job)
+	if err != nil {
+		return err
+	}
+	for _, cm := range []*corev1.ConfigMap{p.sparkDefaultsConfigMap(job), tmpl} {
+		if _, err := c.CoreV1().ConfigMaps(p.ns).Create(ctx, cm, metav1.CreateOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return clusterError("create ConfigMap "+cm.Name, p.ns, err)
+		}
+	}
+	return nil
+}
+
+// fieldManager names sparkplane as the writer of the objects it creates.
+const fieldManager = "sparkplane"
+
+func (r *Runtime) ensureRBAC(ctx context.Context, p *plan) error {
+	c := r.opts.Client
+	for _, sa := range p.serviceAccounts() {
+		if _, err := c.CoreV1().ServiceAccounts(p.ns).Create(ctx, sa, metav1.CreateOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return clusterError("create ServiceAccount "+sa.Name, p.ns, err)
+		}
+	}
+	for _, role := range p.roles() {
+		if _, err := c.RbacV1().Roles(p.ns).Create(ctx, role, metav1.CreateOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return clusterError("create Role "+role.Name, p.ns, err)
+		}
+	}
+	for _, rb := range p.roleBindings() {
+		if _, err := c.RbacV1().RoleBindings(p.ns).Create(ctx, rb, metav1.CreateOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return clusterError("create RoleBinding "+rb.Name, p.ns, err)
+		}
+	}
+	return nil
+}
+
+// clusterError turns a refusal of the cluster that retrying cannot fix
+// (forbidden, no such namespace, invalid object) into a failed run that
+// says what to do; other errors are retried.
+func clusterError(what, ns string, err error) error {
+	switch {
+	case apierrors.IsForbidden(err):
+		return &controller.SubmitError{Reason: emr.FailureClusterUnavailable,
+			Message: fmt.Sprintf("sparkplane may not %s in namespace %s (apply deploy/rbac/namespace-role.yaml there): %v", what, ns, err)}
+	case apierrors.IsNotFound(err):
+		return &controller.SubmitError{Reason: emr.FailureClusterUnavailable,
+			Message: fmt.Sprintf("cannot %s: namespace %s does not exist: %v", what, ns, err)}
+	case apierrors.IsInvalid(err):
+		return &controller.SubmitError{Reason: emr.FailureValidation, Message: fmt.Sprintf("cannot %s: %v", what, err)}
+	}
+	return fmt.Errorf("%s in namespace %s: %w", what, ns, err)
+}
+
+// Observe implements controller.Runtime, from the informer cache; a Job the
+// cache has not seen yet (just created) is read from the API server.
+func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (controller.Observation, error) {
+	ns := vc.ContainerProvider.Namespace()
+	w, err := r.watch(ctx, ns)
+	if err != nil {
+		return controller.Observation{}, err
+	}
+	job, err := w.jobs.Get(run.ID)
+	if apierrors.IsNotFound(err) {
+		job, err = r.opts.Client.BatchV1().Jobs(ns).Get(ctx, run.ID, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return controller.Observation{Phase: controller.PhaseUnknown}, nil
+		}
+	}
+	if err != nil {
+		return controller.Observation{}, fmt.Errorf("get job runner %s: %w", run.ID, err)
+	}
+	pods, err := w.pods.List(labels.SelectorFromSet(labels.Set{LabelJobID: run.ID}))
+	if err != nil {
+		return controller.Observation{}, err
+	}
+	r.adoptDriver(ctx, job, pods)
+	return observe(job, pods), nil
+}
+
+// adoptDriver makes the Job an owner of the driver pod Spark created, so
+// deleting the Job removes the driver and, through it, the executors.
+func (r *Runtime) adoptDriver(ctx context.Context, job *batchv1.Job, pods []*corev1.Pod) {
+	driver := newest(pods, ComponentDriver)
+	if driver == nil || driver.DeletionTimestamp != nil {
+		return
+	}
+	for _, o := range driver.OwnerReferences {
+		if o.UID == job.UID {
+			return
+		}
+	}
+	if len(driver.OwnerReferences) > 0 {
+		return // never replace an owner someone else set
+	}
+	patch := fmt.Sprintf(`{"metadata":{"ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":%q,"uid":%q}]}}`, job.Name, job.UID)
+	if _, err := r.opts.Client.CoreV1().Pods(driver.Namespace).Patch(ctx, driver.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: fieldManager}); err != nil {
+		r.opts.Logger.Warn("could not make the Job own the driver pod", "pod", driver.Name, "err", err)
+	}
+}
+
+// Stop implements controller.Runtime: it deletes the Job, the run's pods and
+// ConfigMaps, and reports gone once the API server holds none of them.
+func (r *Runtime) Stop(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (bool, error) {
+	ns, c := vc.ContainerProvider.Namespace(), r.opts.Client
+	background := metav1.DeletePropagationBackground
+	err := c.BatchV1().Jobs(ns).Delete(ctx, run.ID, metav1.DeleteOptions{PropagationPolicy: &background})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("delete job runner: %w", err)
+	}
+	sel := metav1.ListOptions{LabelSelector: LabelJobID + "=" + run.ID}
+	if err := c.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("delete pods: %w", err)
+	}
+	if err := c.CoreV1().ConfigMaps(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("delete config maps: %w", err)
+	}
+	if _, err := c.BatchV1().Jobs(ns).Get(ctx, run.ID, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	pods, err := c.CoreV1().Pods(ns).List(ctx, sel)
+	if err != nil {
+		return false, fmt.Errorf("list pods: %w", err)
+	}
+	return len(pods.Items) == 0, nil
+}
