@@ -1,0 +1,214 @@
+package kubernetes
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/sparkplane/sparkplane/internal/controller"
+	"github.com/sparkplane/sparkplane/internal/emr"
+)
+
+func TestServiceAccountNames(t *testing.T) {
+	for _, tc := range []struct{ arn, client, binding string }{
+		{"arn:aws:iam::123456789012:role/abcdefghijkl", "emr-containers-sa-spark-client-123456789012-2x6xx5ubcrus4bplmr0", "emr-containers-rb-spark-client-123456789012-2x6xx5ubcrus4bplmr0"},
+		{"arn:aws:iam::111122223333:role/path/to/+=,.@-_", "emr-containers-sa-spark-client-111122223333-3bu5b0xg4tb", "emr-containers-rb-spark-client-111122223333-3bu5b0xg4tb"},
+	} {
+		id, err := parseRole(tc.arn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := id.serviceAccount("client"); got != tc.client {
+			t.Errorf("%s: service account %s, want %s", tc.arn, got, tc.client)
+		}
+		if got := id.roleBinding("client"); got != tc.binding {
+			t.Errorf("%s: role binding %s, want %s", tc.arn, got, tc.binding)
+		}
+	}
+	for _, bad := range []string{"arn:aws:iam::123456789012:user/bob", "role/x", "arn:aws:iam::123456789012:role/"} {
+		if _, err := parseRole(bad); err == nil {
+			t.Errorf("parseRole(%q) accepted", bad)
+		}
+	}
+}
+
+func TestImageFor(t *testing.T) {
+	images := []Image{{ReleasePrefix: "emr-7", Image: "a"}, {ReleasePrefix: "emr-7.2", Image: "b", SparkHome: "/usr/lib/spark"}}
+	for _, tc := range []struct{ release, want string }{{"emr-7.2.0-latest", "b"}, {"emr-7.10.0-latest", "a"}, {"emr-7.1.0-20240101", "a"}} {
+		if im, err := imageFor(images, tc.release); err != nil || im.Image != tc.want {
+			t.Errorf("%s: %v %v, want %s", tc.release, im, err, tc.want)
+		}
+	}
+	if _, err := imageFor(images, "emr-6.9.0-latest"); err == nil {
+		t.Error("emr-6 has no image but one was picked")
+	}
+	if got := entryPointIn(Image{SparkHome: "/opt/spark"}, "local:///usr/lib/spark/examples/x.py"); got != "local:///opt/spark/examples/x.py" {
+		t.Errorf("entry point mapped to %s", got)
+	}
+	for _, keep := range []string{"s3://b/x.py", "local:///home/x.py"} {
+		if got := entryPointIn(Image{SparkHome: "/opt/spark"}, keep); got != keep {
+			t.Errorf("%s mapped to %s", keep, got)
+		}
+	}
+}
+
+func testRun(params string, cfg ...emr.Configuration) (*emr.VirtualCluster, *emr.JobRun) {
+	vc := &emr.VirtualCluster{ID: "vc1", ContainerProvider: emr.ContainerProvider{Type: "EKS", ID: "dev",
+		Info: &emr.ContainerInfo{EKSInfo: &emr.EKSInfo{Namespace: "ns1"}}}}
+	run := &emr.JobRun{ID: "0000000000000000001", VirtualClusterID: "vc1", ReleaseLabel: "emr-7.2.0-latest",
+		ExecutionRoleARN: "arn:aws:iam::123456789012:role/r",
+		JobDriver: &emr.JobDriver{SparkSubmitJobDriver: &emr.SparkSubmitJobDriver{
+			EntryPoint: "local:///usr/lib/spark/examples/src/main/python/pi.py", EntryPointArguments: []string{"5"}, SparkSubmitParameters: params}},
+		ConfigurationOverrides: &emr.ConfigurationOverrides{ApplicationConfiguration: cfg}}
+	return vc, run
+}
+
+// TestSparkDefaultsPrecedence: runtime defaults < server defaults <
+// spark-defaults classification in the file; parameters stay on the
+// command line, where spark-submit gives them the last word.
+func TestSparkDefaultsPrecedence(t *testing.T) {
+	vc, run := testRun("--conf spark.driver.memory=5G --class org.X",
+		emr.Configuration{Classification: "spark-defaults", Properties: map[string]string{"spark.driver.memory": "4G", "spark.executor.memory": "3G"}})
+	p, err := newPlan(vc, run, DefaultImages, map[string]string{"spark.executor.memory": "2G", "spark.ui.enabled": "false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := p.sub.DefaultsFile()
+	for _, want := range []string{"spark.driver.memory 4G\n", "spark.executor.memory 3G\n", "spark.ui.enabled false\n", "spark.executor.cores 1\n"} {
+		if !strings.Contains(file, want) {
+			t.Errorf("spark-defaults.conf lacks %q:\n%s", want, file)
+		}
+	}
+	args := strings.Join(p.args(), " ")
+	if !strings.Contains(args, "--conf spark.driver.memory=5G") || !strings.Contains(args, "--class org.X") ||
+		!strings.HasSuffix(args, "local:///opt/spark/examples/src/main/python/pi.py 5") {
+		t.Errorf("args %s", args)
+	}
+}
+
+func TestUserPodTemplateIsFilteredAndMerged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "driver.yaml")
+	tmpl := `
+apiVersion: v1
+kind: Pod
+metadata:
+  labels: {team: data, emr-containers.amazonaws.com/job.id: spoofed}
+spec:
+  serviceAccountName: root-everything
+  nodeSelector: {pool: spark}
+  tolerations: [{key: spot, operator: Exists}]
+  containers:
+  - name: spark-kubernetes-driver
+    image: evil/image
+    command: [sh]
+    env: [{name: A, value: "1"}]
+    securityContext: {privileged: true}
+  - name: sidecar
+    image: busybox
+`
+	if err := os.WriteFile(path, []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vc, run := testRun("--conf spark.kubernetes.driver.podTemplateFile=" + path)
+	p, err := newPlan(vc, run, DefaultImages, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.driver
+	if d.Labels["team"] != "data" || d.Labels[LabelJobID] != run.ID || d.Labels[LabelComponent] != ComponentDriver {
+		t.Errorf("labels %v", d.Labels)
+	}
+	if d.Spec.ServiceAccountName != "" || d.Spec.NodeSelector["pool"] != "spark" || len(d.Spec.Tolerations) != 1 {
+		t.Errorf("spec not filtered by the allow-list: %+v", d.Spec)
+	}
+	main := d.Spec.Containers[0]
+	if main.Name != driverContainer || main.Image != "" || main.Command != nil || main.SecurityContext != nil || len(main.Env) != 1 {
+		t.Errorf("main container not filtered: %+v", main)
+	}
+	if len(d.Spec.Containers) != 2 || d.Spec.Containers[1].Image != "busybox" {
+		t.Errorf("sidecar lost: %+v", d.Spec.Containers)
+	}
+	if strings.Contains(strings.Join(p.args(), " "), path) {
+		t.Errorf("the user's template path reaches spark-submit: %v", p.args())
+	}
+	// Without a template the executor still gets the main container and the labels.
+	if e := p.executor; len(e.Spec.Containers) != 1 || e.Spec.Containers[0].Name != executorContainer || e.Labels[LabelComponent] != ComponentExecutor {
+		t.Errorf("executor template %+v", e)
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	vc, run := testRun("")
+	run.ExecutionRoleARN = "arn:aws:iam::123456789012:user/x"
+	if _, err := newPlan(vc, run, DefaultImages, nil); err == nil {
+		t.Error("a user ARN was accepted as execution role")
+	}
+	vc, run = testRun("--conf spark.kubernetes.executor.podTemplateFile=s3://bucket/t.yaml")
+	if _, err := newPlan(vc, run, DefaultImages, nil); err == nil || !strings.Contains(err.Error(), "s3://bucket/t.yaml") {
+		t.Errorf("s3 pod template: %v", err)
+	}
+}
+
+func TestObserve(t *testing.T) {
+	job := jobWith()
+	pod := func(component string, phase corev1.PodPhase, mod func(*corev1.Pod)) *corev1.Pod {
+		p := &corev1.Pod{}
+		p.Name, p.Labels, p.Status.Phase = component, map[string]string{LabelComponent: component}, phase
+		if mod != nil {
+			mod(p)
+		}
+		return p
+	}
+	oom := func(p *corev1.Pod) {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: driverContainer, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled"}}}}
+	}
+	pull := func(p *corev1.Pod) {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Image: "x", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull"}}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		job     bool
+		failed  bool
+		pods    []*corev1.Pod
+		phase   controller.Phase
+		details string
+	}{
+		{"no job", false, false, nil, controller.PhaseUnknown, ""},
+		{"job only", true, false, nil, controller.PhaseSubmitted, ""},
+		{"runner running", true, false, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodRunning, nil)}, controller.PhaseSubmitted, ""},
+		{"driver running", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodRunning, nil)}, controller.PhaseRunning, ""},
+		{"driver done", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodSucceeded, nil)}, controller.PhaseSucceeded, ""},
+		{"driver oom", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodFailed, oom)}, controller.PhaseFailed, "OOMKilled"},
+		{"driver image", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodPending, pull)}, controller.PhaseFailed, "cannot be pulled"},
+		{"runner image", true, false, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodPending, pull)}, controller.PhaseFailed, "cannot be pulled"},
+		{"job failed", true, true, nil, controller.PhaseFailed, "job runner failed"},
+		{"driver wins over a failed job", true, true, []*corev1.Pod{pod(ComponentDriver, corev1.PodRunning, nil)}, controller.PhaseRunning, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := job
+			if !tc.job {
+				j = nil
+			} else if tc.failed {
+				j = jobWith(corev1.ConditionTrue)
+			}
+			got := observe(j, tc.pods)
+			if got.Phase != tc.phase || !strings.Contains(got.Details, tc.details) {
+				t.Errorf("got %v %q, want %v with %q", got.Phase, got.Details, tc.phase, tc.details)
+			}
+		})
+	}
+}
+
+// jobWith returns a Job, failed when a condition status is given.
+func jobWith(failed ...corev1.ConditionStatus) *batchv1.Job {
+	j := &batchv1.Job{}
+	j.Name = "0000000000000000001"
+	for _, s := range failed {
+		j.Status.Conditions = append(j.Status.Conditions, batchv1.JobCondition{Type: batchv1.JobFailed, Status: s, Reason: "BackoffLimitExceeded"})
+	}
+	return j
+}
