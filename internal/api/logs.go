@@ -6,11 +6,18 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 )
 
-// jobRunLog serves the stdout or stderr of a run: sparkplane's own endpoint,
+// LogStreams are the log files a run may have: stdout and stderr of a local
+// run's spark-submit; the job runner's and the driver's pod logs of a
+// Kubernetes run.
+var LogStreams = []string{"stdout", "stderr", "job-runner", "driver"}
+
+// jobRunLog serves one log stream of a run: sparkplane's own endpoint,
 // outside the AWS paths, behind `sparkplane logs`.
 func (s *Server) jobRunLog(w http.ResponseWriter, r *http.Request) {
 	run, err := s.getJobRun(r)
@@ -19,8 +26,8 @@ func (s *Server) jobRunLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stream := r.PathValue("stream")
-	if stream != "stdout" && stream != "stderr" {
-		writeError(w, r, s.opts.Logger, emr.Validationf("Log stream %q does not exist; use stdout or stderr.", stream))
+	if !slices.Contains(LogStreams, stream) {
+		writeError(w, r, s.opts.Logger, emr.Validationf("Log stream %q does not exist; use one of %s.", stream, strings.Join(LogStreams, ", ")))
 		return
 	}
 	f, err := os.Open(filepath.Join(s.opts.RunsDir, run.VirtualClusterID, run.ID, stream))

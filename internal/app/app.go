@@ -34,6 +34,7 @@ type App struct {
 	API        *api.Server
 	Listener   net.Listener
 	kube       map[string]*k8sruntime.Runtime
+	clusters   []string
 	log        *slog.Logger
 }
 
@@ -86,8 +87,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	return &App{Config: cfg, Store: st, Controller: ctl, API: srv, Listener: ln, kube: kube, log: log}, nil
+	return &App{Config: cfg, Store: st, Controller: ctl, API: srv, Listener: ln, kube: kube, clusters: clusters, log: log}, nil
 }
+
+// Clusters are the ids of the registered clusters, sorted.
+func (a *App) Clusters() []string { return a.clusters }
 
 // URL is the endpoint clients reach the API at.
 func (a *App) URL() string { return "http://" + a.Listener.Addr().String() }

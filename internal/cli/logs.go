@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sparkplane/sparkplane/internal/api"
 )
 
 func runLogs(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "logs", "[flags] <virtual-cluster-id> <job-run-id>")
 	endpoint := fs.String("endpoint-url", endpointDefault(env), "sparkplane server to ask ($SPARKPLANE_ENDPOINT)")
-	stream := fs.String("stream", "all", "stdout, stderr, or all (stdout then stderr)")
+	stream := fs.String("stream", "all", "stdout, stderr (local runs), job-runner, driver (Kubernetes runs), or all that exist")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -18,23 +22,32 @@ func runLogs(ctx context.Context, env *Env, args []string) error {
 		return errUsage
 	}
 	vcID, runID := fs.Arg(0), fs.Arg(1)
-	streams := []string{*stream}
-	switch *stream {
-	case "all":
-		streams = []string{"stdout", "stderr"}
-	case "stdout", "stderr":
-	default:
-		return fmt.Errorf("--stream %q: want stdout, stderr or all", *stream)
-	}
-	for _, s := range streams {
-		text, err := fetchLog(ctx, *endpoint, vcID, runID, s)
+	if *stream != "all" {
+		if !slices.Contains(api.LogStreams, *stream) {
+			return fmt.Errorf("--stream %q: want all or one of %s", *stream, strings.Join(api.LogStreams, ", "))
+		}
+		text, err := fetchLog(ctx, *endpoint, vcID, runID, *stream)
 		if err != nil {
 			return err
 		}
-		if len(streams) > 1 {
-			fmt.Fprintf(env.Stdout, "==> %s <==\n", s)
-		}
 		fmt.Fprint(env.Stdout, text)
+		return nil
+	}
+	shown := 0
+	var firstErr error
+	for _, s := range api.LogStreams {
+		text, err := fetchLog(ctx, *endpoint, vcID, runID, s)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "==> %s <==\n%s", s, text)
+		shown++
+	}
+	if shown == 0 {
+		return firstErr
 	}
 	return nil
 }

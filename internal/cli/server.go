@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/sparkplane/sparkplane/internal/app"
 	"github.com/sparkplane/sparkplane/internal/config"
@@ -25,7 +26,7 @@ func runServer(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("sparkplane serving", "endpoint", a.URL(), "dataDir", cfg.DataDir, "clusters", "local", "version", Version)
+	log.Info("sparkplane serving", "endpoint", a.URL(), "dataDir", cfg.DataDir, "clusters", strings.Join(a.Clusters(), ","), "version", Version)
 	fmt.Fprintf(env.Stderr, "\nTry: aws emr-containers list-virtual-clusters --endpoint-url %s --region %s\n\n", a.URL(), cfg.Region)
 	return a.Run(ctx)
 }
