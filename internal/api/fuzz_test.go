@@ -33,6 +33,18 @@ func FuzzAPI(f *testing.F) {
 	if _, err := st.CreateVirtualCluster(context.Background(), vc, store.Idempotency{}); err != nil {
 		f.Fatal(err)
 	}
+	tmpl := &emr.JobTemplate{ID: "tmpl", Name: "t", JobTemplateData: emr.JobTemplateData{
+		ExecutionRoleARN: "${Role}", ReleaseLabel: "emr-7.2.0-latest",
+		JobDriver: &emr.JobDriver{SparkSubmitJobDriver: &emr.SparkSubmitJobDriver{EntryPoint: "${E}", SparkSubmitParameters: "--conf ${C}"}},
+		ConfigurationOverrides: &emr.ParametricConfigurationOverrides{
+			MonitoringConfiguration: &emr.ParametricMonitoringConfiguration{PersistentAppUI: "${UI}"}},
+		ParameterConfiguration: map[string]emr.TemplateParameterConfiguration{"Role": {}, "E": {}, "C": {DefaultValue: "a=b"},
+			"UI": {DefaultValue: "ENABLED"}, "N": {Type: emr.ParameterNumber, DefaultValue: "1"}},
+		JobTags: map[string]string{"n": "${N}"},
+	}}
+	if _, err := st.CreateJobTemplate(context.Background(), tmpl, store.Idempotency{}); err != nil {
+		f.Fatal(err)
+	}
 	h := api.New(st, nop{}, api.Options{Partition: emr.Partition{Partition: "aws", Region: "us-east-1", Account: "123456789012"},
 		Clusters: []string{"local"}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 
@@ -42,6 +54,13 @@ func FuzzAPI(f *testing.F) {
 	f.Add("GET", "/virtualclusters?createdAfter=2024-01-01T00:00:00Z", "")
 	f.Add("DELETE", "/virtualclusters/vc/jobruns/0000000000000000001", "")
 	f.Add("POST", "/virtualclusters/vc/jobruns", `{"configurationOverrides":{"applicationConfiguration":[{"classification":"spark-defaults","configurations":[{}]}]}}`)
+	f.Add("POST", "/jobtemplates", `{"name":"t","clientToken":"c","jobTemplateData":{"executionRoleArn":"${R}","releaseLabel":"${L}","jobDriver":{"sparkSubmitJobDriver":{"entryPoint":"${E}","sparkSubmitParameters":"--conf x=${N}"}},"parameterConfiguration":{"R":{},"L":{"defaultValue":"emr-7.2.0-latest"},"E":{"type":"STRING"},"N":{"type":"NUMBER","defaultValue":"2"}},"jobTags":{"a":"${E}"}}}`)
+	f.Add("POST", "/jobtemplates", `{"name":"t","clientToken":"c","jobTemplateData":{"executionRoleArn":"arn:aws:iam::123456789012:role/r","releaseLabel":"emr-4.0.0","jobDriver":{"sparkSqlJobDriver":{"sparkSqlParameters":"--bogus"}},"configurationOverrides":{"monitoringConfiguration":{"persistentAppUI":"x","cloudWatchMonitoringConfiguration":{},"s3MonitoringConfiguration":{}}}}}`)
+	f.Add("POST", "/virtualclusters/vc/jobruns", `{"clientToken":"t","jobTemplateId":"tmpl","jobTemplateParameters":{"Role":"arn:aws:iam::123456789012:role/r","E":"local:///a.py","N":"x","UI":"on"},"tags":{"n":"1"}}`)
+	f.Add("POST", "/virtualclusters/vc/jobruns", `{"clientToken":"t","jobTemplateId":"tmpl","jobTemplateParameters":{"Role":"r","E":"e","C":"\"x"},"configurationOverrides":{"applicationConfiguration":[{"classification":"c","properties":{"a":"b"}}]}}`)
+	f.Add("GET", "/jobtemplates?createdBefore=2030-01-01T00:00:00Z&maxResults=1&nextToken=x", "")
+	f.Add("GET", "/jobtemplates/tmpl", "")
+	f.Add("DELETE", "/jobtemplates/nothere", "")
 	f.Fuzz(func(t *testing.T, method, path, body string) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\r\n#") {
 			return

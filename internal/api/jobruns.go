@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/sparksubmit"
@@ -24,13 +26,8 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	if req.JobTemplateID != "" {
-		return nil, emr.NotFoundf("Job template %s doesn't exist.", req.JobTemplateID)
-	}
-	if _, _, _, ok := emr.ReleaseVersion(req.ReleaseLabel); !ok {
-		return nil, emr.NotFoundf("Release %s doesn't exist. Use an EMR on EKS release label such as emr-7.2.0-latest or emr-6.15.0-20240105.", req.ReleaseLabel)
-	}
-	if err := checkParameters(req.JobDriver); err != nil {
+	spec, err := s.runSpec(r.Context(), &req)
+	if err != nil {
 		return nil, err
 	}
 	vc, err := s.store.GetVirtualCluster(r.Context(), vcID)
@@ -49,13 +46,13 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 		ARN:                      s.opts.Partition.JobRunARN(vcID, id),
 		State:                    emr.JobRunPending,
 		ClientToken:              req.ClientToken,
-		ExecutionRoleARN:         req.ExecutionRoleARN,
-		ReleaseLabel:             req.ReleaseLabel,
-		ConfigurationOverrides:   req.ConfigurationOverrides,
-		JobDriver:                req.JobDriver,
+		ExecutionRoleARN:         spec.ExecutionRoleARN,
+		ReleaseLabel:             spec.ReleaseLabel,
+		ConfigurationOverrides:   spec.ConfigurationOverrides,
+		JobDriver:                spec.JobDriver,
 		CreatedAt:                now,
 		CreatedBy:                s.caller(r),
-		Tags:                     req.Tags,
+		Tags:                     spec.Tags,
 		RetryPolicyConfiguration: req.RetryPolicyConfiguration,
 	}
 	if req.RetryPolicyConfiguration != nil {
@@ -77,18 +74,63 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 	return map[string]string{"id": run.ID, "name": run.Name, "arn": run.ARN, "virtualClusterId": vcID}, nil
 }
 
-// checkParameters parses the spark-submit or spark-sql parameters so a
-// request that spark-submit could never accept is refused up front.
-func checkParameters(d *emr.JobDriver) error {
+// runSpec returns the request a job run is made of: req itself, or, with a
+// jobTemplateId, the template resolved with req (emr.JobTemplate.Resolve has
+// the merge rule). Either way the release label must exist and the
+// spark-submit parameters must parse.
+func (s *Server) runSpec(ctx context.Context, req *emr.StartJobRunRequest) (*emr.StartJobRunRequest, error) {
+	if req.JobTemplateID == "" {
+		return req, checkRunSpec(req)
+	}
+	tmpl, err := s.store.GetJobTemplate(ctx, req.JobTemplateID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, emr.NotFoundf("Job template %s doesn't exist.", req.JobTemplateID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	spec, err := tmpl.Resolve(req)
+	if err != nil {
+		return nil, err
+	}
+	return spec, tmpl.Explain(checkRunSpec(spec))
+}
+
+func checkRunSpec(spec *emr.StartJobRunRequest) error {
+	if err := checkRelease("releaseLabel", spec.ReleaseLabel); err != nil {
+		return err
+	}
+	return checkParameters("jobDriver", spec.JobDriver, false)
+}
+
+// checkRelease answers a release label EMR on EKS never shipped with a
+// ResourceNotFoundException, as EMR does.
+func checkRelease(field, label string) error {
+	if _, _, _, ok := emr.ReleaseVersion(label); !ok {
+		return emr.NotFoundf("Release %s doesn't exist (at '%s'). Use an EMR on EKS release label such as emr-7.2.0-latest or emr-6.15.0-20240105.", label, field)
+	}
+	return nil
+}
+
+// checkParameters parses the spark-submit or spark-sql parameters of the
+// job driver at field so a request that spark-submit could never accept is
+// refused up front. With templated, parameters holding ${placeholders}
+// are left for StartJobRun to check once they are filled.
+func checkParameters(field string, d *emr.JobDriver, templated bool) error {
+	var params, f string
 	switch {
 	case d.SparkSubmitJobDriver != nil:
-		if _, err := sparksubmit.ParseParams(d.SparkSubmitJobDriver.SparkSubmitParameters, false); err != nil {
-			return emr.Validationf("Value at 'jobDriver.sparkSubmitJobDriver.sparkSubmitParameters' is not valid: %v", err)
-		}
+		params, f = d.SparkSubmitJobDriver.SparkSubmitParameters, field+".sparkSubmitJobDriver.sparkSubmitParameters"
 	case d.SparkSQLJobDriver != nil:
-		if _, err := sparksubmit.ParseParams(d.SparkSQLJobDriver.SparkSQLParameters, true); err != nil {
-			return emr.Validationf("Value at 'jobDriver.sparkSqlJobDriver.sparkSqlParameters' is not valid: %v", err)
-		}
+		params, f = d.SparkSQLJobDriver.SparkSQLParameters, field+".sparkSqlJobDriver.sparkSqlParameters"
+	default:
+		return nil
+	}
+	if templated && strings.Contains(params, "${") {
+		return nil
+	}
+	if _, err := sparksubmit.ParseParams(params, d.SparkSQLJobDriver != nil); err != nil {
+		return emr.Validationf("Value at '%s' is not valid: %v", f, err)
 	}
 	return nil
 }

@@ -74,6 +74,10 @@ func (s *Server) routes() {
 		{"GET /virtualclusters/{virtualClusterId}/jobruns", s.listJobRuns},
 		{"GET /virtualclusters/{virtualClusterId}/jobruns/{jobRunId}", s.describeJobRun},
 		{"DELETE /virtualclusters/{virtualClusterId}/jobruns/{jobRunId}", s.cancelJobRun},
+		{"POST /jobtemplates", s.createJobTemplate},
+		{"GET /jobtemplates", s.listJobTemplates},
+		{"GET /jobtemplates/{templateId}", s.describeJobTemplate},
+		{"DELETE /jobtemplates/{templateId}", s.deleteJobTemplate},
 	} {
 		s.mux.Handle(rt.pattern, s.wrap(rt.h))
 	}

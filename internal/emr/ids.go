@@ -91,3 +91,18 @@ func (p Partition) VirtualClusterARN(id string) string {
 func (p Partition) JobRunARN(virtualClusterID, id string) string {
 	return p.VirtualClusterARN(virtualClusterID) + "/jobruns/" + id
 }
+
+// JobTemplateARN returns the ARN of a job template.
+func (p Partition) JobTemplateARN(id string) string {
+	return fmt.Sprintf("arn:%s:emr-containers:%s:%s:/jobtemplates/%s", p.Partition, p.Region, p.Account, id)
+}
+
+// SecurityConfigurationARN returns the ARN of a security configuration.
+func (p Partition) SecurityConfigurationARN(id string) string {
+	return fmt.Sprintf("arn:%s:emr-containers:%s:%s:/securityconfigurations/%s", p.Partition, p.Region, p.Account, id)
+}
+
+// EndpointARN returns the ARN of a managed endpoint.
+func (p Partition) EndpointARN(virtualClusterID, id string) string {
+	return p.VirtualClusterARN(virtualClusterID) + "/endpoints/" + id
+}

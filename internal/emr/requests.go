@@ -54,7 +54,9 @@ type StartJobRunRequest struct {
 }
 
 // Validate checks the request against the constraints of the model. Without a
-// job template, executionRoleArn, releaseLabel and jobDriver are required.
+// job template, executionRoleArn, releaseLabel and jobDriver are required;
+// with one, they must be absent (the template supplies them) and
+// jobTemplateParameters may be given.
 func (r *StartJobRunRequest) Validate() error {
 	var c checker
 	if r.Name != "" {
@@ -62,18 +64,29 @@ func (r *StartJobRunRequest) Validate() error {
 	}
 	c.clientToken(r.ClientToken)
 	c.tags("tags", r.Tags)
+	c.templateParameters("jobTemplateParameters", r.JobTemplateParameters)
 	if r.JobTemplateID != "" {
 		c.str("jobTemplateId", r.JobTemplateID, 1, 64, patResourceID)
-	}
-	c.templateParameters("jobTemplateParameters", r.JobTemplateParameters)
-	if r.JobTemplateID == "" {
+		// The template is authoritative for these (see JobTemplate.Resolve).
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"executionRoleArn", r.ExecutionRoleARN != ""}, {"releaseLabel", r.ReleaseLabel != ""}, {"jobDriver", r.JobDriver != nil}} {
+			if f.set {
+				c.fail(f.name, "Member must not be set together with jobTemplateId: the job template supplies it")
+			}
+		}
+	} else {
+		if len(r.JobTemplateParameters) > 0 {
+			c.fail("jobTemplateParameters", "Member must not be set without jobTemplateId")
+		}
 		if c.required("executionRoleArn", r.ExecutionRoleARN != "") {
 			c.str("executionRoleArn", r.ExecutionRoleARN, 20, 2048, patIAMRoleARN)
 		}
 		if c.required("releaseLabel", r.ReleaseLabel != "") {
 			c.str("releaseLabel", r.ReleaseLabel, 1, 64, patReleaseLabel)
 		}
-		c.jobDriver(r.JobDriver)
+		c.jobDriver("jobDriver", r.JobDriver)
 	}
 	if o := r.ConfigurationOverrides; o != nil {
 		c.configurations("configurationOverrides.applicationConfiguration", o.ApplicationConfiguration, 0)

@@ -123,13 +123,22 @@ func TestStartJobRunRequestValidate(t *testing.T) {
 		{"sql parameters blank", func(r *req) {
 			r.JobDriver = &emr.JobDriver{SparkSQLJobDriver: &emr.SparkSQLJobDriver{SparkSQLParameters: "\t"}}
 		}, []string{"jobDriver.sparkSqlJobDriver.sparkSqlParameters"}},
-		{"jobTemplateId pattern", func(r *req) { r.JobTemplateID = "Tmpl" }, []string{"jobTemplateId"}},
-		{"too many template parameters", func(r *req) { r.JobTemplateID, r.JobTemplateParameters = "t", tagsN(101) },
+		{"jobTemplateId pattern", func(r *req) { fromTemplate(r, "Tmpl", nil) }, []string{"jobTemplateId"}},
+		{"too many template parameters", func(r *req) { fromTemplate(r, "t", tagsN(101)) },
 			[]string{"jobTemplateParameters"}},
-		{"template parameter name pattern", func(r *req) { r.JobTemplateID, r.JobTemplateParameters = "t", map[string]string{"a b": "v"} },
+		{"template parameter name pattern", func(r *req) { fromTemplate(r, "t", map[string]string{"a b": "v"}) },
 			[]string{"jobTemplateParameters.key"}},
-		{"template parameter value empty", func(r *req) { r.JobTemplateID, r.JobTemplateParameters = "t", map[string]string{"p": ""} },
+		{"template parameter value empty", func(r *req) { fromTemplate(r, "t", map[string]string{"p": ""}) },
 			[]string{"jobTemplateParameters.p"}},
+		{"template with a role, label and driver too", func(r *req) { r.JobTemplateID = "t" },
+			[]string{"executionRoleArn", "releaseLabel", "jobDriver"}},
+		{"template with a driver too", func(r *req) {
+			jd := r.JobDriver
+			fromTemplate(r, "t", nil)
+			r.JobDriver = jd
+		}, []string{"jobDriver"}},
+		{"template parameters without a template", func(r *req) { r.JobTemplateParameters = map[string]string{"a": "b"} },
+			[]string{"jobTemplateParameters"}},
 		{"too many configurations", func(r *req) {
 			overrides(r).ApplicationConfiguration = make([]emr.Configuration, 101)
 			for i := range overrides(r).ApplicationConfiguration {
@@ -202,6 +211,12 @@ func TestStartJobRunRequestValidate(t *testing.T) {
 			MustBeValidation(t, r.Validate(), tc.fields...)
 		})
 	}
+}
+
+// fromTemplate makes r a run of template id with params: no role, label or driver.
+func fromTemplate(r *emr.StartJobRunRequest, id string, params map[string]string) {
+	r.ExecutionRoleARN, r.ReleaseLabel, r.JobDriver = "", "", nil
+	r.JobTemplateID, r.JobTemplateParameters = id, params
 }
 
 // startJobRunSeeds are request bodies as clients send them.

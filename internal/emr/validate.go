@@ -176,16 +176,18 @@ func (c *checker) monitoring(field string, m *MonitoringConfiguration) {
 	}
 }
 
-func (c *checker) jobDriver(d *JobDriver) {
-	if !c.required("jobDriver", d != nil) {
+// jobDriver checks a JobDriver at field (jobDriver, or
+// jobTemplateData.jobDriver in a template).
+func (c *checker) jobDriver(field string, d *JobDriver) {
+	if !c.required(field, d != nil) {
 		return
 	}
 	switch {
 	case d.SparkSubmitJobDriver != nil && d.SparkSQLJobDriver != nil:
-		c.fail("jobDriver", "Member must have exactly one of sparkSubmitJobDriver, sparkSqlJobDriver")
+		c.fail(field, "Member must have exactly one of sparkSubmitJobDriver, sparkSqlJobDriver")
 	case d.SparkSubmitJobDriver != nil:
 		s := d.SparkSubmitJobDriver
-		f := "jobDriver.sparkSubmitJobDriver"
+		f := field + ".sparkSubmitJobDriver"
 		if c.required(f+".entryPoint", s.EntryPoint != "") {
 			c.str(f+".entryPoint", s.EntryPoint, 1, 256, patNonBlank)
 		}
@@ -197,7 +199,7 @@ func (c *checker) jobDriver(d *JobDriver) {
 		}
 	case d.SparkSQLJobDriver != nil:
 		s := d.SparkSQLJobDriver
-		f := "jobDriver.sparkSqlJobDriver"
+		f := field + ".sparkSqlJobDriver"
 		if s.EntryPoint != "" {
 			c.str(f+".entryPoint", s.EntryPoint, 1, 256, patNonBlank)
 		}
@@ -205,7 +207,7 @@ func (c *checker) jobDriver(d *JobDriver) {
 			c.str(f+".sparkSqlParameters", s.SparkSQLParameters, 1, 102400, patNonBlank)
 		}
 	default:
-		c.fail("jobDriver", "Member must have exactly one of sparkSubmitJobDriver, sparkSqlJobDriver")
+		c.fail(field, "Member must have exactly one of sparkSubmitJobDriver, sparkSqlJobDriver")
 	}
 }
 

@@ -56,7 +56,14 @@ type JobRunFilter struct {
 	CreatedBefore    time.Time
 }
 
-// Store keeps virtual clusters and job runs. Every method returns
+// JobTemplateFilter selects job templates; zero fields match all.
+// CreatedAfter and CreatedBefore are inclusive, to the millisecond.
+type JobTemplateFilter struct {
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+}
+
+// Store keeps virtual clusters, job runs and job templates. Every method returns
 // ErrNotFound, ErrConflict or ErrTokenMismatch (wrapped) for the conditions
 // above, ErrInvalidToken for a bad page token, and other errors for failures
 // of the store itself.
@@ -82,6 +89,16 @@ type Store interface {
 	// UpdateJobRun writes run if its stored state is still from;
 	// ErrConflict otherwise.
 	UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error
+
+	// CreateJobTemplate inserts t, or, when idem names an earlier request with
+	// the same hash, returns the template that request created (ErrNotFound
+	// if it has been deleted since). ErrConflict when the id is taken.
+	CreateJobTemplate(ctx context.Context, t *emr.JobTemplate, idem Idempotency) (*emr.JobTemplate, error)
+	GetJobTemplate(ctx context.Context, id string) (*emr.JobTemplate, error)
+	ListJobTemplates(ctx context.Context, f JobTemplateFilter, p Page) ([]*emr.JobTemplate, string, error)
+	// DeleteJobTemplate removes a template for good (runs started from it
+	// keep what they took from it). ErrNotFound when there is none.
+	DeleteJobTemplate(ctx context.Context, id string) error
 
 	Close() error
 }

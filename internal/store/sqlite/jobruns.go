@@ -34,12 +34,16 @@ func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idem
 		if state != emr.VirtualClusterRunning {
 			return fmt.Errorf("virtual cluster %s is %s: %w", run.VirtualClusterID, state, store.ErrConflict)
 		}
-		doc, err := json.Marshal(run)
+		doc, err := runDoc(run)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
-			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc)
+		tags, err := encodeTags(run.Tags)
+		if err != nil {
+			return err
+		}
+		_, err = tx.StmtContext(ctx, db.stmt.insertRun).ExecContext(ctx,
+			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc, tags)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("job run %s exists: %w", run.ID, store.ErrConflict)
 		}
@@ -67,15 +71,25 @@ func (db *DB) GetJobRun(ctx context.Context, virtualClusterID, id string) (*emr.
 // getJobRun runs sqlGetRun prepared as stmt.
 func getJobRun(ctx context.Context, stmt *sql.Stmt, virtualClusterID, id string) (*emr.JobRun, error) {
 	var doc []byte
-	err := stmt.QueryRowContext(ctx, id, virtualClusterID).Scan(&doc)
+	var tags string
+	err := stmt.QueryRowContext(ctx, id, virtualClusterID).Scan(&doc, &tags)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
+	return decodeJobRun(doc, tags)
+}
+
+func decodeJobRun(doc []byte, tags string) (*emr.JobRun, error) {
 	var run emr.JobRun
-	return &run, json.Unmarshal(doc, &run)
+	if err := json.Unmarshal(doc, &run); err != nil {
+		return nil, err
+	}
+	var err error
+	run.Tags, err = decodeTags(tags)
+	return &run, err
 }
 
 // ListJobRuns implements store.Store.
@@ -100,7 +114,7 @@ func (db *DB) ListJobRuns(ctx context.Context, f store.JobRunFilter, p store.Pag
 	if err != nil {
 		return nil, "", err
 	}
-	runs, created, err := db.queryJobRuns(ctx, `SELECT created_at, doc FROM job_runs`+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`,
+	runs, created, err := db.queryJobRuns(ctx, `SELECT created_at, doc, tags FROM job_runs`+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`,
 		append(w.args, limit)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list job runs: %w", err)
@@ -114,7 +128,7 @@ func (db *DB) ListJobRuns(ctx context.Context, f store.JobRunFilter, p store.Pag
 
 // ActiveJobRuns implements store.Store.
 func (db *DB) ActiveJobRuns(ctx context.Context) ([]*emr.JobRun, error) {
-	runs, _, err := db.queryJobRuns(ctx, `SELECT created_at, doc FROM job_runs
+	runs, _, err := db.queryJobRuns(ctx, `SELECT created_at, doc, tags FROM job_runs
 		WHERE state IN ('PENDING', 'SUBMITTED', 'RUNNING', 'CANCEL_PENDING') ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list active job runs: %w", err)
@@ -134,12 +148,13 @@ func (db *DB) queryJobRuns(ctx context.Context, query string, args ...any) ([]*e
 	)
 	for rows.Next() {
 		var doc []byte
+		var tags string
 		var c int64
-		if err := rows.Scan(&c, &doc); err != nil {
+		if err := rows.Scan(&c, &doc, &tags); err != nil {
 			return nil, nil, err
 		}
-		run := new(emr.JobRun)
-		if err := json.Unmarshal(doc, run); err != nil {
+		run, err := decodeJobRun(doc, tags)
+		if err != nil {
 			return nil, nil, err
 		}
 		runs = append(runs, run)
@@ -153,7 +168,7 @@ func (db *DB) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRun
 	if !emr.Reachable(from, run.State) {
 		return fmt.Errorf("update job run %s: %s cannot lead to %s", run.ID, from, run.State)
 	}
-	doc, err := json.Marshal(run)
+	doc, err := runDoc(run) // the tags column is TagResource's alone
 	if err != nil {
 		return fmt.Errorf("update job run %s: %w", run.ID, err)
 	}

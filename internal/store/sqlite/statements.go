@@ -19,9 +19,9 @@ const (
 	sqlReplayed     = `SELECT request_hash, resource_id FROM idempotency WHERE scope = ? AND token = ?`
 	sqlRemember     = `INSERT INTO idempotency (scope, token, request_hash, resource_id, created_at) VALUES (?, ?, ?, ?, ?)`
 	sqlClusterState = `SELECT state FROM virtual_clusters WHERE id = ?`
-	sqlInsertRun    = `INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc) VALUES (?, ?, ?, ?, ?, ?)`
-	sqlGetRun       = `SELECT doc FROM job_runs WHERE id = ? AND virtual_cluster_id = ?`
-	sqlGetCluster   = `SELECT doc FROM virtual_clusters WHERE id = ?`
+	sqlInsertRun    = `INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc, tags) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	sqlGetRun       = `SELECT doc, tags FROM job_runs WHERE id = ? AND virtual_cluster_id = ?`
+	sqlGetCluster   = `SELECT doc, tags FROM virtual_clusters WHERE id = ?`
 )
 
 func prepare(ctx context.Context, write, read *sql.DB) (*statements, error) {

@@ -24,12 +24,17 @@ func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, 
 			out, err = getVirtualCluster(ctx, tx.StmtContext(ctx, db.stmt.txGetCluster), id)
 			return err
 		}
-		doc, err := json.Marshal(vc)
+		doc, err := vcDoc(vc)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO virtual_clusters (id, name, state, provider_id, namespace, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			vc.ID, vc.Name, vc.State, vc.ContainerProvider.ID, vc.ContainerProvider.Namespace(), vc.CreatedAt.UnixMilli(), doc)
+		tags, err := encodeTags(vc.Tags)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO virtual_clusters (id, name, state, provider_id, namespace, created_at, doc, tags, security_configuration_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			vc.ID, vc.Name, vc.State, vc.ContainerProvider.ID, vc.ContainerProvider.Namespace(), vc.CreatedAt.UnixMilli(), doc, tags, vc.SecurityConfigurationID)
 		if isUniqueViolation(err) {
 			return fmt.Errorf("namespace %s of cluster %s: %w", vc.ContainerProvider.Namespace(), vc.ContainerProvider.ID, store.ErrConflict)
 		}
@@ -57,15 +62,25 @@ func (db *DB) GetVirtualCluster(ctx context.Context, id string) (*emr.VirtualClu
 // getVirtualCluster runs sqlGetCluster prepared as stmt.
 func getVirtualCluster(ctx context.Context, stmt *sql.Stmt, id string) (*emr.VirtualCluster, error) {
 	var doc []byte
-	err := stmt.QueryRowContext(ctx, id).Scan(&doc)
+	var tags string
+	err := stmt.QueryRowContext(ctx, id).Scan(&doc, &tags)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
+	return decodeVirtualCluster(doc, tags)
+}
+
+func decodeVirtualCluster(doc []byte, tags string) (*emr.VirtualCluster, error) {
 	var vc emr.VirtualCluster
-	return &vc, json.Unmarshal(doc, &vc)
+	if err := json.Unmarshal(doc, &vc); err != nil {
+		return nil, err
+	}
+	var err error
+	vc.Tags, err = decodeTags(tags)
+	return &vc, err
 }
 
 // ListVirtualClusters implements store.Store.
@@ -89,7 +104,7 @@ func (db *DB) ListVirtualClusters(ctx context.Context, f store.VirtualClusterFil
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT created_at, doc FROM virtual_clusters`+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`,
+	rows, err := db.read.QueryContext(ctx, `SELECT created_at, doc, tags FROM virtual_clusters`+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`,
 		append(w.args, limit)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list virtual clusters: %w", err)
@@ -101,15 +116,16 @@ func (db *DB) ListVirtualClusters(ctx context.Context, f store.VirtualClusterFil
 	)
 	for rows.Next() {
 		var doc []byte
+		var tags string
 		var created int64
-		if err := rows.Scan(&created, &doc); err != nil {
+		if err := rows.Scan(&created, &doc, &tags); err != nil {
 			return nil, "", fmt.Errorf("list virtual clusters: %w", err)
 		}
 		if p.Limit > 0 && len(out) == p.Limit {
 			return out, last.String(), rows.Err()
 		}
-		vc := new(emr.VirtualCluster)
-		if err := json.Unmarshal(doc, vc); err != nil {
+		vc, err := decodeVirtualCluster(doc, tags)
+		if err != nil {
 			return nil, "", fmt.Errorf("list virtual clusters: %w", err)
 		}
 		out = append(out, vc)
@@ -126,7 +142,7 @@ func (db *DB) SetVirtualClusterState(ctx context.Context, id string, state emr.V
 			return err
 		}
 		vc.State = state
-		doc, err := json.Marshal(vc)
+		doc, err := vcDoc(vc)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ var pagingTests = []subtest{
 	{"VirtualClustersNewestFirst", testPageVirtualClusters},
 	{"JobRunsWithInsertsBetweenPages", testPageJobRunsWithInserts},
 	{"VirtualClustersWithInsertsBetweenPages", testPageVirtualClustersWithInserts},
+	{"JobTemplatesNewestFirst", testPageJobTemplates},
 	{"NoLimit", testPageNoLimit},
 	{"InvalidToken", testInvalidToken},
 }
@@ -36,6 +37,13 @@ func virtualClusterLister(tb testing.TB, s store.Store) lister {
 	return func(p store.Page) ([]string, string, error) {
 		vcs, next, err := s.ListVirtualClusters(tb.Context(), store.VirtualClusterFilter{}, p)
 		return ids(vcs), next, err
+	}
+}
+
+func jobTemplateLister(tb testing.TB, s store.Store) lister {
+	return func(p store.Page) ([]string, string, error) {
+		ts, next, err := s.ListJobTemplates(tb.Context(), store.JobTemplateFilter{}, p)
+		return ids(ts), next, err
 	}
 }
 
@@ -139,6 +147,22 @@ func testPageVirtualClusters(t *testing.T, s store.Store) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+func testPageJobTemplates(t *testing.T, s store.Store) {
+	var items []item
+	for i := range 11 {
+		at := at3((i * 4) % 11)
+		tmpl := MustCreateJobTemplate(t, s, NewJobTemplate(fmt.Sprint("t", i), at))
+		items = append(items, item{tmpl.ID, at})
+	}
+	want := newestFirst(items)
+	for _, limit := range []int{1, 2, 5, 10, 11, 12} {
+		pages := MustPage(t, jobTemplateLister(t, s), limit, nil)
+		if err := sameIDs(slices.Concat(pages...), want); err != nil {
+			t.Fatalf("limit %d: %v", limit, err)
+		}
 	}
 }
 
@@ -251,7 +275,8 @@ func testInvalidToken(t *testing.T, s store.Store) {
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
 	MustCreateJobRun(t, s, NewJobRun(&gen, vc.ID, "r", Epoch))
 	for _, token := range []string{"!", " ", "bm9wZQ", "MTIz", "=====", strings.Repeat("A", 1024), "eyJ0cyI6MX0"} {
-		for name, l := range map[string]lister{"job runs": jobRunLister(t, s, vc.ID), "virtual clusters": virtualClusterLister(t, s)} {
+		for name, l := range map[string]lister{"job runs": jobRunLister(t, s, vc.ID), "virtual clusters": virtualClusterLister(t, s),
+			"job templates": jobTemplateLister(t, s)} {
 			if _, _, err := l(store.Page{Limit: 10, Token: token}); !errors.Is(err, store.ErrInvalidToken) {
 				t.Errorf("%s, token %.20q: error = %v, want ErrInvalidToken", name, token, err)
 			}

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	group("VirtualClusters", virtualClusterTests)
 	group("JobRuns", jobRunTests)
+	group("JobTemplates", jobTemplateTests)
 	group("Paging", pagingTests)
 }
 
@@ -178,7 +179,7 @@ func MustBe(tb testing.TB, err, target error) {
 
 // resource is what the store lists.
 type resource interface {
-	*emr.VirtualCluster | *emr.JobRun
+	*emr.VirtualCluster | *emr.JobRun | *emr.JobTemplate
 }
 
 // ids returns the ids of resources, in order.
@@ -189,6 +190,8 @@ func ids[T resource](items []T) []string {
 		case *emr.VirtualCluster:
 			out[i] = v.ID
 		case *emr.JobRun:
+			out[i] = v.ID
+		case *emr.JobTemplate:
 			out[i] = v.ID
 		}
 	}
