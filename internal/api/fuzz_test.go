@@ -61,6 +61,12 @@ func FuzzAPI(f *testing.F) {
 	f.Add("GET", "/jobtemplates?createdBefore=2030-01-01T00:00:00Z&maxResults=1&nextToken=x", "")
 	f.Add("GET", "/jobtemplates/tmpl", "")
 	f.Add("DELETE", "/jobtemplates/nothere", "")
+	const arn = "arn%3Aaws%3Aemr-containers%3Aus-east-1%3A123456789012%3A%2Fvirtualclusters%2Fvc"
+	f.Add("POST", "/tags/"+arn, `{"tags":{"a":"b","c":""}}`)
+	f.Add("POST", "/tags/"+arn+"%2Fjobruns%2F0000000000000000001", `{"tags":{}}`)
+	f.Add("DELETE", "/tags/"+arn+"?tagKeys=a&tagKeys=b", "")
+	f.Add("GET", "/tags/arn:aws:emr-containers:us-east-1:123456789012:/virtualclusters/vc/endpoints/e", "")
+	f.Add("GET", "/tags/arn:aws:emr-containers:us:east:123456789012:/virtualclusters/vc/x/y/z", "")
 	f.Fuzz(func(t *testing.T, method, path, body string) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\r\n#") {
 			return

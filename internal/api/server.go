@@ -78,6 +78,9 @@ func (s *Server) routes() {
 		{"GET /jobtemplates", s.listJobTemplates},
 		{"GET /jobtemplates/{templateId}", s.describeJobTemplate},
 		{"DELETE /jobtemplates/{templateId}", s.deleteJobTemplate},
+		{"POST /tags/{resourceArn...}", s.tagResource},
+		{"DELETE /tags/{resourceArn...}", s.untagResource},
+		{"GET /tags/{resourceArn...}", s.listTagsForResource},
 	} {
 		s.mux.Handle(rt.pattern, s.wrap(rt.h))
 	}

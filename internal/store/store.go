@@ -18,6 +18,8 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrTokenMismatch: a clientToken was reused with a different request.
 	ErrTokenMismatch = errors.New("client token reused with a different request")
+	// ErrTooManyTags: a resource would have more than emr.MaxTags tags.
+	ErrTooManyTags = errors.New("too many tags")
 )
 
 // Idempotency identifies a create request for replay: Scope is the
@@ -63,10 +65,10 @@ type JobTemplateFilter struct {
 	CreatedBefore time.Time
 }
 
-// Store keeps virtual clusters, job runs and job templates. Every method returns
-// ErrNotFound, ErrConflict or ErrTokenMismatch (wrapped) for the conditions
-// above, ErrInvalidToken for a bad page token, and other errors for failures
-// of the store itself.
+// Store keeps virtual clusters, job runs and job templates. Every method
+// returns ErrNotFound, ErrConflict, ErrTokenMismatch or ErrTooManyTags
+// (wrapped) for the conditions above, ErrInvalidToken for a bad page token,
+// and other errors for failures of the store itself.
 type Store interface {
 	// CreateVirtualCluster inserts vc, or, when idem names an earlier request
 	// with the same hash, returns the virtual cluster that request created.
@@ -99,6 +101,18 @@ type Store interface {
 	// DeleteJobTemplate removes a template for good (runs started from it
 	// keep what they took from it). ErrNotFound when there is none.
 	DeleteJobTemplate(ctx context.Context, id string) error
+
+	// Tags returns the tags of a virtual cluster, job run or managed
+	// endpoint (nil when it has none); ErrNotFound when there is no such
+	// resource. Tags are kept apart from the rest of a resource: the Get and
+	// List methods return the current tags, and no other write (such as
+	// UpdateJobRun) changes them.
+	Tags(ctx context.Context, r emr.ResourceRef) (map[string]string, error)
+	// TagResource adds tags to r, replacing the values of keys it has.
+	// ErrTooManyTags (and no change) when r would have more than emr.MaxTags.
+	TagResource(ctx context.Context, r emr.ResourceRef, tags map[string]string) error
+	// UntagResource removes keys from the tags of r; absent keys are ignored.
+	UntagResource(ctx context.Context, r emr.ResourceRef, keys []string) error
 
 	Close() error
 }

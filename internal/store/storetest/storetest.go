@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("VirtualClusters", virtualClusterTests)
 	group("JobRuns", jobRunTests)
 	group("JobTemplates", jobTemplateTests)
+	group("Tags", tagTests)
 	group("Paging", pagingTests)
 }
 
