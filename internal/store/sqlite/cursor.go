@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,25 +9,22 @@ import (
 )
 
 // cursor is the position after the last item of a page, in the listing
-// order (created_at DESC, id DESC).
+// order (created_at DESC, id DESC). Page tokens carry it sealed (see
+// store.PageTokens), so a cursor that parses came from this database.
 type cursor struct {
 	createdAt int64
 	id        string
 }
 
-func (c cursor) String() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.createdAt, 10) + "." + c.id))
+func (c cursor) bytes() []byte {
+	return []byte(strconv.FormatInt(c.createdAt, 10) + "." + c.id)
 }
 
-func parseCursor(token string) (cursor, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil {
-		return cursor{}, fmt.Errorf("%w: not base64", store.ErrInvalidToken)
-	}
+func parseCursor(raw []byte) (cursor, error) {
 	ts, id, ok := strings.Cut(string(raw), ".")
 	n, err := strconv.ParseInt(ts, 10, 64)
 	if !ok || err != nil || id == "" {
-		return cursor{}, fmt.Errorf("%w: malformed", store.ErrInvalidToken)
+		return cursor{}, fmt.Errorf("%w: malformed cursor", store.ErrInvalidToken)
 	}
 	return cursor{createdAt: n, id: id}, nil
 }
@@ -56,12 +52,16 @@ func (w *where) in(column string, values []string) {
 	w.add(column+" IN ("+marks+")", args...)
 }
 
-// page adds the cursor condition of p and returns the LIMIT to query: one
-// more than the page, to know whether another page follows, or -1 (no
-// limit in SQLite) when p has none.
-func (w *where) page(p store.Page) (int, error) {
+// page adds the cursor condition of p, a page of a listing of scope, and
+// returns the LIMIT to query: one more than the page, to know whether
+// another page follows, or -1 (no limit in SQLite) when p has none.
+func (w *where) page(tokens *store.PageTokens, scope string, p store.Page) (int, error) {
 	if p.Token != "" {
-		c, err := parseCursor(p.Token)
+		raw, err := tokens.Open(scope, p.Token)
+		if err != nil {
+			return 0, err
+		}
+		c, err := parseCursor(raw)
 		if err != nil {
 			return 0, err
 		}

@@ -110,7 +110,7 @@ func (db *DB) ListJobRuns(ctx context.Context, f store.JobRunFilter, p store.Pag
 	if !f.CreatedBefore.IsZero() {
 		w.add("created_at <= ?", f.CreatedBefore.UnixMilli())
 	}
-	limit, err := w.page(p)
+	limit, err := w.page(db.tokens, f.Scope(), p)
 	if err != nil {
 		return nil, "", err
 	}
@@ -121,7 +121,7 @@ func (db *DB) ListJobRuns(ctx context.Context, f store.JobRunFilter, p store.Pag
 	}
 	if p.Limit > 0 && len(runs) > p.Limit {
 		last := p.Limit - 1
-		return runs[:p.Limit], cursor{createdAt: created[last], id: runs[last].ID}.String(), nil
+		return runs[:p.Limit], db.tokens.Seal(f.Scope(), cursor{createdAt: created[last], id: runs[last].ID}.bytes()), nil
 	}
 	return runs, "", nil
 }

@@ -82,7 +82,7 @@ func decodeJobTemplate(doc []byte, _ string) (*emr.JobTemplate, error) {
 func (db *DB) ListJobTemplates(ctx context.Context, f store.JobTemplateFilter, p store.Page) ([]*emr.JobTemplate, string, error) {
 	var w where
 	w.created(f.CreatedAfter, f.CreatedBefore)
-	out, next, err := list(ctx, db.read, `SELECT created_at, doc, '{}' FROM job_templates`, &w, p, decodeJobTemplate,
+	out, next, err := list(ctx, db, f.Scope(), `SELECT created_at, doc, '{}' FROM job_templates`, &w, p, decodeJobTemplate,
 		func(t *emr.JobTemplate) string { return t.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list job templates: %w", err)

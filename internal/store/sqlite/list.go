@@ -2,23 +2,22 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
-// list runs a listing: selectFrom is `SELECT created_at, doc, <tags> FROM
+// list runs a listing of scope (the store.XFilter.Scope() of its query): selectFrom is `SELECT created_at, doc, <tags> FROM
 // <table>` (<tags> the tags column, or '{}' for a table without one), w its
 // conditions. Rows come newest first and are decoded by decode; the next
 // page token points after the last one returned.
-func list[T any](ctx context.Context, db *sql.DB, selectFrom string, w *where, p store.Page,
+func list[T any](ctx context.Context, db *DB, scope, selectFrom string, w *where, p store.Page,
 	decode func(doc []byte, tags string) (T, error), id func(T) string) ([]T, string, error) {
-	limit, err := w.page(p)
+	limit, err := w.page(db.tokens, scope, p)
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := db.QueryContext(ctx, selectFrom+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(w.args, limit)...)
+	rows, err := db.read.QueryContext(ctx, selectFrom+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(w.args, limit)...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -37,7 +36,7 @@ func list[T any](ctx context.Context, db *sql.DB, selectFrom string, w *where, p
 			return nil, "", err
 		}
 		if p.Limit > 0 && len(out) == p.Limit {
-			return out, last.String(), rows.Err()
+			return out, db.tokens.Seal(scope, last.bytes()), rows.Err()
 		}
 		v, err := decode(doc, tags)
 		if err != nil {

@@ -27,9 +27,10 @@ var migrations embed.FS
 // (SQLite has one writer at a time; queuing in Go is cheaper than busy
 // retries), reads through a pool.
 type DB struct {
-	write *sql.DB
-	read  *sql.DB
-	stmt  *statements
+	write  *sql.DB
+	read   *sql.DB
+	stmt   *statements
+	tokens *store.PageTokens // seals the nextTokens of listings
 }
 
 var _ store.Store = (*DB)(nil)
@@ -57,6 +58,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("migrate store %s: %w", path, err)
 	}
+	var key []byte
+	if err := write.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = 'page-token-key'`).Scan(&key); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open store %s: read the page token key: %w", path, err)
+	}
+	db.tokens = store.NewPageTokens(key)
 	read, err := sql.Open("sqlite", dsn+"&mode=ro")
 	if err != nil {
 		write.Close()

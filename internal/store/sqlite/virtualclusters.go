@@ -94,44 +94,13 @@ func (db *DB) ListVirtualClusters(ctx context.Context, f store.VirtualClusterFil
 	if f.ProviderID != "" {
 		w.add("provider_id = ?", f.ProviderID)
 	}
-	if !f.CreatedAfter.IsZero() {
-		w.add("created_at >= ?", f.CreatedAfter.UnixMilli())
-	}
-	if !f.CreatedBefore.IsZero() {
-		w.add("created_at <= ?", f.CreatedBefore.UnixMilli())
-	}
-	limit, err := w.page(p)
-	if err != nil {
-		return nil, "", err
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT created_at, doc, tags FROM virtual_clusters`+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`,
-		append(w.args, limit)...)
+	w.created(f.CreatedAfter, f.CreatedBefore)
+	out, next, err := list(ctx, db, f.Scope(), `SELECT created_at, doc, tags FROM virtual_clusters`, &w, p, decodeVirtualCluster,
+		func(vc *emr.VirtualCluster) string { return vc.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list virtual clusters: %w", err)
 	}
-	defer rows.Close()
-	var (
-		out  []*emr.VirtualCluster
-		last cursor
-	)
-	for rows.Next() {
-		var doc []byte
-		var tags string
-		var created int64
-		if err := rows.Scan(&created, &doc, &tags); err != nil {
-			return nil, "", fmt.Errorf("list virtual clusters: %w", err)
-		}
-		if p.Limit > 0 && len(out) == p.Limit {
-			return out, last.String(), rows.Err()
-		}
-		vc, err := decodeVirtualCluster(doc, tags)
-		if err != nil {
-			return nil, "", fmt.Errorf("list virtual clusters: %w", err)
-		}
-		out = append(out, vc)
-		last = cursor{createdAt: created, id: vc.ID}
-	}
-	return out, "", rows.Err()
+	return out, next, nil
 }
 
 // SetVirtualClusterState implements store.Store.

@@ -51,6 +51,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("JobTemplates", jobTemplateTests)
 	group("Tags", tagTests)
 	group("Paging", pagingTests)
+	group("PageTokens", tokenTests)
+	t.Run("PageTokens/OfAnotherStore", func(t *testing.T) {
+		t.Parallel()
+		testTokensOfAnotherStore(t, open)
+	})
 }
 
 type subtest struct {
