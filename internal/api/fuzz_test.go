@@ -67,6 +67,16 @@ func FuzzAPI(f *testing.F) {
 	f.Add("DELETE", "/tags/"+arn+"?tagKeys=a&tagKeys=b", "")
 	f.Add("GET", "/tags/arn:aws:emr-containers:us-east-1:123456789012:/virtualclusters/vc/endpoints/e", "")
 	f.Add("GET", "/tags/arn:aws:emr-containers:us:east:123456789012:/virtualclusters/vc/x/y/z", "")
+	f.Add("POST", "/securityconfigurations", `{"name":"s","clientToken":"c","containerProvider":{"type":"EKS","id":"local"},"securityConfigurationData":{"authorizationConfiguration":{"lakeFormationConfiguration":{"authorizedSessionTagValue":"EMR on EKS Engine","secureNamespaceInfo":{"clusterId":"local","namespace":"ns"},"queryEngineRoleArn":"arn:aws:iam::123456789012:role/q"},"encryptionConfiguration":{"inTransitEncryptionConfiguration":{"tlsCertificateConfiguration":{"certificateProviderType":"PEM","publicCertificateSecretArn":"arn:aws:secretsmanager:us-east-1:123456789012:secret:p"}}}},"authenticationConfiguration":{"identityCenterConfiguration":{"enableIdentityCenter":true,"identityCenterInstanceARN":"arn:aws:sso:::instance/ssoins-1"},"iamConfiguration":{"systemRole":"arn:aws:iam::123456789012:role/s"}}}}`)
+	f.Add("GET", "/securityconfigurations?createdAfter=2024-01-01T00:00:00Z&maxResults=3", "")
+	f.Add("DELETE", "/securityconfigurations/abc", "")
+	f.Add("POST", "/virtualclusters", `{"name":"n","clientToken":"t2","securityConfigurationId":"abc","containerProvider":{"type":"EKS","id":"local","info":{"eksInfo":{"namespace":"y"}}}}`)
+	f.Add("POST", "/virtualclusters/vc/endpoints", `{"name":"e","type":"JUPYTER_ENTERPRISE_GATEWAY","releaseLabel":"emr-6.15.0-latest","executionRoleArn":"arn:aws:iam::123456789012:role/r","clientToken":"c","certificateArn":"arn:aws:acm:us-east-1:123456789012:certificate/x","sessionIdleTimeoutInMinutes":60,"tags":{"a":"b"}}`)
+	f.Add("GET", "/virtualclusters/vc/endpoints?types=LIVY&states=ACTIVE&maxResults=1", "")
+	f.Add("GET", "/virtualclusters/vc/endpoints/e1", "")
+	f.Add("DELETE", "/virtualclusters/vc/endpoints/e1", "")
+	f.Add("POST", "/virtualclusters/vc/endpoints/e1/credentials", `{"executionRoleArn":"arn:aws:iam::123456789012:role/r","credentialType":"TOKEN","durationInSeconds":900,"logContext":"abc"}`)
+	f.Add("POST", "/virtualclusters/"+arn+"/endpoints/"+arn+"%2Fendpoints%2Fe1/credentials", `{}`)
 	f.Fuzz(func(t *testing.T, method, path, body string) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\r\n#") {
 			return

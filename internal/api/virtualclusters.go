@@ -28,9 +28,6 @@ func (s *Server) createVirtualCluster(r *http.Request) (any, error) {
 			return nil, err
 		}
 	}
-	if req.SecurityConfigurationID != "" {
-		return nil, emr.NotFoundf("Security configuration %s doesn't exist.", req.SecurityConfigurationID)
-	}
 	id := emr.NewResourceID()
 	vc := &emr.VirtualCluster{
 		ID:                id,
@@ -40,6 +37,8 @@ func (s *Server) createVirtualCluster(r *http.Request) (any, error) {
 		ContainerProvider: *req.ContainerProvider,
 		CreatedAt:         s.now(),
 		Tags:              req.Tags,
+		// The store checks, in the same transaction, that it exists.
+		SecurityConfigurationID: req.SecurityConfigurationID,
 	}
 	idem := store.Idempotency{Scope: "CreateVirtualCluster", Token: req.ClientToken, Hash: requestHash(req, &req.ClientToken)}
 	vc, err := s.store.CreateVirtualCluster(r.Context(), vc, idem)
@@ -49,6 +48,8 @@ func (s *Server) createVirtualCluster(r *http.Request) (any, error) {
 			req.ContainerProvider.Namespace(), req.ContainerProvider.ID)
 	case errors.Is(err, store.ErrTokenMismatch):
 		return nil, emr.Validationf("Client token %s was already used with a different request.", req.ClientToken)
+	case errors.Is(err, store.ErrNotFound):
+		return nil, emr.NotFoundf("Security configuration %s doesn't exist.", req.SecurityConfigurationID)
 	case err != nil:
 		return nil, err
 	}

@@ -56,6 +56,7 @@ func (t *PageTokens) Open(scope, token string) ([]byte, error) {
 // values sorted and deduplicated, times in UTC to the nanosecond.
 func scope(op string, q url.Values) string {
 	for k, v := range q {
+		v = slices.Clone(v)
 		slices.Sort(v)
 		q[k] = slices.Compact(v)
 		if len(q[k]) == 1 && q[k][0] == "" {
@@ -83,7 +84,19 @@ func strs[S ~string](v []S) []string {
 // Scope is the scope of the page tokens of a ListVirtualClusters query.
 func (f VirtualClusterFilter) Scope() string {
 	return scope("ListVirtualClusters", url.Values{"states": strs(f.States), "containerProviderId": {f.ProviderID},
-		"createdAfter": {stamp(f.CreatedAfter)}, "createdBefore": {stamp(f.CreatedBefore)}})
+		"createdAfter": {stamp(f.CreatedAfter)}, "createdBefore": {stamp(f.CreatedBefore)},
+		"securityConfigurationId": {f.SecurityConfigurationID}})
+}
+
+// Scope is the scope of the page tokens of a ListSecurityConfigurations query.
+func (f SecurityConfigurationFilter) Scope() string {
+	return scope("ListSecurityConfigurations", url.Values{"createdAfter": {stamp(f.CreatedAfter)}, "createdBefore": {stamp(f.CreatedBefore)}})
+}
+
+// Scope is the scope of the page tokens of a ListManagedEndpoints query.
+func (f ManagedEndpointFilter) Scope() string {
+	return scope("ListManagedEndpoints", url.Values{"virtualClusterId": {f.VirtualClusterID}, "states": strs(f.States),
+		"types": f.Types, "createdAfter": {stamp(f.CreatedAfter)}, "createdBefore": {stamp(f.CreatedBefore)}})
 }
 
 // Scope is the scope of the page tokens of a ListJobRuns query.

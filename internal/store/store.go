@@ -45,6 +45,8 @@ type VirtualClusterFilter struct {
 	ProviderID    string
 	CreatedAfter  time.Time
 	CreatedBefore time.Time
+	// SecurityConfigurationID selects the clusters that use it.
+	SecurityConfigurationID string
 }
 
 // JobRunFilter selects the job runs of one virtual cluster; other zero
@@ -65,14 +67,33 @@ type JobTemplateFilter struct {
 	CreatedBefore time.Time
 }
 
-// Store keeps virtual clusters, job runs and job templates. Every method
+// SecurityConfigurationFilter selects security configurations; zero fields
+// match all. CreatedAfter and CreatedBefore are inclusive, to the millisecond.
+type SecurityConfigurationFilter struct {
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+}
+
+// ManagedEndpointFilter selects the managed endpoints of one virtual
+// cluster; other zero fields match all. States and Types are or-ed.
+type ManagedEndpointFilter struct {
+	VirtualClusterID string
+	States           []emr.EndpointState
+	Types            []string
+	CreatedAfter     time.Time
+	CreatedBefore    time.Time
+}
+
+// Store keeps virtual clusters, job runs, job templates, security
+// configurations and managed endpoints. Every method
 // returns ErrNotFound, ErrConflict, ErrTokenMismatch or ErrTooManyTags
 // (wrapped) for the conditions above, ErrInvalidToken for a bad page token,
 // and other errors for failures of the store itself.
 type Store interface {
 	// CreateVirtualCluster inserts vc, or, when idem names an earlier request
 	// with the same hash, returns the virtual cluster that request created.
-	// ErrConflict when an active virtual cluster uses the same namespace.
+	// ErrConflict when an active virtual cluster uses the same namespace,
+	// ErrNotFound when vc.SecurityConfigurationID names none.
 	CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, idem Idempotency) (*emr.VirtualCluster, error)
 	GetVirtualCluster(ctx context.Context, id string) (*emr.VirtualCluster, error)
 	ListVirtualClusters(ctx context.Context, f VirtualClusterFilter, p Page) ([]*emr.VirtualCluster, string, error)
@@ -101,6 +122,28 @@ type Store interface {
 	// DeleteJobTemplate removes a template for good (runs started from it
 	// keep what they took from it). ErrNotFound when there is none.
 	DeleteJobTemplate(ctx context.Context, id string) error
+
+	// CreateSecurityConfiguration inserts sc, or replays an earlier request
+	// with the same idempotency token (ErrNotFound if what it created has
+	// been deleted since). ErrConflict when the id is taken.
+	CreateSecurityConfiguration(ctx context.Context, sc *emr.SecurityConfiguration, idem Idempotency) (*emr.SecurityConfiguration, error)
+	GetSecurityConfiguration(ctx context.Context, id string) (*emr.SecurityConfiguration, error)
+	ListSecurityConfigurations(ctx context.Context, f SecurityConfigurationFilter, p Page) ([]*emr.SecurityConfiguration, string, error)
+	// DeleteSecurityConfiguration removes a security configuration.
+	// ErrNotFound when there is none, ErrConflict (and no change) while a
+	// virtual cluster that is not TERMINATED uses it.
+	DeleteSecurityConfiguration(ctx context.Context, id string) error
+
+	// CreateManagedEndpoint inserts e if its virtual cluster is RUNNING, or
+	// replays an earlier request with the same idempotency token. ErrNotFound
+	// when the virtual cluster does not exist, ErrConflict when it is not
+	// RUNNING or the id is taken.
+	CreateManagedEndpoint(ctx context.Context, e *emr.Endpoint, idem Idempotency) (*emr.Endpoint, error)
+	GetManagedEndpoint(ctx context.Context, virtualClusterID, id string) (*emr.Endpoint, error)
+	ListManagedEndpoints(ctx context.Context, f ManagedEndpointFilter, p Page) ([]*emr.Endpoint, string, error)
+	// UpdateManagedEndpoint writes e (all but its tags) if its stored state
+	// is still from; ErrConflict otherwise.
+	UpdateManagedEndpoint(ctx context.Context, e *emr.Endpoint, from emr.EndpointState) error
 
 	// Tags returns the tags of a virtual cluster, job run or managed
 	// endpoint (nil when it has none); ErrNotFound when there is no such

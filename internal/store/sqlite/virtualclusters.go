@@ -24,6 +24,11 @@ func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, 
 			out, err = getVirtualCluster(ctx, tx.StmtContext(ctx, db.stmt.txGetCluster), id)
 			return err
 		}
+		if sc := vc.SecurityConfigurationID; sc != "" {
+			if _, err := getSecurityConfiguration(ctx, tx, sc); err != nil {
+				return fmt.Errorf("security configuration %s: %w", sc, err)
+			}
+		}
 		doc, err := vcDoc(vc)
 		if err != nil {
 			return err
@@ -95,6 +100,9 @@ func (db *DB) ListVirtualClusters(ctx context.Context, f store.VirtualClusterFil
 		w.add("provider_id = ?", f.ProviderID)
 	}
 	w.created(f.CreatedAfter, f.CreatedBefore)
+	if f.SecurityConfigurationID != "" {
+		w.add("security_configuration_id = ?", f.SecurityConfigurationID)
+	}
 	out, next, err := list(ctx, db, f.Scope(), `SELECT created_at, doc, tags FROM virtual_clusters`, &w, p, decodeVirtualCluster,
 		func(vc *emr.VirtualCluster) string { return vc.ID })
 	if err != nil {

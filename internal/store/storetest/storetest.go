@@ -49,6 +49,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("VirtualClusters", virtualClusterTests)
 	group("JobRuns", jobRunTests)
 	group("JobTemplates", jobTemplateTests)
+	group("SecurityConfigurations", securityConfigurationTests)
+	group("ManagedEndpoints", endpointTests)
 	group("Tags", tagTests)
 	group("Paging", pagingTests)
 	group("PageTokens", tokenTests)
@@ -185,7 +187,7 @@ func MustBe(tb testing.TB, err, target error) {
 
 // resource is what the store lists.
 type resource interface {
-	*emr.VirtualCluster | *emr.JobRun | *emr.JobTemplate
+	*emr.VirtualCluster | *emr.JobRun | *emr.JobTemplate | *emr.SecurityConfiguration | *emr.Endpoint
 }
 
 // ids returns the ids of resources, in order.
@@ -198,6 +200,10 @@ func ids[T resource](items []T) []string {
 		case *emr.JobRun:
 			out[i] = v.ID
 		case *emr.JobTemplate:
+			out[i] = v.ID
+		case *emr.SecurityConfiguration:
+			out[i] = v.ID
+		case *emr.Endpoint:
 			out[i] = v.ID
 		}
 	}

@@ -31,7 +31,12 @@ func newTokenFixture(t *testing.T, s store.Store) tokenFixture {
 		}
 	}
 	for j := range 3 {
-		MustCreateJobTemplate(t, s, NewJobTemplate("t", Epoch.Add(time.Duration(j)*time.Second)))
+		at := Epoch.Add(time.Duration(j) * time.Second)
+		MustCreateJobTemplate(t, s, NewJobTemplate("t", at))
+		MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration("sc", at))
+		for _, vc := range f.vcs {
+			MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", at))
+		}
 	}
 	return f
 }
@@ -56,8 +61,27 @@ func listings(tb testing.TB, s store.Store, f tokenFixture) map[string]lister {
 			return ids(r), next, err
 		}
 	}
+	scs := func(sf store.SecurityConfigurationFilter) lister {
+		return func(p store.Page) ([]string, string, error) {
+			r, next, err := s.ListSecurityConfigurations(tb.Context(), sf, p)
+			return ids(r), next, err
+		}
+	}
+	endpoints := func(ef store.ManagedEndpointFilter) lister {
+		return func(p store.Page) ([]string, string, error) {
+			r, next, err := s.ListManagedEndpoints(tb.Context(), ef, p)
+			return ids(r), next, err
+		}
+	}
 	a, b := f.vcs[0].ID, f.vcs[1].ID
 	return map[string]lister{
+		"security configurations":          scs(store.SecurityConfigurationFilter{}),
+		"security configurations after":    scs(store.SecurityConfigurationFilter{CreatedAfter: Epoch}),
+		"endpoints of a":                   endpoints(store.ManagedEndpointFilter{VirtualClusterID: a}),
+		"endpoints of b":                   endpoints(store.ManagedEndpointFilter{VirtualClusterID: b}),
+		"endpoints of a, of a type":        endpoints(store.ManagedEndpointFilter{VirtualClusterID: a, Types: []string{"JUPYTER_ENTERPRISE_GATEWAY"}}),
+		"endpoints of a, in a state":       endpoints(store.ManagedEndpointFilter{VirtualClusterID: a, States: []emr.EndpointState{emr.EndpointTerminatedWithErrors}}),
+		"endpoints of a, created before":   endpoints(store.ManagedEndpointFilter{VirtualClusterID: a, CreatedBefore: Epoch.Add(time.Hour)}),
 		"runs of a":                        runs(store.JobRunFilter{VirtualClusterID: a}),
 		"runs of b":                        runs(store.JobRunFilter{VirtualClusterID: b}),
 		"runs of a named r":                runs(store.JobRunFilter{VirtualClusterID: a, Name: "r"}),

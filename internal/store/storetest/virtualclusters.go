@@ -20,7 +20,7 @@ var virtualClusterTests = []subtest{
 
 func testCreateAndGetVirtualCluster(t *testing.T, s store.Store) {
 	vc := NewVirtualCluster("prod", "spark", Epoch)
-	vc.SecurityConfigurationID = emr.NewResourceID()
+	vc.SecurityConfigurationID = MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration("sc", Epoch)).ID
 	vc.ContainerProvider.Info.EKSInfo.NodeLabel = "spark-nodes"
 	MustCreateVirtualCluster(t, s, vc)
 
