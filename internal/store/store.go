@@ -29,8 +29,9 @@ type Idempotency struct {
 	Scope, Token, Hash string
 }
 
-// Page bounds a listing: at most Limit items after the cursor Token, or
-// every item after it when Limit <= 0. Listings are newest first (by
+// Page bounds a listing: at most Limit items after the cursor Token (a
+// nextToken of the same listing and query), or every item after it when
+// Limit <= 0. Listings are newest first (by
 // createdAt, then id, both descending); paging neither skips nor repeats an
 // item when others are created between pages.
 type Page struct {
@@ -85,10 +86,11 @@ type ManagedEndpointFilter struct {
 }
 
 // Store keeps virtual clusters, job runs, job templates, security
-// configurations and managed endpoints. Every method
-// returns ErrNotFound, ErrConflict, ErrTokenMismatch or ErrTooManyTags
-// (wrapped) for the conditions above, ErrInvalidToken for a bad page token,
-// and other errors for failures of the store itself.
+// configurations and managed endpoints. Every method returns ErrNotFound,
+// ErrConflict, ErrTokenMismatch or ErrTooManyTags (wrapped) for the
+// conditions above, ErrInvalidToken for a page token that this store did
+// not hand out for this listing and query (see PageTokens), and other
+// errors for failures of the store itself.
 type Store interface {
 	// CreateVirtualCluster inserts vc, or, when idem names an earlier request
 	// with the same hash, returns the virtual cluster that request created.
@@ -160,5 +162,6 @@ type Store interface {
 	Close() error
 }
 
-// ErrInvalidToken: a page token that this store did not hand out.
+// ErrInvalidToken: a page token that this store did not hand out for the
+// listing and query it is used with.
 var ErrInvalidToken = errors.New("invalid page token")
