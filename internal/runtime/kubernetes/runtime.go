@@ -46,6 +46,8 @@ type Runtime struct {
 	mu      sync.Mutex
 	watches map[string]*nsWatch // by namespace
 	closed  bool
+
+	rbacReady sync.Map // "<namespace>/<role ARN>" → true once its accounts and RBAC exist
 }
 
 var _ controller.Runtime = (*Runtime)(nil)
@@ -180,6 +182,10 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 const fieldManager = "sparkplane"
 
 func (r *Runtime) ensureRBAC(ctx context.Context, p *plan) error {
+	key := p.ns + "/" + p.who.account + "/" + p.who.roleName
+	if _, ok := r.rbacReady.Load(key); ok {
+		return nil // created by an earlier run of this role; never removed by sparkplane
+	}
 	c := r.opts.Client
 	for _, sa := range p.serviceAccounts() {
 		if _, err := c.CoreV1().ServiceAccounts(p.ns).Create(ctx, sa, metav1.CreateOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -196,6 +202,7 @@ func (r *Runtime) ensureRBAC(ctx context.Context, p *plan) error {
 			return clusterError("create RoleBinding "+rb.Name, p.ns, err)
 		}
 	}
+	r.rbacReady.Store(key, true)
 	return nil
 }
 
