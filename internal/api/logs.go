@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/rundir"
 )
 
 // LogStreams are the log files a run may have: stdout and stderr of a local
@@ -30,7 +31,7 @@ func (s *Server) jobRunLog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.opts.Logger, emr.Validationf("Log stream %q does not exist; use one of %s.", stream, strings.Join(LogStreams, ", ")))
 		return
 	}
-	f, err := os.Open(filepath.Join(s.opts.RunsDir, run.VirtualClusterID, run.ID, stream))
+	f, err := os.Open(filepath.Join(rundir.Path(s.opts.RunsDir, run), stream))
 	if errors.Is(err, os.ErrNotExist) {
 		writeError(w, r, s.opts.Logger, emr.NotFoundf("Job run %s has no %s yet (it is %s).", run.ID, stream, run.State))
 		return

@@ -217,7 +217,8 @@ func (c *Controller) observe(ctx context.Context, key string, rt Runtime, vc *em
 		steps = append(steps, emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureInternal,
 			Details: "Everything the run had created on the cluster disappeared before it finished."})
 	case PhaseSubmitted:
-		if run.State == emr.JobRunSubmitted {
+		// The timeout counts from the run's creation, so it bounds the first attempt only.
+		if run.State == emr.JobRunSubmitted && run.Attempt() == 1 {
 			if limit := StartTimeout(run); c.opts.Now().Sub(run.CreatedAt) > limit {
 				c.collectLogs(ctx, rt, vc, run)
 				if _, err := rt.Stop(ctx, vc, run); err != nil {
@@ -244,6 +245,9 @@ func (c *Controller) observe(ctx context.Context, key string, rt Runtime, vc *em
 		if reason == "" {
 			reason = emr.FailureUser
 		}
+		if reason == emr.FailureUser && run.CanRetry() {
+			return c.retry(ctx, key, rt, vc, run, obs.Details)
+		}
 		steps = append(steps, emr.Transition{To: emr.JobRunFailed, Reason: reason, Details: obs.Details})
 	}
 	if len(steps) == 0 {
@@ -267,6 +271,36 @@ func (c *Controller) collectLogs(ctx context.Context, rt Runtime, vc *emr.Virtua
 			c.opts.Logger.Warn("could not keep the run's logs", "run", Key(run.VirtualClusterID, run.ID), "err", err)
 		}
 	}
+}
+
+// retry starts the next driver attempt of a run whose retry policy allows
+// one. The failed attempt's objects stay (they name their attempt), so a
+// crash between submitting the new attempt and recording it only repeats
+// this: the failed attempt is observed again and the submission is a no-op.
+func (c *Controller) retry(ctx context.Context, key string, rt Runtime, vc *emr.VirtualCluster, run *emr.JobRun, why string) error {
+	c.collectLogs(ctx, rt, vc, run)
+	n, limit := run.Attempt(), run.RetryPolicyConfiguration.MaxAttempts
+	next, err := run.NextAttempt(fmt.Sprintf("Attempt %d of %d started; attempt %d failed: %s", n+1, limit, n, why), c.opts.Now())
+	if err != nil {
+		return err
+	}
+	if err := rt.Submit(ctx, vc, next); err != nil {
+		if se, ok := asSubmitError(err); ok {
+			return c.move(ctx, key, run, emr.Transition{To: emr.JobRunFailed, Reason: se.Reason,
+				Details: fmt.Sprintf("Attempt %d could not be submitted: %s", n+1, se.Message)})
+		}
+		return fmt.Errorf("submit attempt %d of %s: %w", n+1, key, err)
+	}
+	err = c.store.UpdateJobRun(ctx, next, run.State)
+	if errors.Is(err, store.ErrConflict) {
+		c.q.add(key)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.opts.Logger.Info("job run retried", "run", key, "attempt", n+1, "of", limit)
+	return nil
 }
 
 // move applies steps to run in memory and writes the result in one update,

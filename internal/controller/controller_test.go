@@ -2,9 +2,11 @@ package controller_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +33,9 @@ func newFake() *fakeRuntime {
 	return &fakeRuntime{obs: map[string]controller.Observation{}, submits: map[string]int{}, stops: map[string]int{}, events: make(chan string, 16)}
 }
 
+// attemptKey names one attempt of a run, as runtimes name its objects.
+func attemptKey(run *emr.JobRun) string { return fmt.Sprintf("%s#%d", run.ID, run.Attempt()) }
+
 func (f *fakeRuntime) Submit(_ context.Context, _ *emr.VirtualCluster, run *emr.JobRun) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -38,8 +43,8 @@ func (f *fakeRuntime) Submit(_ context.Context, _ *emr.VirtualCluster, run *emr.
 	if f.submitErr != nil {
 		return f.submitErr
 	}
-	if _, ok := f.obs[run.ID]; !ok {
-		f.obs[run.ID] = controller.Observation{Phase: controller.PhaseSubmitted}
+	if _, ok := f.obs[attemptKey(run)]; !ok {
+		f.obs[attemptKey(run)] = controller.Observation{Phase: controller.PhaseSubmitted}
 	}
 	return nil
 }
@@ -47,14 +52,14 @@ func (f *fakeRuntime) Submit(_ context.Context, _ *emr.VirtualCluster, run *emr.
 func (f *fakeRuntime) Observe(_ context.Context, _ *emr.VirtualCluster, run *emr.JobRun) (controller.Observation, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.obs[run.ID], nil
+	return f.obs[attemptKey(run)], nil
 }
 
 func (f *fakeRuntime) Stop(_ context.Context, _ *emr.VirtualCluster, run *emr.JobRun) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.stops[run.ID]++
-	delete(f.obs, run.ID)
+	delete(f.obs, attemptKey(run))
 	return true, nil
 }
 
@@ -69,7 +74,7 @@ func (f *fakeRuntime) count(m map[string]int, id string) int {
 
 func (f *fakeRuntime) set(run *emr.JobRun, o controller.Observation) {
 	f.mu.Lock()
-	f.obs[run.ID] = o
+	f.obs[attemptKey(run)] = o
 	f.mu.Unlock()
 	f.events <- controller.Key(run.VirtualClusterID, run.ID)
 }
@@ -244,5 +249,65 @@ func TestStartTimeout(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestRetryPolicyStartsTheNextAttempt(t *testing.T) {
+	h := newHarness(t, "c1")
+	run := h.startWith(t, &emr.RetryPolicyConfiguration{MaxAttempts: 2})
+	h.waitState(t, run, emr.JobRunSubmitted)
+	h.rt.set(run, controller.Observation{Phase: controller.PhaseRunning})
+	h.waitState(t, run, emr.JobRunRunning)
+	h.rt.set(run, controller.Observation{Phase: controller.PhaseFailed, Details: "driver exited with code 1"})
+
+	second := h.waitAttempt(t, run, 2)
+	if second.State != emr.JobRunSubmitted || !strings.Contains(second.StateDetails, "attempt 1 failed: driver exited with code 1") {
+		t.Errorf("after the first failure: %s %q", second.State, second.StateDetails)
+	}
+	h.rt.set(second, controller.Observation{Phase: controller.PhaseFailed, Details: "again"})
+	got := h.waitState(t, run, emr.JobRunFailed)
+	if got.Attempt() != 2 || got.StateDetails != "again" || h.rt.count(h.rt.submits, run.ID) != 2 {
+		t.Errorf("after the last attempt: attempt %d details %q submits %d", got.Attempt(), got.StateDetails, h.rt.count(h.rt.submits, run.ID))
+	}
+}
+
+func TestRetryPolicySecondAttemptCompletes(t *testing.T) {
+	h := newHarness(t, "c1")
+	run := h.startWith(t, &emr.RetryPolicyConfiguration{MaxAttempts: 3})
+	h.waitState(t, run, emr.JobRunSubmitted)
+	h.rt.set(run, controller.Observation{Phase: controller.PhaseFailed, Details: "spark-submit failed"})
+	second := h.waitAttempt(t, run, 2)
+	h.rt.set(second, controller.Observation{Phase: controller.PhaseSucceeded})
+	if got := h.waitState(t, run, emr.JobRunCompleted); got.Attempt() != 2 {
+		t.Errorf("completed on attempt %d", got.Attempt())
+	}
+}
+
+func (h *harness) startWith(t *testing.T, p *emr.RetryPolicyConfiguration) *emr.JobRun {
+	t.Helper()
+	run := &emr.JobRun{ID: h.ids.Next(h.now), VirtualClusterID: h.vc.ID, State: emr.JobRunPending, CreatedAt: h.now,
+		RetryPolicyConfiguration: p, RetryPolicyExecution: &emr.RetryPolicyExecution{CurrentAttemptCount: 1}}
+	if _, err := h.st.CreateJobRun(context.Background(), run, store.Idempotency{}); err != nil {
+		t.Fatal(err)
+	}
+	h.ctl.Enqueue(run.VirtualClusterID, run.ID)
+	return run
+}
+
+func (h *harness) waitAttempt(t *testing.T, run *emr.JobRun, n int) *emr.JobRun {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := h.st.GetJobRun(context.Background(), run.VirtualClusterID, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Attempt() == n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run on attempt %d (%s), want %d", got.Attempt(), got.State, n)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

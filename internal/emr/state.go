@@ -151,3 +151,36 @@ func Reachable(from, to JobRunState) bool {
 	}
 	return false
 }
+
+// Attempt is the number of the run's current driver attempt, from 1.
+func (r *JobRun) Attempt() int {
+	if r.RetryPolicyExecution == nil || r.RetryPolicyExecution.CurrentAttemptCount < 1 {
+		return 1
+	}
+	return r.RetryPolicyExecution.CurrentAttemptCount
+}
+
+// CanRetry reports whether the run's retry policy allows another attempt.
+func (r *JobRun) CanRetry() bool {
+	return r.RetryPolicyConfiguration != nil && r.Attempt() < r.RetryPolicyConfiguration.MaxAttempts
+}
+
+// NextAttempt returns a copy of the run on its next attempt: SUBMITTED (the
+// new attempt's job runner exists once the runtime submitted it) with
+// details saying why. The run itself is not changed.
+func (r *JobRun) NextAttempt(details string, now time.Time) (*JobRun, error) {
+	if !r.CanRetry() {
+		return nil, fmt.Errorf("job run %s: no attempt left", r.ID)
+	}
+	next := *r
+	next.RetryPolicyExecution = &RetryPolicyExecution{CurrentAttemptCount: r.Attempt() + 1}
+	if next.State == JobRunRunning {
+		if err := next.Apply(Transition{To: JobRunSubmitted}, now); err != nil {
+			return nil, err
+		}
+	} else if next.State != JobRunSubmitted {
+		return nil, fmt.Errorf("job run %s: cannot retry from %s", r.ID, r.State)
+	}
+	next.StateDetails = TruncateDetails(details)
+	return &next, nil
+}

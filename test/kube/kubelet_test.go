@@ -39,9 +39,17 @@ func jobRunnerPod(t *testing.T, ns, id string) *corev1.Pod {
 // labels the run's pod template carries, bound to a node.
 func createDriver(t *testing.T, ns, vc, id string) *corev1.Pod {
 	t.Helper()
+	return createDriverAttempt(t, ns, vc, id, 1)
+}
+
+// createDriverAttempt creates the driver pod of one attempt of a run.
+func createDriverAttempt(t *testing.T, ns, vc, id string, attempt int) *corev1.Pod {
+	t.Helper()
+	run := &emr.JobRun{ID: id, RetryPolicyExecution: &emr.RetryPolicyExecution{CurrentAttemptCount: attempt}}
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: k8sruntime.DriverPodName(id), Namespace: ns, Labels: map[string]string{
-			"spark-role": "driver", "spark-app-selector": "spark-0123",
+		ObjectMeta: metav1.ObjectMeta{Name: k8sruntime.DriverPodName(run), Namespace: ns, Labels: map[string]string{
+			k8sruntime.LabelAttempt: fmt.Sprint(attempt),
+			"spark-role":            "driver", "spark-app-selector": "spark-0123",
 			k8sruntime.LabelJobID: id, k8sruntime.LabelVirtualCluster: vc,
 			k8sruntime.LabelResourceType: "job.run", k8sruntime.LabelComponent: k8sruntime.ComponentDriver,
 		}},

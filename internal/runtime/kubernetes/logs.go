@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/rundir"
 )
 
 // Log files a Kubernetes run leaves in its folder.
@@ -30,11 +30,11 @@ func (r *Runtime) CollectLogs(ctx context.Context, vc *emr.VirtualCluster, run *
 	if err != nil {
 		return err
 	}
-	pods, err := w.pods.List(labels.SelectorFromSet(labels.Set{LabelJobID: run.ID}))
+	pods, err := w.pods.List(attemptSelector(run))
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(r.opts.LogsDir, run.VirtualClusterID, run.ID)
+	dir := rundir.Path(r.opts.LogsDir, run)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

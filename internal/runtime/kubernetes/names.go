@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
@@ -15,6 +16,9 @@ const (
 	LabelResourceType   = "emr-containers.amazonaws.com/resource.type"
 	LabelComponent      = "emr-containers.amazonaws.com/component"
 	LabelConfiguration  = "emr-containers.amazonaws.com/job.configuration"
+	// LabelAttempt tells apart the objects of a run's driver attempts
+	// (retryPolicyConfiguration); it is sparkplane's own.
+	LabelAttempt = "sparkplane.io/attempt"
 )
 
 // Component label values.
@@ -28,8 +32,24 @@ const (
 func sparkDefaultsName(jobID string) string { return jobID + "-spark-defaults" }
 func podTemplateName(jobID string) string   { return "podtemplate-" + jobID }
 
-// DriverPodName is the name Spark gives the driver pod of a run.
-func DriverPodName(jobID string) string { return "spark-" + jobID + "-driver" }
+// JobName is the name of the job runner Job of a run's attempt: the run id
+// for the first attempt, <id>-<attempt> for the later ones. The run's
+// ConfigMaps are named after it.
+func JobName(run *emr.JobRun) string {
+	if n := run.Attempt(); n > 1 {
+		return fmt.Sprintf("%s-%d", run.ID, n)
+	}
+	return run.ID
+}
+
+// DriverPodName is the name Spark gives the driver pod of a run's attempt:
+// spark-<id>-driver, with the attempt as a suffix from the second one on.
+func DriverPodName(run *emr.JobRun) string {
+	if n := run.Attempt(); n > 1 {
+		return fmt.Sprintf("spark-%s-driver-%d", run.ID, n)
+	}
+	return "spark-" + run.ID + "-driver"
+}
 
 // Role and RoleBinding names, one Role per namespace and component.
 const (
@@ -67,14 +87,14 @@ func (id identity) roleBinding(component string) string {
 	return fmt.Sprintf("emr-containers-rb-spark-%s-%s-%s", component, id.account, emr.Base36(id.roleName))
 }
 
-// runLabels are the labels of every object of a run.
-func runLabels(vcID, jobID string) map[string]string {
-	return map[string]string{LabelJobID: jobID, LabelVirtualCluster: vcID}
+// runLabels are the labels of every object of a run's attempt.
+func runLabels(vcID, jobID string, attempt int) map[string]string {
+	return map[string]string{LabelJobID: jobID, LabelVirtualCluster: vcID, LabelAttempt: strconv.Itoa(attempt)}
 }
 
 // podLabels are the labels of a run's pods of one component.
-func podLabels(vcID, jobID, component string) map[string]string {
-	l := runLabels(vcID, jobID)
+func podLabels(vcID, jobID string, attempt int, component string) map[string]string {
+	l := runLabels(vcID, jobID, attempt)
 	l[LabelResourceType] = "job.run"
 	l[LabelComponent] = component
 	return l

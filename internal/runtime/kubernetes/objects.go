@@ -22,7 +22,10 @@ const apiServerInCluster = "k8s://https://kubernetes.default.svc:443"
 type plan struct {
 	ns        string
 	vcID      string
-	jobID     string
+	jobID     string // the run id: job.id label
+	name      string // the attempt's Job, and its ConfigMaps' stem
+	attempt   int
+	driverPod string
 	who       identity
 	image     Image
 	sub       *sparksubmit.Submission
@@ -42,7 +45,8 @@ func newPlan(vc *emr.VirtualCluster, run *emr.JobRun, images []Image, defaults m
 	if err != nil {
 		return nil, err
 	}
-	p := &plan{ns: vc.ContainerProvider.Namespace(), vcID: run.VirtualClusterID, jobID: run.ID, who: who, image: im}
+	p := &plan{ns: vc.ContainerProvider.Namespace(), vcID: run.VirtualClusterID, jobID: run.ID,
+		name: JobName(run), attempt: run.Attempt(), driverPod: DriverPodName(run), who: who, image: im}
 	p.sub, err = sparksubmit.Build(run, p.sparkDefaults(defaults))
 	if err != nil {
 		return nil, err
@@ -56,8 +60,8 @@ func newPlan(vc *emr.VirtualCluster, run *emr.JobRun, images []Image, defaults m
 	if err != nil {
 		return nil, err
 	}
-	p.driver = podTemplate(userDriver, driverContainer, podLabels(p.vcID, p.jobID, ComponentDriver))
-	p.executor = podTemplate(userExecutor, executorContainer, podLabels(p.vcID, p.jobID, ComponentExecutor))
+	p.driver = podTemplate(userDriver, driverContainer, podLabels(p.vcID, p.jobID, p.attempt, ComponentDriver))
+	p.executor = podTemplate(userExecutor, executorContainer, podLabels(p.vcID, p.jobID, p.attempt, ComponentExecutor))
 	p.submitter = parseSubmitterConf(run.ConfigurationOverrides.Classification("emr-job-submitter"))
 	return p, nil
 }
@@ -81,7 +85,7 @@ func (p *plan) sparkDefaults(extra map[string]string) map[string]string {
 		"spark.submit.deployMode":                                   "cluster",
 		"spark.kubernetes.namespace":                                p.ns,
 		"spark.kubernetes.container.image":                          p.image.Image,
-		"spark.kubernetes.driver.pod.name":                          DriverPodName(p.jobID),
+		"spark.kubernetes.driver.pod.name":                          p.driverPod,
 		"spark.kubernetes.authenticate.driver.serviceAccountName":   p.who.serviceAccount("driver"),
 		"spark.kubernetes.authenticate.executor.serviceAccountName": p.who.serviceAccount("executor"),
 		"spark.kubernetes.driver.podTemplateFile":                   podTemplateDir + "/driver",
@@ -95,7 +99,7 @@ func (p *plan) sparkDefaults(extra map[string]string) map[string]string {
 		"spark.executor.cores":                                      "1",
 	}
 	for role, comp := range map[string]string{"driver": ComponentDriver, "executor": ComponentExecutor} {
-		for k, v := range podLabels(p.vcID, p.jobID, comp) {
+		for k, v := range podLabels(p.vcID, p.jobID, p.attempt, comp) {
 			d["spark.kubernetes."+role+".label."+k] = v
 		}
 	}
@@ -151,7 +155,7 @@ func ownedBy(job *batchv1.Job) []metav1.OwnerReference {
 }
 
 func (p *plan) meta(name string, extra map[string]string) metav1.ObjectMeta {
-	l := runLabels(p.vcID, p.jobID)
+	l := runLabels(p.vcID, p.jobID, p.attempt)
 	for k, v := range extra {
 		l[k] = v
 	}
@@ -160,7 +164,7 @@ func (p *plan) meta(name string, extra map[string]string) metav1.ObjectMeta {
 
 // sparkDefaultsConfigMap is <jobId>-spark-defaults.
 func (p *plan) sparkDefaultsConfigMap(owner *batchv1.Job) *corev1.ConfigMap {
-	cm := &corev1.ConfigMap{ObjectMeta: p.meta(sparkDefaultsName(p.jobID), map[string]string{LabelConfiguration: "spark-defaults"}),
+	cm := &corev1.ConfigMap{ObjectMeta: p.meta(sparkDefaultsName(p.name), map[string]string{LabelConfiguration: "spark-defaults"}),
 		Data: map[string]string{"spark-defaults.conf": p.sub.DefaultsFile()}}
 	cm.OwnerReferences = ownedBy(owner)
 	return cm
@@ -176,7 +180,7 @@ func (p *plan) podTemplateConfigMap(owner *batchv1.Job) (*corev1.ConfigMap, erro
 	if err != nil {
 		return nil, err
 	}
-	cm := &corev1.ConfigMap{ObjectMeta: p.meta(podTemplateName(p.jobID), map[string]string{LabelConfiguration: "pod-template"}),
+	cm := &corev1.ConfigMap{ObjectMeta: p.meta(podTemplateName(p.name), map[string]string{LabelConfiguration: "pod-template"}),
 		Data: map[string]string{"driver": string(driver), "executor": string(executor)}}
 	cm.OwnerReferences = ownedBy(owner)
 	return cm, nil
@@ -185,13 +189,13 @@ func (p *plan) podTemplateConfigMap(owner *batchv1.Job) (*corev1.ConfigMap, erro
 // job is the job runner: one pod, never retried, running spark-submit.
 func (p *plan) job() *batchv1.Job {
 	zero := int32(0)
-	labels := podLabels(p.vcID, p.jobID, ComponentSubmitter)
+	labels := podLabels(p.vcID, p.jobID, p.attempt, ComponentSubmitter)
 	for k, v := range p.submitter.labels {
 		labels[k] = v
 	}
 	job := &batchv1.Job{
 		TypeMeta:   typeMeta("batch/v1", "Job"),
-		ObjectMeta: p.meta(p.jobID, nil),
+		ObjectMeta: p.meta(p.name, nil),
 		Spec: batchv1.JobSpec{
 			BackoffLimit: &zero,
 			Template: corev1.PodTemplateSpec{
@@ -220,9 +224,9 @@ func (p *plan) job() *batchv1.Job {
 					}},
 					Volumes: []corev1.Volume{
 						{Name: "spark-defaults", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-							LocalObjectReference: corev1.LocalObjectReference{Name: sparkDefaultsName(p.jobID)}}}},
+							LocalObjectReference: corev1.LocalObjectReference{Name: sparkDefaultsName(p.name)}}}},
 						{Name: "pod-templates", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-							LocalObjectReference: corev1.LocalObjectReference{Name: podTemplateName(p.jobID)}}}},
+							LocalObjectReference: corev1.LocalObjectReference{Name: podTemplateName(p.name)}}}},
 					},
 				},
 			},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -161,7 +162,7 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	c := r.opts.Client
 	job, err := c.BatchV1().Jobs(p.ns).Create(ctx, p.job(), metav1.CreateOptions{FieldManager: fieldManager})
 	if apierrors.IsAlreadyExists(err) {
-		job, err = c.BatchV1().Jobs(p.ns).Get(ctx, p.jobID, metav1.GetOptions{})
+		job, err = c.BatchV1().Jobs(p.ns).Get(ctx, p.name, metav1.GetOptions{})
 	}
 	if err != nil {
 		return clusterError("create the job runner Job", p.ns, err)
@@ -231,17 +232,18 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 	if err != nil {
 		return controller.Observation{}, err
 	}
-	job, err := w.jobs.Get(run.ID)
+	name := JobName(run)
+	job, err := w.jobs.Get(name)
 	if apierrors.IsNotFound(err) {
-		job, err = r.opts.Client.BatchV1().Jobs(ns).Get(ctx, run.ID, metav1.GetOptions{})
+		job, err = r.opts.Client.BatchV1().Jobs(ns).Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return controller.Observation{Phase: controller.PhaseUnknown}, nil
 		}
 	}
 	if err != nil {
-		return controller.Observation{}, fmt.Errorf("get job runner %s: %w", run.ID, err)
+		return controller.Observation{}, fmt.Errorf("get job runner %s: %w", name, err)
 	}
-	pods, err := w.pods.List(labels.SelectorFromSet(labels.Set{LabelJobID: run.ID}))
+	pods, err := w.pods.List(attemptSelector(run))
 	if err != nil {
 		return controller.Observation{}, err
 	}
@@ -274,24 +276,35 @@ func (r *Runtime) adoptDriver(ctx context.Context, job *batchv1.Job, pods []*cor
 // ConfigMaps, and reports gone once the API server holds none of them.
 func (r *Runtime) Stop(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (bool, error) {
 	ns, c := vc.ContainerProvider.Namespace(), r.opts.Client
-	background := metav1.DeletePropagationBackground
-	err := c.BatchV1().Jobs(ns).Delete(ctx, run.ID, metav1.DeleteOptions{PropagationPolicy: &background})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return false, fmt.Errorf("delete job runner: %w", err)
-	}
 	sel := metav1.ListOptions{LabelSelector: LabelJobID + "=" + run.ID}
+	background := metav1.DeletePropagationBackground
+	jobs, err := c.BatchV1().Jobs(ns).List(ctx, sel)
+	if err != nil {
+		return false, fmt.Errorf("list job runners: %w", err)
+	}
+	for _, j := range jobs.Items { // every attempt's
+		err := c.BatchV1().Jobs(ns).Delete(ctx, j.Name, metav1.DeleteOptions{PropagationPolicy: &background})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return false, fmt.Errorf("delete job runner %s: %w", j.Name, err)
+		}
+	}
 	if err := c.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil && !apierrors.IsNotFound(err) {
 		return false, fmt.Errorf("delete pods: %w", err)
 	}
 	if err := c.CoreV1().ConfigMaps(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil && !apierrors.IsNotFound(err) {
 		return false, fmt.Errorf("delete config maps: %w", err)
 	}
-	if _, err := c.BatchV1().Jobs(ns).Get(ctx, run.ID, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-		return false, nil
+	if jobs, err = c.BatchV1().Jobs(ns).List(ctx, sel); err != nil || len(jobs.Items) > 0 {
+		return false, err
 	}
 	pods, err := c.CoreV1().Pods(ns).List(ctx, sel)
 	if err != nil {
 		return false, fmt.Errorf("list pods: %w", err)
 	}
 	return len(pods.Items) == 0, nil
+}
+
+// attemptSelector selects the pods of the run's current attempt.
+func attemptSelector(run *emr.JobRun) labels.Selector {
+	return labels.SelectorFromSet(labels.Set{LabelJobID: run.ID, LabelAttempt: strconv.Itoa(run.Attempt())})
 }

@@ -26,7 +26,7 @@ const (
 	fileExit     = "exit"
 )
 
-// envRunKey marks every process of a run, so a run whose pid file was never
+// envRunKey marks every process of a run attempt with its folder, so one whose pid file was never
 // written (the server died right after starting it) is still found.
 const envRunKey = "SPARKPLANE_JOB_RUN"
 

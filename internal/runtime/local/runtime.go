@@ -15,6 +15,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/rundir"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
 	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 )
@@ -41,7 +42,7 @@ type Runtime struct {
 	events chan string
 
 	mu    sync.Mutex
-	procs map[string]*proc // by controller.Key
+	procs map[string]*proc // by the attempt's folder
 }
 
 var _ controller.Runtime = (*Runtime)(nil)
@@ -60,15 +61,10 @@ func New(opts Options) *Runtime {
 // Events implements controller.Runtime.
 func (r *Runtime) Events() <-chan string { return r.events }
 
-// RunDir is the folder of one run: its configuration, logs and exit code.
-func RunDir(dir, virtualClusterID, jobRunID string) string {
-	return filepath.Join(dir, virtualClusterID, jobRunID)
-}
-
 // Submit implements controller.Runtime.
 func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
 	key := controller.Key(run.VirtualClusterID, run.ID)
-	dir := RunDir(r.opts.Dir, run.VirtualClusterID, run.ID)
+	dir := rundir.Path(r.opts.Dir, run)
 	if p := r.find(key, dir); p != nil {
 		return nil // submitted before (perhaps by a previous server)
 	}
@@ -107,7 +103,7 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// Local mode needs no network beyond loopback: SPARK_LOCAL_IP keeps the
 	// driver off the host's interfaces.
-	cmd.Env = append(r.opts.Dist.Env(os.Environ()), envRunKey+"="+key, "SPARK_LOCAL_IP=127.0.0.1")
+	cmd.Env = append(r.opts.Dist.Env(os.Environ()), envRunKey+"="+dir, "SPARK_LOCAL_IP=127.0.0.1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start spark-submit: %w", err)
@@ -200,7 +196,7 @@ func isSQLOption(name string) bool {
 // track watches p: wait returns its exit code when it ends.
 func (r *Runtime) track(key string, p *proc, wait func() int) {
 	r.mu.Lock()
-	r.procs[key] = p
+	r.procs[p.dir] = p
 	r.mu.Unlock()
 	go func() {
 		if watchForMarker(filepath.Join(p.dir, fileStderr), p.done) {
@@ -216,7 +212,7 @@ func (r *Runtime) track(key string, p *proc, wait func() int) {
 		p.exit.Store(int64(code))
 		close(p.done)
 		r.mu.Lock()
-		delete(r.procs, key) // from now on the run's folder tells all
+		delete(r.procs, p.dir) // from now on the run's folder tells all
 		r.mu.Unlock()
 		r.notify(key)
 	}()
@@ -233,14 +229,14 @@ func (r *Runtime) notify(key string) {
 // server started and that still runs; nil when there is none.
 func (r *Runtime) find(key, dir string) *proc {
 	r.mu.Lock()
-	p := r.procs[key]
+	p := r.procs[dir]
 	r.mu.Unlock()
 	if p != nil {
 		return p
 	}
 	rec, ok := readPID(dir)
 	if !ok {
-		pid, found := findByEnv(key)
+		pid, found := findByEnv(dir)
 		if !found {
 			return nil
 		}
@@ -262,7 +258,7 @@ func (r *Runtime) find(key, dir string) *proc {
 // Observe implements controller.Runtime.
 func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (controller.Observation, error) {
 	key := controller.Key(run.VirtualClusterID, run.ID)
-	dir := RunDir(r.opts.Dir, run.VirtualClusterID, run.ID)
+	dir := rundir.Path(r.opts.Dir, run)
 	if p := r.find(key, dir); p != nil && !p.ended() {
 		if p.running.Load() {
 			return controller.Observation{Phase: controller.PhaseRunning}, nil
@@ -291,7 +287,7 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 // after the grace period.
 func (r *Runtime) Stop(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (bool, error) {
 	key := controller.Key(run.VirtualClusterID, run.ID)
-	p := r.find(key, RunDir(r.opts.Dir, run.VirtualClusterID, run.ID))
+	p := r.find(key, rundir.Path(r.opts.Dir, run))
 	if p == nil {
 		return true, nil
 	}
