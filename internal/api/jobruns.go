@@ -37,6 +37,9 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkQueueRoom(r.Context(), vc); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	id := s.runIDs.Next(now)
 	run := &emr.JobRun{

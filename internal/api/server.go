@@ -70,6 +70,7 @@ func (s *Server) routes() {
 		{"GET /virtualclusters", s.listVirtualClusters},
 		{"GET /virtualclusters/{virtualClusterId}", s.describeVirtualCluster},
 		{"DELETE /virtualclusters/{virtualClusterId}", s.deleteVirtualCluster},
+		{"PATCH /virtualclusters/{virtualClusterId}", s.updateVirtualCluster},
 		{"POST /virtualclusters/{virtualClusterId}/jobruns", s.startJobRun},
 		{"GET /virtualclusters/{virtualClusterId}/jobruns", s.listJobRuns},
 		{"GET /virtualclusters/{virtualClusterId}/jobruns/{jobRunId}", s.describeJobRun},

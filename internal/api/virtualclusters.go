@@ -39,6 +39,7 @@ func (s *Server) createVirtualCluster(r *http.Request) (any, error) {
 		Tags:              req.Tags,
 		// The store checks, in the same transaction, that it exists.
 		SecurityConfigurationID: req.SecurityConfigurationID,
+		SchedulerConfiguration:  req.SchedulerConfiguration,
 	}
 	idem := store.Idempotency{Scope: "CreateVirtualCluster", Token: req.ClientToken, Hash: requestHash(req, &req.ClientToken)}
 	vc, err := s.store.CreateVirtualCluster(r.Context(), vc, idem)
@@ -59,6 +60,9 @@ func (s *Server) createVirtualCluster(r *http.Request) (any, error) {
 func (s *Server) describeVirtualCluster(r *http.Request) (any, error) {
 	vc, err := s.getVirtualCluster(r)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.withSchedulerStatus(r.Context(), vc); err != nil {
 		return nil, err
 	}
 	return map[string]any{"virtualCluster": vc}, nil
@@ -96,6 +100,11 @@ func (s *Server) listVirtualClusters(r *http.Request) (any, error) {
 	vcs, next, err := s.store.ListVirtualClusters(r.Context(), f, store.Page{Limit: lq.maxResults, Token: lq.nextToken})
 	if err != nil {
 		return nil, listError(err)
+	}
+	for _, vc := range vcs {
+		if err := s.withSchedulerStatus(r.Context(), vc); err != nil {
+			return nil, err
+		}
 	}
 	out := map[string]any{"virtualClusters": nonNil(vcs)}
 	if next != "" {

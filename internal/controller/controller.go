@@ -19,6 +19,8 @@ type Store interface {
 	GetJobRun(ctx context.Context, virtualClusterID, id string) (*emr.JobRun, error)
 	ActiveJobRuns(ctx context.Context) ([]*emr.JobRun, error)
 	UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error
+	CountJobRuns(ctx context.Context, virtualClusterID string, states ...emr.JobRunState) (int, error)
+	PendingJobRuns(ctx context.Context, virtualClusterID string, limit int) ([]*emr.JobRun, error)
 }
 
 // DefaultJobStartTimeout is how long a run may take to reach RUNNING unless
@@ -175,6 +177,9 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 
 	switch run.State {
 	case emr.JobRunPending:
+		if ok, err := c.hasSlot(ctx, vc, run); err != nil || !ok {
+			return err // it waits in its virtual cluster's queue
+		}
 		return c.submit(ctx, key, rt, vc, run)
 	case emr.JobRunSubmitted, emr.JobRunRunning:
 		return c.observe(ctx, key, rt, vc, run)
@@ -323,6 +328,9 @@ func (c *Controller) move(ctx context.Context, key string, run *emr.JobRun, step
 		return err
 	}
 	c.opts.Logger.Info("job run state changed", "run", key, "from", from, "to", run.State, "details", run.StateDetails)
+	if run.State.Terminal() && from != emr.JobRunPending {
+		c.wakeQueue(ctx, run.VirtualClusterID)
+	}
 	return nil
 }
 

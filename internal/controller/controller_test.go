@@ -311,3 +311,31 @@ func (h *harness) waitAttempt(t *testing.T, run *emr.JobRun, n int) *emr.JobRun 
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestMaxConcurrentJobRunsQueuesInOrder(t *testing.T) {
+	h := newHarness(t, "c1")
+	one := 1
+	if _, err := h.st.SetVirtualClusterScheduler(context.Background(), h.vc.ID, &emr.SchedulerConfiguration{MaxConcurrentJobRuns: &one}); err != nil {
+		t.Fatal(err)
+	}
+	var runs []*emr.JobRun
+	for i := range 3 {
+		h.now = time.Now().Add(time.Duration(i) * time.Millisecond)
+		runs = append(runs, h.start(t, nil))
+	}
+	h.waitState(t, runs[0], emr.JobRunSubmitted)
+	time.Sleep(200 * time.Millisecond) // several resyncs: the others must keep waiting
+	for _, r := range runs[1:] {
+		if got := h.waitState(t, r, emr.JobRunPending); h.rt.count(h.rt.submits, r.ID) != 0 {
+			t.Fatalf("run %s submitted while the only slot is taken (%s)", r.ID, got.State)
+		}
+	}
+	h.rt.set(runs[0], controller.Observation{Phase: controller.PhaseSucceeded})
+	h.waitState(t, runs[0], emr.JobRunCompleted)
+	h.waitState(t, runs[1], emr.JobRunSubmitted) // the oldest waiting run goes next
+	if h.rt.count(h.rt.submits, runs[2].ID) != 0 {
+		t.Fatal("the newest run jumped the queue")
+	}
+	h.rt.set(runs[1], controller.Observation{Phase: controller.PhaseFailed, Details: "x"})
+	h.waitState(t, runs[2], emr.JobRunSubmitted)
+}

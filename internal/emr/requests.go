@@ -4,11 +4,40 @@ import "strconv"
 
 // CreateVirtualClusterRequest is the body of CreateVirtualCluster.
 type CreateVirtualClusterRequest struct {
-	Name                    string             `json:"name"`
-	ContainerProvider       *ContainerProvider `json:"containerProvider"`
-	ClientToken             string             `json:"clientToken"`
-	Tags                    map[string]string  `json:"tags"`
-	SecurityConfigurationID string             `json:"securityConfigurationId"`
+	Name                    string                  `json:"name"`
+	ContainerProvider       *ContainerProvider      `json:"containerProvider"`
+	ClientToken             string                  `json:"clientToken"`
+	Tags                    map[string]string       `json:"tags"`
+	SecurityConfigurationID string                  `json:"securityConfigurationId"`
+	SchedulerConfiguration  *SchedulerConfiguration `json:"schedulerConfiguration"`
+}
+
+// UpdateVirtualClusterRequest is the body of UpdateVirtualCluster: the new
+// scheduler configuration replaces the old one whole; an absent one removes
+// every limit.
+type UpdateVirtualClusterRequest struct {
+	ClientToken            string                  `json:"clientToken"`
+	SchedulerConfiguration *SchedulerConfiguration `json:"schedulerConfiguration"`
+}
+
+// Validate checks the request against the constraints of the model.
+func (r *UpdateVirtualClusterRequest) Validate() error {
+	var c checker
+	c.clientToken(r.ClientToken)
+	c.scheduler("schedulerConfiguration", r.SchedulerConfiguration)
+	return c.err()
+}
+
+func (c *checker) scheduler(field string, s *SchedulerConfiguration) {
+	if s == nil {
+		return
+	}
+	if n := s.MaxConcurrentJobRuns; n != nil && (*n < 1 || *n > 10000) {
+		c.fail(field+".maxConcurrentJobRuns", "Member must have value between 1 and 10000")
+	}
+	if n := s.MaxInQueueJobRuns; n != nil && (*n < 100 || *n > 10000) {
+		c.fail(field+".maxInQueueJobRuns", "Member must have value between 100 and 10000")
+	}
 }
 
 // Validate checks the request against the constraints of the model.
@@ -19,6 +48,7 @@ func (r *CreateVirtualClusterRequest) Validate() error {
 	}
 	c.clientToken(r.ClientToken)
 	c.tags("tags", r.Tags)
+	c.scheduler("schedulerConfiguration", r.SchedulerConfiguration)
 	if r.SecurityConfigurationID != "" {
 		c.str("securityConfigurationId", r.SecurityConfigurationID, 1, 64, patResourceID)
 	}

@@ -27,6 +27,39 @@ type VirtualCluster struct {
 	CreatedAt               time.Time           `json:"createdAt"`
 	Tags                    map[string]string   `json:"tags,omitempty"`
 	SecurityConfigurationID string              `json:"securityConfigurationId,omitempty"`
+	// SchedulerConfiguration limits the virtual cluster's runs; nil for none.
+	SchedulerConfiguration *SchedulerConfiguration `json:"schedulerConfiguration,omitempty"`
+	// SchedulerStatus is computed when the virtual cluster is described.
+	SchedulerStatus *SchedulerStatus `json:"schedulerStatus,omitempty"`
+}
+
+// SchedulerConfiguration bounds the job runs of a virtual cluster: at most
+// MaxConcurrentJobRuns SUBMITTED or RUNNING, the others waiting PENDING in
+// order of creation; StartJobRun is refused once MaxInQueueJobRuns wait.
+// A nil field is no limit.
+type SchedulerConfiguration struct {
+	MaxConcurrentJobRuns *int `json:"maxConcurrentJobRuns,omitempty"`
+	MaxInQueueJobRuns    *int `json:"maxInQueueJobRuns,omitempty"`
+}
+
+// Limits returns the two limits, 0 where there is none.
+func (s *SchedulerConfiguration) Limits() (concurrent, inQueue int) {
+	if s == nil {
+		return 0, 0
+	}
+	if s.MaxConcurrentJobRuns != nil {
+		concurrent = *s.MaxConcurrentJobRuns
+	}
+	if s.MaxInQueueJobRuns != nil {
+		inQueue = *s.MaxInQueueJobRuns
+	}
+	return concurrent, inQueue
+}
+
+// SchedulerStatus counts a virtual cluster's runs against its limits.
+type SchedulerStatus struct {
+	CurrentInQueueJobRuns    int `json:"currentInQueueJobRuns"`
+	CurrentConcurrentJobRuns int `json:"currentConcurrentJobRuns"`
 }
 
 // ContainerProvider names the cluster and namespace a virtual cluster runs in.

@@ -101,6 +101,9 @@ type Store interface {
 	ListVirtualClusters(ctx context.Context, f VirtualClusterFilter, p Page) ([]*emr.VirtualCluster, string, error)
 	// SetVirtualClusterState changes the state of a virtual cluster.
 	SetVirtualClusterState(ctx context.Context, id string, state emr.VirtualClusterState) error
+	// SetVirtualClusterScheduler replaces the scheduler configuration of a
+	// virtual cluster (nil removes every limit) and returns the result.
+	SetVirtualClusterScheduler(ctx context.Context, id string, cfg *emr.SchedulerConfiguration) (*emr.VirtualCluster, error)
 
 	// CreateJobRun inserts run (PENDING) if its virtual cluster is RUNNING,
 	// or replays an earlier request with the same idempotency token.
@@ -111,6 +114,11 @@ type Store interface {
 	ListJobRuns(ctx context.Context, f JobRunFilter, p Page) ([]*emr.JobRun, string, error)
 	// ActiveJobRuns returns every run that is not in a terminal state.
 	ActiveJobRuns(ctx context.Context) ([]*emr.JobRun, error)
+	// CountJobRuns counts the runs of a virtual cluster in the given states.
+	CountJobRuns(ctx context.Context, virtualClusterID string, states ...emr.JobRunState) (int, error)
+	// PendingJobRuns returns the oldest PENDING runs of a virtual cluster,
+	// oldest first, at most limit: the head of its queue.
+	PendingJobRuns(ctx context.Context, virtualClusterID string, limit int) ([]*emr.JobRun, error)
 	// UpdateJobRun writes run if its stored state is still from;
 	// ErrConflict otherwise.
 	UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error

@@ -136,6 +136,32 @@ func (db *DB) ActiveJobRuns(ctx context.Context) ([]*emr.JobRun, error) {
 	return runs, nil
 }
 
+// CountJobRuns implements store.Store.
+func (db *DB) CountJobRuns(ctx context.Context, virtualClusterID string, states ...emr.JobRunState) (int, error) {
+	var w where
+	w.add("virtual_cluster_id = ?", virtualClusterID)
+	names := make([]string, len(states))
+	for i, st := range states {
+		names[i] = string(st)
+	}
+	w.in("state", names)
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM job_runs`+w.String(), w.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count job runs of %s: %w", virtualClusterID, err)
+	}
+	return n, nil
+}
+
+// PendingJobRuns implements store.Store.
+func (db *DB) PendingJobRuns(ctx context.Context, virtualClusterID string, limit int) ([]*emr.JobRun, error) {
+	runs, _, err := db.queryJobRuns(ctx, `SELECT created_at, doc, tags FROM job_runs
+		WHERE virtual_cluster_id = ? AND state = 'PENDING' ORDER BY created_at, id LIMIT ?`, virtualClusterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending job runs of %s: %w", virtualClusterID, err)
+	}
+	return runs, nil
+}
+
 func (db *DB) queryJobRuns(ctx context.Context, query string, args ...any) ([]*emr.JobRun, []int64, error) {
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {

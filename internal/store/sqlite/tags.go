@@ -45,6 +45,7 @@ func decodeTags(s string) (map[string]string, error) {
 func vcDoc(vc *emr.VirtualCluster) ([]byte, error) {
 	c := *vc
 	c.Tags = nil
+	c.SchedulerStatus = nil // computed when described
 	return json.Marshal(&c)
 }
 

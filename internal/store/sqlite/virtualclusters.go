@@ -135,6 +135,31 @@ func (db *DB) SetVirtualClusterState(ctx context.Context, id string, state emr.V
 	return nil
 }
 
+// SetVirtualClusterScheduler implements store.Store.
+func (db *DB) SetVirtualClusterScheduler(ctx context.Context, id string, cfg *emr.SchedulerConfiguration) (*emr.VirtualCluster, error) {
+	var out *emr.VirtualCluster
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		vc, err := getVirtualCluster(ctx, tx.StmtContext(ctx, db.stmt.txGetCluster), id)
+		if err != nil {
+			return err
+		}
+		vc.SchedulerConfiguration = cfg
+		doc, err := vcDoc(vc)
+		if err != nil {
+			return err
+		}
+		if _, err = tx.ExecContext(ctx, `UPDATE virtual_clusters SET doc = ? WHERE id = ?`, doc, id); err != nil {
+			return err
+		}
+		out = vc
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("set scheduler of virtual cluster %s: %w", id, err)
+	}
+	return out, nil
+}
+
 func isUniqueViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }

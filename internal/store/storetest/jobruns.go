@@ -12,6 +12,7 @@ import (
 )
 
 var jobRunTests = []subtest{
+	{"CountAndQueue", testCountAndPendingJobRuns},
 	{"CreateAndGet", testCreateAndGetJobRun},
 	{"GetMissing", testGetMissingJobRun},
 	{"CreateNeedsRunningCluster", testCreateJobRunNeedsRunningCluster},
@@ -379,5 +380,38 @@ func testUpdateJobRunSeveralSteps(t *testing.T, s store.Store) {
 			t.Fatalf("UpdateJobRun(SUBMITTED -> %v) error = %v", steps, err)
 		}
 		MustEqual(t, MustGetJobRun(t, s, vc.ID, run.ID), run)
+	}
+}
+
+func testCountAndPendingJobRuns(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("queue", "queue", Epoch))
+	other := MustCreateVirtualCluster(t, s, NewVirtualCluster("queue", "other", Epoch))
+	var gen emr.JobRunIDs
+	var pending []*emr.JobRun
+	for i := range 5 {
+		pending = append(pending, MustCreateJobRun(t, s, NewJobRun(&gen, vc.ID, "p", Epoch.Add(time.Duration(i)*time.Second))))
+	}
+	MustCreateJobRun(t, s, NewJobRun(&gen, other.ID, "elsewhere", Epoch))
+	running := pending[0]
+	running.State = emr.JobRunSubmitted
+	if err := s.UpdateJobRun(ctx, running, emr.JobRunPending); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		states []emr.JobRunState
+		want   int
+	}{
+		{[]emr.JobRunState{emr.JobRunPending}, 4},
+		{[]emr.JobRunState{emr.JobRunSubmitted, emr.JobRunRunning}, 1},
+		{nil, 5},
+	} {
+		if n, err := s.CountJobRuns(ctx, vc.ID, tc.states...); err != nil || n != tc.want {
+			t.Errorf("CountJobRuns(%v) = %d, %v; want %d", tc.states, n, err, tc.want)
+		}
+	}
+	head, err := s.PendingJobRuns(ctx, vc.ID, 2)
+	if err != nil || len(head) != 2 || head[0].ID != pending[1].ID || head[1].ID != pending[2].ID {
+		t.Fatalf("PendingJobRuns(2) = %v, %v; want the two oldest pending", ids(head), err)
 	}
 }

@@ -14,6 +14,7 @@ var virtualClusterTests = []subtest{
 	{"GetMissing", testGetMissingVirtualCluster},
 	{"OneActivePerNamespace", testOneActivePerNamespace},
 	{"SetState", testSetVirtualClusterState},
+	{"SetScheduler", testSetVirtualClusterScheduler},
 	{"Idempotency", testVirtualClusterIdempotency},
 	{"ListFilters", testListVirtualClusterFilters},
 }
@@ -214,5 +215,30 @@ func testListVirtualClusterFilters(t *testing.T, s store.Store) {
 	}
 	if _, _, err := s.ListVirtualClusters(ctx, store.VirtualClusterFilter{}, store.Page{Limit: 10, Token: "!!"}); !errors.Is(err, store.ErrInvalidToken) {
 		t.Errorf("ListVirtualClusters(bad token) error = %v, want ErrInvalidToken", err)
+	}
+}
+
+func testSetVirtualClusterScheduler(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("sched", "sched", Epoch))
+	two, hundred := 2, 100
+	cfg := &emr.SchedulerConfiguration{MaxConcurrentJobRuns: &two, MaxInQueueJobRuns: &hundred}
+	got, err := s.SetVirtualClusterScheduler(ctx, vc.ID, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := s.GetVirtualCluster(ctx, vc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *vc
+	want.SchedulerConfiguration = cfg
+	MustEqual(t, got, &want)
+	MustEqual(t, read, &want) // only the scheduler changes
+	if got, err = s.SetVirtualClusterScheduler(ctx, vc.ID, nil); err != nil || got.SchedulerConfiguration != nil {
+		t.Fatalf("removing the limits: %+v, %v", got, err)
+	}
+	if _, err := s.SetVirtualClusterScheduler(ctx, "nosuchcluster", cfg); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown cluster: %v, want ErrNotFound", err)
 	}
 }

@@ -1,0 +1,98 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/store"
+)
+
+// updateVirtualCluster replaces the scheduler configuration of a virtual
+// cluster (PATCH, idempotent by nature: the same request sets the same
+// limits). Runs waiting in its queue are looked at again, since the new
+// limits may let some start.
+func (s *Server) updateVirtualCluster(r *http.Request) (any, error) {
+	id, err := pathID(r, "virtualClusterId")
+	if err != nil {
+		return nil, err
+	}
+	var req emr.UpdateVirtualClusterRequest
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	vc, err := s.store.GetVirtualCluster(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, emr.NotFoundf("Virtual cluster %s doesn't exist.", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if vc.State != emr.VirtualClusterRunning {
+		return nil, emr.Validationf("Virtual cluster %s is %s; only a RUNNING virtual cluster can be updated.", id, vc.State)
+	}
+	if vc, err = s.store.SetVirtualClusterScheduler(r.Context(), id, req.SchedulerConfiguration); err != nil {
+		return nil, err
+	}
+	if err := s.wakeQueue(r.Context(), id); err != nil {
+		return nil, err
+	}
+	if err := s.withSchedulerStatus(r.Context(), vc); err != nil {
+		return nil, err
+	}
+	return map[string]any{"virtualCluster": vc}, nil
+}
+
+// wakeQueue asks the controller to look at the head of a virtual cluster's queue.
+func (s *Server) wakeQueue(ctx context.Context, vcID string) error {
+	pending, err := s.store.PendingJobRuns(ctx, vcID, maxWake)
+	if err != nil {
+		return err
+	}
+	for _, run := range pending {
+		s.notify.Enqueue(vcID, run.ID)
+	}
+	return nil
+}
+
+// maxWake bounds how many queued runs one update looks at; the
+// controller's resync reaches the rest.
+const maxWake = 1000
+
+// withSchedulerStatus fills in the counts of a virtual cluster with limits:
+// runs in its queue (PENDING and SUBMITTED) and runs RUNNING.
+func (s *Server) withSchedulerStatus(ctx context.Context, vc *emr.VirtualCluster) error {
+	if vc.SchedulerConfiguration == nil {
+		return nil
+	}
+	queued, err := s.store.CountJobRuns(ctx, vc.ID, emr.JobRunPending, emr.JobRunSubmitted)
+	if err != nil {
+		return err
+	}
+	running, err := s.store.CountJobRuns(ctx, vc.ID, emr.JobRunRunning)
+	if err != nil {
+		return err
+	}
+	vc.SchedulerStatus = &emr.SchedulerStatus{CurrentInQueueJobRuns: queued, CurrentConcurrentJobRuns: running}
+	return nil
+}
+
+// checkQueueRoom refuses a new run when the virtual cluster's queue is full.
+func (s *Server) checkQueueRoom(ctx context.Context, vc *emr.VirtualCluster) error {
+	_, limit := vc.SchedulerConfiguration.Limits()
+	if limit == 0 {
+		return nil
+	}
+	queued, err := s.store.CountJobRuns(ctx, vc.ID, emr.JobRunPending, emr.JobRunSubmitted)
+	if err != nil {
+		return err
+	}
+	if queued >= limit {
+		return emr.Validationf("Virtual cluster %s already has %d job runs waiting (maxInQueueJobRuns %d); retry when some have started, or raise the limit with UpdateVirtualCluster.", vc.ID, queued, limit)
+	}
+	return nil
+}
