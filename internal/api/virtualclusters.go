@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
@@ -94,6 +95,17 @@ func (s *Server) listVirtualClusters(r *http.Request) (any, error) {
 	}
 	if t := lq.q.Get("containerProviderType"); t != "" && t != emr.ContainerProviderEKS {
 		return nil, emr.Validationf("1 validation error detected: Value '%s' at 'containerProviderType' failed to satisfy constraint: Member must satisfy enum value set: [EKS]", t)
+	}
+	// No virtual cluster here is integrated with EKS access entries (that is
+	// an AWS IAM feature), so asking for integrated ones lists none.
+	if v := lq.q.Get("eksAccessEntryIntegrated"); v != "" {
+		integrated, err := strconv.ParseBool(v)
+		if err != nil || (v != "true" && v != "false") {
+			return nil, emr.Validationf("1 validation error detected: Value '%s' at 'eksAccessEntryIntegrated' failed to satisfy constraint: Member must be true or false", v)
+		}
+		if integrated {
+			return map[string]any{"virtualClusters": []*emr.VirtualCluster{}}, nil
+		}
 	}
 	f := store.VirtualClusterFilter{States: states, ProviderID: lq.q.Get("containerProviderId"),
 		CreatedAfter: lq.createdAfter, CreatedBefore: lq.createdBefore}

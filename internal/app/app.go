@@ -118,9 +118,14 @@ func (a *App) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// API calls are short: give those in flight a moment, then close the
+	// rest (including connections a client opened but never used, which
+	// Shutdown would otherwise wait on).
+	sctx, scancel := context.WithTimeout(context.Background(), time.Second)
 	defer scancel()
-	_ = hs.Shutdown(sctx)
+	if hs.Shutdown(sctx) != nil {
+		_ = hs.Close()
+	}
 	cancel()
 	wg.Wait()
 	for _, rt := range a.kube {

@@ -331,3 +331,23 @@ func listVCs(t *testing.T, c *emrcontainers.Client, in *emrcontainers.ListVirtua
 	}
 	return out.VirtualClusters
 }
+
+func TestListVirtualClustersEKSAccessEntryFilter(t *testing.T) {
+	s := startServer(t, "")
+	createVC(t, s.Client, "plain", "plain")
+	ctx := context.Background()
+	if out, err := s.Client.ListVirtualClusters(ctx, &emrcontainers.ListVirtualClustersInput{EksAccessEntryIntegrated: aws.Bool(true)}); err != nil || len(out.VirtualClusters) != 0 {
+		t.Errorf("integrated=true: %v, %v; want none", out, err)
+	}
+	if out, err := s.Client.ListVirtualClusters(ctx, &emrcontainers.ListVirtualClustersInput{EksAccessEntryIntegrated: aws.Bool(false)}); err != nil || len(out.VirtualClusters) != 1 {
+		t.Errorf("integrated=false: %v, %v; want the one cluster", out, err)
+	}
+	resp, err := http.Get(s.URL + "/virtualclusters?eksAccessEntryIntegrated=maybe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-ErrorType") != "ValidationException" {
+		t.Errorf("integrated=maybe: %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
+	}
+}
