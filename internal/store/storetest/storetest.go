@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	group("VirtualClusters", virtualClusterTests)
 	group("JobRuns", jobRunTests)
+	group("ClientTokens", clientTokenTests)
 	group("JobTemplates", jobTemplateTests)
 	group("SecurityConfigurations", securityConfigurationTests)
 	group("ManagedEndpoints", endpointTests)
