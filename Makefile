@@ -19,7 +19,7 @@ build: ## build bin/sparkplane
 quickstart: setup build ## set up, then run pi.py through the EMR on EKS API end to end
 	$(BIN) quickstart
 
-test: ## set up everything the tests need, lint, and run every test (real Spark, AWS SDK and CLI)
+test: ## set up everything the tests need, lint, and run every test (real Spark, PostgreSQL, AWS SDK and CLI)
 	@scripts/setup.sh --test
 	@scripts/kube-binaries.sh
 	@$(MAKE) --no-print-directory lint

@@ -5,7 +5,9 @@
 #   - Apache Spark from the pyspark package on PyPI, into the cache folder
 #     ${SPARKPLANE_CACHE:-~/.cache/sparkplane}/spark-<version>, shared by every clone.
 # With --test it also installs what the tests drive sparkplane with: the AWS CLI v2
-# (Debian's awscli package).
+# (Debian's awscli package), and the PostgreSQL server (Debian's postgresql) that
+# internal/testenv/pgenv starts throwaway instances of, unless SPARKPLANE_TEST_POSTGRES
+# names a server to use instead.
 set -euo pipefail
 
 SPARK_VERSION=3.5.9 # keep in step with internal/sparkdist.Version
@@ -64,6 +66,16 @@ if $with_test; then
     say "AWS CLI v2 present"
   else
     apt_install awscli
+  fi
+  # initdb and postgres, which the PostgreSQL store's tests run. Only Debian's
+  # /usr/lib/postgresql/<version>/bin counts: a stray initdb on PATH may be gone
+  # on a fresh machine.
+  if [[ -n "${SPARKPLANE_TEST_POSTGRES:-}" ]]; then
+    say "PostgreSQL: the tests use SPARKPLANE_TEST_POSTGRES"
+  elif compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
+    say "PostgreSQL present"
+  else
+    apt_install postgresql
   fi
 fi
 say "Ready."
