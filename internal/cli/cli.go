@@ -34,7 +34,9 @@ func commands() []command {
 	return []command{
 		{"server", "[flags]", "serve the emr-containers API with the embedded store and local runtime", runServer},
 		{"quickstart", "[flags]", "run the EMR on EKS pi.py example end to end and show what to type next", runQuickstart},
-		{"logs", "[flags] <virtual-cluster-id> <job-run-id>", "print the driver's stdout and stderr of a job run", runLogs},
+		{"clusters", "[flags]", "list the virtual clusters (a table, or --output json)", runClusters},
+		{"runs", "[flags] <virtual-cluster-id>", "list the job runs of a virtual cluster, newest first", runRuns},
+		{"logs", "[flags] <virtual-cluster-id> <job-run-id>", "print the logs of a job run", runLogs},
 		{"version", "", "print the version", runVersion},
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,29 @@ func TestVersionAndUsage(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
 		t.Errorf("unknown command: %d %q", code, errOut)
+	}
+}
+
+func TestClustersAndRunsCommands(t *testing.T) {
+	s := startServer(t, "")
+	vc := createVC(t, s.Client, "listing", "listing")
+	id := startJob(t, s.Client, vc, "missing", "local:///usr/lib/spark/examples/none.py", "")
+	waitFor(t, s.Client, vc, id, time.Minute, terminal)
+
+	out, errOut, code := runCLI(t, "clusters", "--endpoint-url", s.URL)
+	if code != 0 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, vc) || !strings.Contains(out, "listing") {
+		t.Errorf("clusters: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runCLI(t, "runs", "--endpoint-url", s.URL, vc)
+	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "FAILED") {
+		t.Errorf("runs: exit %d\n%s%s", code, out, errOut)
+	}
+	out, _, code = runCLI(t, "runs", "--endpoint-url", s.URL, "--output", "json", "--states", "completed", vc)
+	var runs []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &runs) != nil || len(runs) != 0 {
+		t.Errorf("runs --states completed --output json: exit %d %q", code, out)
+	}
+	if _, _, code := runCLI(t, "runs", "--output", "yaml", vc); code != 2 {
+		t.Errorf("runs --output yaml: exit %d, want 2", code)
 	}
 }
