@@ -23,16 +23,19 @@ import (
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
 	"github.com/sparkplane/sparkplane/internal/runtime/local"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
-	"github.com/sparkplane/sparkplane/internal/store/sqlite"
+	"github.com/sparkplane/sparkplane/internal/store"
 )
 
 // App is a running server's parts.
 type App struct {
-	Config     config.Config
-	Store      *sqlite.DB
+	Config config.Config
+	Store  store.Store
+	// ServerID names this server in the leases of the job runs it drives.
+	ServerID   string
 	Controller *controller.Controller
 	API        *api.Server
 	Listener   net.Listener
+	leased     *controller.Leased // the controller's view of the store
 	kube       map[string]*k8sruntime.Runtime
 	clusters   []string
 	log        *slog.Logger
@@ -53,7 +56,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "sparkplane.db"))
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +76,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		}
 		kube[k.ID], runtimes[k.ID] = rt, rt
 	}
-	ctl := controller.New(st, runtimes, controller.Options{Logger: log})
+	// Several servers may share a PostgreSQL store: each drives only the
+	// runs whose lease it holds.
+	id := newServerID()
+	leased := controller.NewLeased(st, st, id, controller.DefaultLeaseTTL, log)
+	ctl := controller.New(leased, runtimes, controller.Options{Logger: log})
 	clusters := slices.Sorted(maps.Keys(runtimes))
 	srv := api.New(st, ctl, api.Options{
 		Partition:      emr.Partition{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID},
@@ -87,7 +94,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	return &App{Config: cfg, Store: st, Controller: ctl, API: srv, Listener: ln, kube: kube, clusters: clusters, log: log}, nil
+	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, kube: kube, clusters: clusters, log: log}, nil
 }
 
 // Clusters are the ids of the registered clusters, sorted.
@@ -111,6 +118,7 @@ func (a *App) Run(ctx context.Context) error {
 			a.log.Error("controller stopped", "err", err)
 		}
 	}()
+	wg.Go(func() { a.leased.Run(ctx) })
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(a.Listener) }()
 	var err error
@@ -128,6 +136,11 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	cancel()
 	wg.Wait()
+	// The controller has stopped: hand its runs to the other servers now
+	// rather than when the leases expire.
+	rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	a.leased.Release(rctx)
+	rcancel()
 	for _, rt := range a.kube {
 		rt.Close()
 	}

@@ -26,7 +26,8 @@ func runServer(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("sparkplane serving", "endpoint", a.URL(), "dataDir", cfg.DataDir, "clusters", strings.Join(a.Clusters(), ","), "version", Version)
+	log.Info("sparkplane serving", "endpoint", a.URL(), "dataDir", cfg.DataDir, "store", a.StoreName(), "serverId", a.ServerID,
+		"clusters", strings.Join(a.Clusters(), ","), "version", Version)
 	fmt.Fprintf(env.Stderr, "\nTry: aws emr-containers list-virtual-clusters --endpoint-url %s --region %s\n\n", a.URL(), cfg.Region)
 	return a.Run(ctx)
 }
@@ -39,6 +40,7 @@ func parseServerFlags(env *Env, name string, args []string) (config.Config, *slo
 	fs.StringVar(&sf.configFile, "config", "", "YAML or JSON configuration file (flags given override it)")
 	addr := fs.String("addr", cfg.Addr, "host:port to serve the API on")
 	dataDir := fs.String("data-dir", cfg.DataDir, "folder for the store and the runs' logs")
+	storeURL := fs.String("store", "", "postgres://… URL of a PostgreSQL database to keep the state in, which several servers may share (default: the embedded SQLite store in the data dir)")
 	sparkHome := fs.String("spark-home", "", "Apache Spark installation (default: $SPARK_HOME, then the one scripts/setup.sh installs)")
 	fs.StringVar(&sf.logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -59,6 +61,8 @@ func parseServerFlags(env *Env, name string, args []string) (config.Config, *slo
 			cfg.Addr = *addr
 		case "data-dir":
 			cfg.DataDir = *dataDir
+		case "store":
+			cfg.Store = *storeURL
 		case "spark-home":
 			cfg.Local.SparkHome = *sparkHome
 		}

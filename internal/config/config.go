@@ -5,9 +5,11 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 )
@@ -16,8 +18,13 @@ import (
 type Config struct {
 	// Addr is the host:port the API listens on.
 	Addr string `json:"addr"`
-	// DataDir holds the store (sparkplane.db) and each run's folder (runs/).
+	// DataDir holds the embedded store (sparkplane.db) and each run's
+	// folder (runs/).
 	DataDir string `json:"dataDir"`
+	// Store is where the state is kept: empty for the embedded SQLite
+	// store in DataDir, or a PostgreSQL URL (postgres://user:password@host:port/db?…),
+	// which several servers may share.
+	Store string `json:"store"`
 	// Region, AccountID and Partition place the ARNs the server hands out.
 	Region    string `json:"region"`
 	AccountID string `json:"accountId"`
@@ -106,6 +113,9 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		return fmt.Errorf("dataDir: must not be empty")
 	}
+	if _, err := c.StoreKind(); err != nil {
+		return err
+	}
 	if !patAccount.MatchString(c.AccountID) {
 		return fmt.Errorf("accountId %q: want 12 digits", c.AccountID)
 	}
@@ -134,3 +144,32 @@ func (c *Config) Validate() error {
 }
 
 var patClusterID = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]*$`)
+
+// Store kinds, as StoreKind names them.
+const (
+	StoreSQLite   = "sqlite"
+	StorePostgres = "postgres"
+)
+
+// StoreKind says which store c.Store selects.
+func (c *Config) StoreKind() (string, error) {
+	switch u, err := url.Parse(c.Store); {
+	case c.Store == "":
+		return StoreSQLite, nil
+	case err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql"):
+		return StorePostgres, nil
+	}
+	return "", fmt.Errorf("store %q: want a postgres:// (or postgresql://) URL, or nothing for the embedded SQLite store in dataDir", StoreRedacted(c.Store))
+}
+
+// StoreRedacted is the store URL s without its password, for logs and errors.
+func StoreRedacted(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if err != nil && strings.Contains(s, "@") {
+			return "(unparsable URL)"
+		}
+		return s
+	}
+	return u.Redacted()
+}

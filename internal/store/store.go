@@ -1,6 +1,8 @@
 // Package store declares how sparkplane keeps its state: the Store interface
-// that the API and the controller use, its errors and list filters. The
-// implementations live in sub-packages (sqlite, the embedded default).
+// that the API and the controller use, its errors, list filters and
+// leases. The implementations live in sub-packages: sqlite, the embedded
+// default, and postgres, for several servers on one database; storetest is
+// the conformance suite both pass.
 package store
 
 import (
@@ -166,6 +168,10 @@ type Store interface {
 	TagResource(ctx context.Context, r emr.ResourceRef, tags map[string]string) error
 	// UntagResource removes keys from the tags of r; absent keys are ignored.
 	UntagResource(ctx context.Context, r emr.ResourceRef, keys []string) error
+
+	// Leases say which server drives which job run when several share
+	// the store.
+	Leases
 
 	Close() error
 }

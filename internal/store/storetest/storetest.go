@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("Tags", tagTests)
 	group("Paging", pagingTests)
 	group("PageTokens", tokenTests)
+	group("Leases", leaseTests)
 	t.Run("PageTokens/OfAnotherStore", func(t *testing.T) {
 		t.Parallel()
 		testTokensOfAnotherStore(t, open)
