@@ -69,7 +69,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	kube := map[string]*k8sruntime.Runtime{}
 	for _, k := range cfg.Clusters {
-		rt, err := kubernetesRuntime(k, runsDir, log)
+		usage, _ := st.(k8sruntime.UsageRecorder)
+		rt, err := kubernetesRuntime(k, runsDir, usage, log)
 		if err != nil {
 			st.Close()
 			return nil, err

@@ -16,7 +16,8 @@ import (
 
 // kubernetesRuntime builds the runtime of one registered cluster. It does
 // not contact the cluster: an unreachable cluster fails runs, not start-up.
-func kubernetesRuntime(k config.KubernetesCluster, runsDir string, log *slog.Logger) (*k8sruntime.Runtime, error) {
+// usage, when the store can keep metered usage, receives every pod's.
+func kubernetesRuntime(k config.KubernetesCluster, runsDir string, usage k8sruntime.UsageRecorder, log *slog.Logger) (*k8sruntime.Runtime, error) {
 	rc, err := restConfig(k)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", k.ID, err)
@@ -32,7 +33,7 @@ func kubernetesRuntime(k config.KubernetesCluster, runsDir string, log *slog.Log
 		images[i] = k8sruntime.Image{ReleasePrefix: im.ReleasePrefix, Image: im.Image, SparkHome: im.SparkHome}
 	}
 	return k8sruntime.New(k8sruntime.Options{ClusterID: k.ID, Client: client, Images: images,
-		SparkDefaults: k.SparkDefaults, LogsDir: runsDir, Logger: log.With("cluster", k.ID)}), nil
+		SparkDefaults: k.SparkDefaults, LogsDir: runsDir, Usage: usage, Logger: log.With("cluster", k.ID)}), nil
 }
 
 func restConfig(k config.KubernetesCluster) (*rest.Config, error) {

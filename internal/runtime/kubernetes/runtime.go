@@ -36,7 +36,10 @@ type Options struct {
 	// LogsDir receives the job runner's and driver's logs of each run
 	// (<LogsDir>/<virtual cluster>/<run>/{job-runner,driver}).
 	LogsDir string
-	Logger  *slog.Logger
+	// Usage, when set, receives the metered usage of every pod of a run
+	// and of the nodes they ran on (for cost reports).
+	Usage  UsageRecorder
+	Logger *slog.Logger
 }
 
 // Runtime runs job runs on one Kubernetes cluster.
@@ -49,6 +52,7 @@ type Runtime struct {
 	closed  bool
 
 	rbacReady sync.Map // "<namespace>/<role ARN>" → true once its accounts and RBAC exist
+	meter     *meter   // nil without Options.Usage
 }
 
 var _ controller.Runtime = (*Runtime)(nil)
@@ -68,7 +72,11 @@ func New(opts Options) *Runtime {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Runtime{opts: opts, events: make(chan string, 4096), watches: map[string]*nsWatch{}}
+	r := &Runtime{opts: opts, events: make(chan string, 4096), watches: map[string]*nsWatch{}}
+	if opts.Usage != nil {
+		r.meter = newMeter(opts.Usage, opts.Client, opts.Logger)
+	}
+	return r
 }
 
 // Events implements controller.Runtime.
@@ -83,6 +91,7 @@ func (r *Runtime) Close() {
 		close(w.stop)
 	}
 	r.watches = map[string]*nsWatch{}
+	r.meter.close()
 }
 
 // watch returns the synced cache of a namespace, starting it on first use.
@@ -110,7 +119,18 @@ func (r *Runtime) watch(ctx context.Context, ns string) (*nsWatch, error) {
 		r.mu.Unlock()
 		return nil, err
 	}
-	if _, err := pods.Informer().AddEventHandler(handler); err != nil {
+	podHandler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { r.enqueue(obj); r.meter.observe(obj, false) },
+		UpdateFunc: func(_, obj any) { r.enqueue(obj); r.meter.observe(obj, false) },
+		DeleteFunc: func(obj any) {
+			r.enqueue(obj)
+			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = d.Obj
+			}
+			r.meter.observe(obj, true)
+		},
+	}
+	if _, err := pods.Informer().AddEventHandler(podHandler); err != nil {
 		r.mu.Unlock()
 		return nil, err
 	}
