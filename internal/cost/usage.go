@@ -111,12 +111,15 @@ type Usage struct {
 	VirtualClusterID string
 	Attempt          int
 	Pod              string
-	Component        Component
-	Namespace        string
-	Node             string
-	InstanceType     string
-	CapacityType     CapacityType
-	Zone             string
+	// PodUID is the Kubernetes UID of the pod (empty for a local run); it
+	// is kept for the record, not priced.
+	PodUID       string
+	Component    Component
+	Namespace    string
+	Node         string
+	InstanceType string
+	CapacityType CapacityType
+	Zone         string
 	// Request is what the pod requested (for Fargate: the pod's effective
 	// requests, before Fargate's sizing). Limit is kept for the record; it
 	// is not priced.

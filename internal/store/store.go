@@ -8,8 +8,10 @@ package store
 import (
 	"context"
 	"errors"
+	"iter"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/emr"
 )
 
@@ -173,9 +175,44 @@ type Store interface {
 	// the store.
 	Leases
 
+	// Metering keeps what job runs' pods used, for cost reports.
+	Metering
+
 	Close() error
 }
 
 // ErrInvalidToken: a page token that this store did not hand out for the
 // listing and query it is used with.
 var ErrInvalidToken = errors.New("invalid page token")
+
+// Metering keeps the usage records of the pods that job runs created (and of
+// local runs' processes) and the nodes they ran on, for cost reports (see
+// package cost). Records are kept until removed by hand; they do not refer
+// to the job run rows, so they outlive nothing they describe.
+type Metering interface {
+	// RecordUsage inserts u or, when a record of the same (JobRunID,
+	// Attempt, Pod) exists, updates it: a pod is recorded when it starts and
+	// again when it ends. A later call replaces the record's fields, except
+	// that an empty node, instance type, capacity type or zone, a zero End
+	// and a nil Used keep what was recorded, and Start keeps the earlier of
+	// the two. u.RunTags and u.VirtualClusterTags are ignored (Usage joins
+	// the current tags). An invalid record (cost.Usage.Validate) is refused
+	// with cost.ErrInvalidUsage.
+	RecordUsage(ctx context.Context, u cost.Usage) error
+	// RecordNode inserts n or updates the node of that name: its first seen
+	// time widens to the earlier of the two, its last seen time to the later
+	// (a zero End, still up, wins over a recorded one only when n.Start is
+	// after it: the node came back); the other fields take n's non-empty
+	// values. An invalid node is refused with cost.ErrInvalidUsage.
+	RecordNode(ctx context.Context, n cost.Node) error
+	// Usage streams, in no particular order, the records whose
+	// [Start, End) overlaps [from, to) (a zero End: still running), with the
+	// current tags of their job run and virtual cluster (nil when either has
+	// none or no longer exists). Records are read from the database as the
+	// sequence is ranged over, not loaded at once; the tag maps may be
+	// shared between records and must not be modified. A failure ends the
+	// sequence with its error.
+	Usage(ctx context.Context, from, to time.Time) iter.Seq2[cost.Usage, error]
+	// Nodes returns the nodes that were up at some time in [from, to).
+	Nodes(ctx context.Context, from, to time.Time) ([]cost.Node, error)
+}

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("Paging", pagingTests)
 	group("PageTokens", tokenTests)
 	group("Leases", leaseTests)
+	group("Metering", meteringTests)
 	t.Run("PageTokens/OfAnotherStore", func(t *testing.T) {
 		t.Parallel()
 		testTokensOfAnotherStore(t, open)
