@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/store"
 )
@@ -32,6 +33,8 @@ type Options struct {
 	CheckNamespace func(ctx context.Context, clusterID, namespace string) error
 	// RunsDir holds the logs of each run (<RunsDir>/<vc>/<run>/{stdout,stderr}).
 	RunsDir string
+	// Pricing prices cost reports; nil: cost.DefaultPricing().
+	Pricing *cost.Pricing
 	Now     func() time.Time
 	Logger  *slog.Logger
 }
@@ -95,6 +98,7 @@ func (s *Server) routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt.h))
 	}
 	s.mux.HandleFunc("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/logs/{stream}", s.jobRunLog)
+	s.mux.HandleFunc("GET /sparkplane/v1/cost", s.costReport)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 }
 

@@ -56,6 +56,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	pricing, err := loadPricing(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -63,7 +67,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	runsDir := filepath.Join(cfg.DataDir, "runs")
 	runtimes := map[string]controller.Runtime{}
 	if sparkErr == nil {
-		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, Logger: log})
+		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, Logger: log,
+			Usage: st, InstanceType: cfg.Local.InstanceType})
 	} else {
 		log.Warn("the local runtime is off", "reason", sparkErr)
 	}
@@ -88,6 +93,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Clusters:       clusters,
 		CheckNamespace: namespaceChecker(kube),
 		RunsDir:        runsDir,
+		Pricing:        pricing,
 		Logger:         log,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)

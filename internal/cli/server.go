@@ -42,6 +42,7 @@ func parseServerFlags(env *Env, name string, args []string) (config.Config, *slo
 	dataDir := fs.String("data-dir", cfg.DataDir, "folder for the store and the runs' logs")
 	storeURL := fs.String("store", "", "postgres://… URL of a PostgreSQL database to keep the state in, which several servers may share (default: the embedded SQLite store in the data dir)")
 	sparkHome := fs.String("spark-home", "", "Apache Spark installation (default: $SPARK_HOME, then the one scripts/setup.sh installs)")
+	pricing := fs.String("pricing", "", "pricing file for cost reports (default: the built-in us-east-1 prices)")
 	fs.StringVar(&sf.logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
@@ -65,6 +66,8 @@ func parseServerFlags(env *Env, name string, args []string) (config.Config, *slo
 			cfg.Store = *storeURL
 		case "spark-home":
 			cfg.Local.SparkHome = *sparkHome
+		case "pricing":
+			cfg.Pricing = *pricing
 		}
 	})
 	var level slog.Level

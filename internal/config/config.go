@@ -29,6 +29,9 @@ type Config struct {
 	Region    string `json:"region"`
 	AccountID string `json:"accountId"`
 	Partition string `json:"partition"`
+	// Pricing is a pricing file (see package cost and the README) that
+	// cost reports price usage with; empty: the built-in us-east-1 defaults.
+	Pricing string `json:"pricing"`
 	// Local configures the embedded runtime, registered as cluster "local".
 	Local LocalRuntime `json:"local"`
 	// Clusters are the Kubernetes clusters virtual clusters may name in
@@ -66,6 +69,10 @@ type LocalRuntime struct {
 	SparkHome string `json:"sparkHome"`
 	// SparkDefaults are Spark properties every local run starts from.
 	SparkDefaults map[string]string `json:"sparkDefaults"`
+	// InstanceType prices this host like that EC2 instance type (as listed
+	// in the pricing) in cost reports; empty: the pricing's fallback
+	// per-vCPU-hour and per-GiB-hour prices, flagged fallback-price.
+	InstanceType string `json:"instanceType"`
 }
 
 // Default returns the configuration used when nothing else is given.

@@ -34,12 +34,19 @@ type Options struct {
 	// StopGrace is how long a cancelled run has between SIGTERM and SIGKILL.
 	StopGrace time.Duration
 	Logger    *slog.Logger
+	// Usage, when set, keeps a usage record of every run attempt for cost
+	// reports (see metering.go); nil meters nothing.
+	Usage UsageRecorder
+	// InstanceType prices this host like that EC2 instance type in cost
+	// reports; empty: the pricing's fallback prices.
+	InstanceType string
 }
 
 // Runtime runs job runs as local spark-submit processes.
 type Runtime struct {
 	opts   Options
 	events chan string
+	host   string // names this host in usage records
 
 	mu    sync.Mutex
 	procs map[string]*proc // by the attempt's folder
@@ -55,7 +62,7 @@ func New(opts Options) *Runtime {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Runtime{opts: opts, events: make(chan string, 1024), procs: map[string]*proc{}}
+	return &Runtime{opts: opts, events: make(chan string, 1024), procs: map[string]*proc{}, host: hostname()}
 }
 
 // Events implements controller.Runtime.
@@ -108,12 +115,23 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start spark-submit: %w", err)
 	}
+	started := time.Now()
 	if err := writePID(dir, cmd.Process.Pid); err != nil {
 		r.opts.Logger.Warn("could not record pid", "run", key, "err", err)
 	}
+	res, resErr := resources(sub.Effective())
+	if resErr != nil {
+		r.opts.Logger.Warn("not metered", "run", key, "err", resErr)
+	} else {
+		r.record(r.usage(run, res, started, time.Time{}))
+	}
+	metered := *run // the controller may change run meanwhile
 	p := newProc(dir, cmd.Process.Pid)
 	r.track(key, p, func() int {
 		err := cmd.Wait()
+		if resErr == nil {
+			r.recordEnded(&metered, dir, &res)
+		}
 		var ee *exec.ExitError
 		switch {
 		case err == nil:
@@ -268,6 +286,7 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 	if _, err := os.Stat(dir); err != nil {
 		return controller.Observation{Phase: controller.PhaseUnknown}, nil
 	}
+	r.recordEnded(run, dir, nil) // it may have ended while no server watched
 	switch code := readExitCode(dir); {
 	case code == 0:
 		return controller.Observation{Phase: controller.PhaseSucceeded}, nil
