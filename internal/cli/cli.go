@@ -37,6 +37,7 @@ func commands() []command {
 		{"clusters", "[flags]", "list the virtual clusters (a table, or --output json)", runClusters},
 		{"runs", "[flags] <virtual-cluster-id>", "list the job runs of a virtual cluster, newest first", runRuns},
 		{"logs", "[flags] <virtual-cluster-id> <job-run-id>", "print the logs of a job run", runLogs},
+		{"cost", "[flags]", "what job runs cost: a table by any grouping, or JSON, CSV or Parquet", runCost},
 		{"version", "", "print the version", runVersion},
 	}
 }
