@@ -1,0 +1,241 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sparkplane/sparkplane/internal/cost"
+	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/store"
+	"github.com/sparkplane/sparkplane/internal/store/sqlite"
+)
+
+// The cost report benchmark (issue 5): a report grouped by virtual cluster
+// and day over 1,000,000 job runs and their pod records, read from SQLite.
+const (
+	costRuns     = 1_000_000
+	costClusters = 20
+	costNodes    = 500
+	costDays     = 30
+)
+
+// costPods is how many pod records to store: $SPARKPLANE_BENCH_COST_PODS,
+// 10,000,000 (10 per run) by default.
+func costPods(b *testing.B) int {
+	n := 10_000_000
+	if s := os.Getenv("SPARKPLANE_BENCH_COST_PODS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < costRuns {
+			b.Fatalf("SPARKPLANE_BENCH_COST_PODS=%q: want a number ≥ %d", s, costRuns)
+		}
+	}
+	return n
+}
+
+var costEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// BenchmarkCostReport fills an SQLite store (bulk SQL in the store's own
+// schema, not timed) with 20 virtual clusters, 1,000,000 job runs over 30
+// days (a third tagged team=data, a third team=ml) and costPods pod records
+// (a job runner, a driver and executors per run, on 500 m5/r5 nodes, spot
+// and on-demand, 5 to 35 minutes each), then times the report the issue
+// names: every record of the 30 days grouped by virtual cluster and day,
+// with idle rows, as GET /sparkplane/v1/cost computes it (store.Usage
+// streamed into cost.Aggregate). It also times the store's scan alone. It
+// reports the wall time, the bytes allocated and the peak heap in use.
+func BenchmarkCostReport(b *testing.B) {
+	pods := costPods(b)
+	path := filepath.Join(b.TempDir(), "cost.db")
+	st, err := sqlite.Open(b.Context(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	start := time.Now()
+	if err := fillCost(b.Context(), st, path, pods); err != nil {
+		b.Fatalf("fill: %v", err)
+	}
+	b.Logf("stored %d job runs and %d pod records in %s", costRuns, pods, time.Since(start).Round(time.Second))
+	from, to := costEpoch, costEpoch.Add((costDays+1)*24*time.Hour)
+	now := to
+	q := cost.Query{From: from, To: to, Idle: true}
+	if q.GroupBy, err = cost.ParseGroupBy("virtualCluster,day"); err != nil {
+		b.Fatal(err)
+	}
+	pricing := cost.DefaultPricing()
+
+	b.Run("scan", func(b *testing.B) {
+		for b.Loop() {
+			var n int64
+			measure(b, func() error {
+				for _, err := range st.Usage(b.Context(), from, to) {
+					if err != nil {
+						return err
+					}
+					n++
+				}
+				return nil
+			})
+			if n != int64(pods) {
+				b.Fatalf("scanned %d records, want %d", n, pods)
+			}
+		}
+	})
+	b.Run("report", func(b *testing.B) {
+		for b.Loop() {
+			var rep *cost.Report
+			measure(b, func() error {
+				nodes, err := st.Nodes(b.Context(), from, to)
+				if err != nil {
+					return err
+				}
+				rep, err = cost.Aggregate(q, pricing, now, nodes, st.Usage(b.Context(), from, to))
+				return err
+			})
+			if rep.Records != int64(pods) || rep.Allocated.Cost <= 0 || rep.Idle.Cost <= 0 {
+				b.Fatalf("report read %d records (want %d), allocated %v, idle %v", rep.Records, pods, rep.Allocated.Cost, rep.Idle.Cost)
+			}
+			b.ReportMetric(float64(len(rep.Rows)), "rows")
+		}
+	})
+}
+
+// measure runs fn once and reports its wall time, the bytes it allocated
+// and the peak heap in use while it ran (sampled every 10 ms).
+func measure(b *testing.B, fn func() error) {
+	b.Helper()
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	start := time.Now()
+	err := fn()
+	elapsed := time.Since(start)
+	close(done)
+	wg.Wait()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(elapsed.Seconds(), "s")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/(1<<20), "MB-alloc")
+	b.ReportMetric(float64(peak.Load())/(1<<20), "MB-peak-heap")
+}
+
+// fillCost creates the virtual clusters and nodes through the store, then
+// the runs and pod records with INSERT … SELECT over a recursive counter,
+// in transactions of 1,000,000 rows, through a connection of its own.
+func fillCost(ctx context.Context, st store.Store, path string, pods int) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(OFF)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TEMP TABLE bench_vcs (n INTEGER PRIMARY KEY, id TEXT NOT NULL)`); err != nil {
+		return err
+	}
+	for n := range costClusters {
+		vc := &emr.VirtualCluster{ID: emr.NewResourceID(), Name: fmt.Sprintf("vc-%02d", n), State: emr.VirtualClusterRunning,
+			ContainerProvider: emr.ContainerProvider{Type: emr.ContainerProviderEKS, ID: "eks",
+				Info: &emr.ContainerInfo{EKSInfo: &emr.EKSInfo{Namespace: fmt.Sprintf("ns-%02d", n)}}},
+			CreatedAt: costEpoch, Tags: map[string]string{"org": "analytics"}}
+		if _, err := st.CreateVirtualCluster(ctx, vc, store.Idempotency{}); err != nil {
+			return err
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO bench_vcs VALUES (?, ?)`, n, vc.ID); err != nil {
+			return err
+		}
+	}
+	for n := range costNodes {
+		typ := "m5.4xlarge"
+		if n%2 == 1 {
+			typ = "r5.4xlarge"
+		}
+		ct := cost.OnDemand
+		if n%3 == 0 {
+			ct = cost.Spot
+		}
+		if err := st.RecordNode(ctx, cost.Node{Name: fmt.Sprintf("ip-10-0-%d-%d", n/250, n%250), InstanceType: typ,
+			CapacityType: ct, Zone: "us-east-1a", CPU: 15.89, Memory: 61 << 30, Start: costEpoch}); err != nil {
+			return err
+		}
+	}
+	spacing := int64(costDays*24*time.Hour/time.Millisecond) / costRuns // between run creations
+	epoch := costEpoch.UnixMilli()
+	if err := costBatches(ctx, db, costRuns, func(tx *sql.Tx, lo, hi int) error {
+		_, err := tx.ExecContext(ctx, `WITH RECURSIVE c(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM c WHERE i + 1 < ?)
+			INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc, tags)
+			SELECT printf('run%07d', i), (SELECT id FROM bench_vcs WHERE n = i % ?), 'etl', 'COMPLETED', ? + i * ?, '{}',
+				CASE i % 3 WHEN 0 THEN '{"team":"data"}' WHEN 1 THEN '{"team":"ml"}' ELSE '{}' END
+			FROM c`, lo, hi, costClusters, epoch, spacing)
+		return err
+	}); err != nil {
+		return fmt.Errorf("job runs: %w", err)
+	}
+	perRun := pods / costRuns
+	return costBatches(ctx, db, pods, func(tx *sql.Tx, lo, hi int) error {
+		_, err := tx.ExecContext(ctx, `WITH RECURSIVE c(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < ?2),
+			p AS (SELECT i, MIN(i / ?3, ?4) AS run, i - MIN(i / ?3, ?4) * ?3 AS k FROM c)
+			INSERT INTO pod_usage (job_run_id, virtual_cluster_id, attempt, pod, pod_uid, component, namespace, node,
+				instance_type, capacity_type, zone, cpu_request, memory_request, cpu_limit, memory_limit, start_at, end_at)
+			SELECT printf('run%07d', run), (SELECT id FROM bench_vcs WHERE n = run % ?5), 1,
+				CASE k WHEN 0 THEN 'runner' WHEN 1 THEN 'driver' ELSE 'exec-' || k END, '',
+				CASE k WHEN 0 THEN 'job.submitter' WHEN 1 THEN 'driver' ELSE 'executor' END,
+				'ns', printf('ip-10-0-%d-%d', (i % ?6) / 250, (i % ?6) % 250),
+				CASE (i % ?6) % 2 WHEN 0 THEN 'm5.4xlarge' ELSE 'r5.4xlarge' END,
+				CASE (i % ?6) % 3 WHEN 0 THEN 'spot' ELSE 'on-demand' END, 'us-east-1a',
+				CASE k WHEN 0 THEN 0.5 ELSE 4 END, CASE k WHEN 0 THEN 536870912 ELSE 17179869184 END,
+				CASE k WHEN 0 THEN 0.5 ELSE 4 END, CASE k WHEN 0 THEN 536870912 ELSE 17179869184 END,
+				?7 + run * ?8 + k * 1000, ?7 + run * ?8 + k * 1000 + 300000 + (i * 7919) % 1800000
+			FROM p`, lo, hi, perRun, costRuns-1, costClusters, costNodes, epoch, spacing)
+		return err
+	})
+}
+
+// costBatches calls insert for [lo, hi) ranges of n rows, one transaction each.
+func costBatches(ctx context.Context, db *sql.DB, n int, insert func(tx *sql.Tx, lo, hi int) error) error {
+	const batch = 1_000_000
+	for lo := 0; lo < n; lo += batch {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := insert(tx, lo, min(lo+batch, n)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
