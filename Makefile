@@ -39,5 +39,6 @@ fuzz: ## run each fuzz target for 30 s
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 30s $$pkg || exit 1; \
 	  done; done
 
-bench: setup ## run the benchmarks recorded in BENCHMARKS.md
+bench: ## run the benchmarks recorded in BENCHMARKS.md (Spark, PostgreSQL, kube-apiserver)
+	@scripts/setup.sh --test
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/...

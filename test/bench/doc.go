@@ -1,4 +1,5 @@
 // Package bench holds the benchmarks whose figures BENCHMARKS.md records:
-// API throughput and latency with the runtime stubbed out, and the overhead
-// sparkplane adds to a real Spark job. Run them with `make bench`.
+// API throughput and latency with the runtime stubbed out, the overhead
+// sparkplane adds to a real Spark job, and the latency of job run queries
+// with a million runs in SQLite and in PostgreSQL. Run them with `make bench`.
 package bench
