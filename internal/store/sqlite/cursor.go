@@ -1,33 +1,10 @@
 package sqlite
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/sparkplane/sparkplane/internal/store"
 )
-
-// cursor is the position after the last item of a page, in the listing
-// order (created_at DESC, id DESC). Page tokens carry it sealed (see
-// store.PageTokens), so a cursor that parses came from this database.
-type cursor struct {
-	createdAt int64
-	id        string
-}
-
-func (c cursor) bytes() []byte {
-	return []byte(strconv.FormatInt(c.createdAt, 10) + "." + c.id)
-}
-
-func parseCursor(raw []byte) (cursor, error) {
-	ts, id, ok := strings.Cut(string(raw), ".")
-	n, err := strconv.ParseInt(ts, 10, 64)
-	if !ok || err != nil || id == "" {
-		return cursor{}, fmt.Errorf("%w: malformed cursor", store.ErrInvalidToken)
-	}
-	return cursor{createdAt: n, id: id}, nil
-}
 
 // where accumulates the conditions and arguments of a listing query.
 type where struct {
@@ -61,11 +38,11 @@ func (w *where) page(tokens *store.PageTokens, scope string, p store.Page) (int,
 		if err != nil {
 			return 0, err
 		}
-		c, err := parseCursor(raw)
+		c, err := store.ParseCursor(raw)
 		if err != nil {
 			return 0, err
 		}
-		w.add("(created_at < ? OR (created_at = ? AND id < ?))", c.createdAt, c.createdAt, c.id)
+		w.add("(created_at < ? OR (created_at = ? AND id < ?))", c.CreatedAt, c.CreatedAt, c.ID)
 	}
 	if p.Limit <= 0 {
 		return -1, nil

@@ -121,7 +121,7 @@ func (db *DB) ListJobRuns(ctx context.Context, f store.JobRunFilter, p store.Pag
 	}
 	if p.Limit > 0 && len(runs) > p.Limit {
 		last := p.Limit - 1
-		return runs[:p.Limit], db.tokens.Seal(f.Scope(), cursor{createdAt: created[last], id: runs[last].ID}.bytes()), nil
+		return runs[:p.Limit], db.tokens.Seal(f.Scope(), store.Cursor{CreatedAt: created[last], ID: runs[last].ID}.Bytes()), nil
 	}
 	return runs, "", nil
 }

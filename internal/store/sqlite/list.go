@@ -24,7 +24,7 @@ func list[T any](ctx context.Context, db *DB, scope, selectFrom string, w *where
 	defer rows.Close()
 	var (
 		out  []T
-		last cursor
+		last store.Cursor
 	)
 	for rows.Next() {
 		var (
@@ -36,14 +36,14 @@ func list[T any](ctx context.Context, db *DB, scope, selectFrom string, w *where
 			return nil, "", err
 		}
 		if p.Limit > 0 && len(out) == p.Limit {
-			return out, db.tokens.Seal(scope, last.bytes()), rows.Err()
+			return out, db.tokens.Seal(scope, last.Bytes()), rows.Err()
 		}
 		v, err := decode(doc, tags)
 		if err != nil {
 			return nil, "", err
 		}
 		out = append(out, v)
-		last = cursor{createdAt: created, id: id(v)}
+		last = store.Cursor{CreatedAt: created, ID: id(v)}
 	}
 	return out, "", rows.Err()
 }
