@@ -22,13 +22,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 )
 
-// buildOnce builds cmd/sparkplane once per test binary.
-var buildOnce = sync.OnceValues(func() (string, error) {
+// binDir holds the sparkplane binary the tests build; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "sparkplane-multiserver-")
 	if err != nil {
-		return "", err
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	bin := filepath.Join(dir, "sparkplane")
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildOnce builds cmd/sparkplane once per test binary.
+var buildOnce = sync.OnceValues(func() (string, error) {
+	bin := filepath.Join(binDir, "sparkplane")
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
