@@ -62,6 +62,7 @@ func TestListFilters(t *testing.T) {
 	a := createVC(t, c, "a", "a")
 	mid := pause()
 	b := createVC(t, c, "b", "b")
+	pause() // the listing order is createdAt (ms), then id: keep the creations apart
 	cc := createVC(t, c, "c", "c")
 	if _, err := c.DeleteVirtualCluster(ctx, &emrcontainers.DeleteVirtualClusterInput{Id: aws.String(cc)}); err != nil {
 		t.Fatal(err)
