@@ -59,6 +59,7 @@ func TestVirtualClusterLifecycle(t *testing.T) {
 		t.Errorf("second virtual cluster in namespace team-a: %s", code)
 	}
 
+	pause() // listing order is createdAt (ms), then the random id
 	id2 := createVC(t, c, "team-b", "team-b")
 	list := listVCs(t, c, &emrcontainers.ListVirtualClustersInput{})
 	if len(list) != 2 || aws.ToString(list[0].Id) != id2 { // newest first
