@@ -158,3 +158,25 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+// A database that recorded a later migration but not an earlier one (the
+// earlier landed after it) gets the earlier one when it is opened.
+func TestMigrateFillsGaps(t *testing.T) {
+	url := pgenv.Start(t).NewDatabase(t)
+	MustClose(t, MustOpen(t, url))
+	versions, objects := schema(t, url)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	// Undo migration 3 (an index) as if it had never been there.
+	if _, err := conn.Exec(t.Context(), `DROP INDEX job_runs_by_name; DELETE FROM schema_migrations WHERE version = 3`); err != nil {
+		t.Fatal(err)
+	}
+	MustClose(t, MustOpen(t, url))
+	v, o := schema(t, url)
+	if fmt.Sprint(v) != fmt.Sprint(versions) || fmt.Sprint(o) != fmt.Sprint(objects) {
+		t.Fatalf("after reopening: %v %v\nwant %v %v", v, o, versions, objects)
+	}
+}

@@ -77,11 +77,13 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// migrate applies, each in its own transaction, the embedded migrations
-// newer than the version recorded in the database. The session holds an
-// advisory lock meanwhile, so servers that start together on a new
-// database apply each migration once. Migrations are append-only: a
-// shipped file is never edited.
+// migrate applies, in order and each in its own transaction, the embedded
+// migrations whose versions the database has not recorded: all of them,
+// not only those above the highest recorded, so a migration that lands
+// after a higher-numbered one (work merged in another order) still runs.
+// The session holds an advisory lock meanwhile, so servers that start
+// together on a new database apply each migration once. Migrations are
+// append-only: a shipped file is never edited.
 func (db *DB) migrate(ctx context.Context) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
@@ -114,11 +116,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			var current int
-			if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			var applied bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&applied); err != nil {
 				return err
 			}
-			if version <= current {
+			if applied {
 				return nil
 			}
 			if _, err := tx.Exec(ctx, string(body)); err != nil {

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -92,4 +93,28 @@ func mustJSON(tb testing.TB, v any) string {
 		tb.Fatal(err)
 	}
 	return string(b)
+}
+
+// A database that recorded a later migration but not an earlier one (the
+// earlier landed after it) gets the earlier one when it is opened.
+func TestMigrateFillsGaps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sparkplane.db")
+	MustClose(t, MustOpen(t, path))
+	versions, objects := schema(t, path)
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Undo migration 4 (an index) as if it had never been there.
+	if _, err := raw.ExecContext(t.Context(), `DROP INDEX job_runs_by_name; DELETE FROM schema_migrations WHERE version = 4`); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	MustClose(t, MustOpen(t, path))
+	v, o := schema(t, path)
+	if fmt.Sprint(v) != fmt.Sprint(versions) || fmt.Sprint(o) != fmt.Sprint(objects) {
+		t.Fatalf("after reopening: %v %v\nwant %v %v", v, o, versions, objects)
+	}
 }

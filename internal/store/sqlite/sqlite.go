@@ -83,9 +83,11 @@ func (db *DB) Close() error {
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
-// migrate applies, each in its own transaction, the embedded migrations
-// that are newer than the schema version recorded in the database. The
-// version is read inside each (immediate, so exclusive) transaction, so
+// migrate applies, in order and each in its own transaction, the embedded
+// migrations whose versions the database has not recorded: all of them,
+// not only those above the highest recorded, so a migration that lands
+// after a higher-numbered one (work merged in another order) still runs.
+// The record is read inside each (immediate, so exclusive) transaction, so
 // servers that open a new file together apply every migration once.
 // Migrations are append-only: a shipped file is never edited.
 func (db *DB) migrate(ctx context.Context) error {
@@ -107,11 +109,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		if err := db.tx(ctx, func(tx *sql.Tx) error {
-			var current int
-			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			var applied bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, version).Scan(&applied); err != nil {
 				return err
 			}
-			if version <= current {
+			if applied {
 				return nil
 			}
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
