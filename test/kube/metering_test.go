@@ -53,14 +53,19 @@ func TestPodsAreMeteredFromTheAPIServer(t *testing.T) {
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "spot-node-" + ns, Labels: map[string]string{
 		"node.kubernetes.io/instance-type": "m5.xlarge", "karpenter.sh/capacity-type": "spot", "topology.kubernetes.io/zone": "us-east-1a"}}}
 	node.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("16Gi")}
-	created, err := kube.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
-	if err != nil {
+	if _, err := kube.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	created.Status.Allocatable = node.Status.Allocatable
-	if _, err := kube.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	// The controller-manager's node controllers write the node too: retry on conflicts.
+	eventually(t, "node allocatable", func() error {
+		cur, err := kube.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		cur.Status.Allocatable = node.Status.Allocatable
+		_, err = kube.CoreV1().Nodes().UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+		return err
+	})
 
 	rec := &recorder{usage: map[string]cost.Usage{}, nodes: map[string]cost.Node{}}
 	rt := k8sruntime.New(k8sruntime.Options{ClusterID: clusterID, Client: kube, Usage: rec, LogsDir: t.TempDir()})
@@ -82,7 +87,8 @@ func TestPodsAreMeteredFromTheAPIServer(t *testing.T) {
 			ServiceAccountName: "emr-containers-sa-spark-driver-123456789012-" + emr.Base36("EMRJobRole"),
 			Containers: []corev1.Container{{Name: "spark-kubernetes-driver", Image: "apache/spark:3.5.7-java17-python3",
 				Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1408Mi")}}}}}}
-	if driver, err = kube.CoreV1().Pods(ns).Create(ctx, driver, metav1.CreateOptions{}); err != nil {
+	driver, err := kube.CoreV1().Pods(ns).Create(ctx, driver, metav1.CreateOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now().Add(-time.Minute).Truncate(time.Second)
