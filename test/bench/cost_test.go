@@ -16,7 +16,9 @@ import (
 	"github.com/sparkplane/sparkplane/internal/cost"
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/store"
+	"github.com/sparkplane/sparkplane/internal/store/postgres"
 	"github.com/sparkplane/sparkplane/internal/store/sqlite"
+	"github.com/sparkplane/sparkplane/internal/testenv/pgenv"
 )
 
 // The cost report benchmark (issue 5): a report grouped by virtual cluster
@@ -54,17 +56,33 @@ var costEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // reports the wall time, the bytes allocated and the peak heap in use.
 func BenchmarkCostReport(b *testing.B) {
 	pods := costPods(b)
-	path := filepath.Join(b.TempDir(), "cost.db")
-	st, err := sqlite.Open(b.Context(), path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	b.Run("store=sqlite", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "cost.db")
+		st, err := sqlite.Open(b.Context(), path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchCostReport(b, st, pods, func() error { return fillCost(b.Context(), st, path, pods) })
+	})
+	b.Run("store=postgres", func(b *testing.B) {
+		dbURL := pgenv.Start(b).NewDatabase(b)
+		st, err := postgres.Open(b.Context(), dbURL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchCostReport(b, st, pods, func() error { return fillCostPostgres(b.Context(), st, dbURL, pods) })
+	})
+}
+
+func benchCostReport(b *testing.B, st store.Store, pods int, fill func() error) {
 	start := time.Now()
-	if err := fillCost(b.Context(), st, path, pods); err != nil {
+	if err := fill(); err != nil {
 		b.Fatalf("fill: %v", err)
 	}
 	b.Logf("stored %d job runs and %d pod records in %s", costRuns, pods, time.Since(start).Round(time.Second))
+	var err error
 	from, to := costEpoch, costEpoch.Add((costDays+1)*24*time.Hour)
 	now := to
 	q := cost.Query{From: from, To: to, Idle: true}
@@ -163,31 +181,11 @@ func fillCost(ctx context.Context, st store.Store, path string, pods int) error 
 	if _, err := db.ExecContext(ctx, `CREATE TEMP TABLE bench_vcs (n INTEGER PRIMARY KEY, id TEXT NOT NULL)`); err != nil {
 		return err
 	}
-	for n := range costClusters {
-		vc := &emr.VirtualCluster{ID: emr.NewResourceID(), Name: fmt.Sprintf("vc-%02d", n), State: emr.VirtualClusterRunning,
-			ContainerProvider: emr.ContainerProvider{Type: emr.ContainerProviderEKS, ID: "eks",
-				Info: &emr.ContainerInfo{EKSInfo: &emr.EKSInfo{Namespace: fmt.Sprintf("ns-%02d", n)}}},
-			CreatedAt: costEpoch, Tags: map[string]string{"org": "analytics"}}
-		if _, err := st.CreateVirtualCluster(ctx, vc, store.Idempotency{}); err != nil {
-			return err
-		}
-		if _, err := db.ExecContext(ctx, `INSERT INTO bench_vcs VALUES (?, ?)`, n, vc.ID); err != nil {
-			return err
-		}
-	}
-	for n := range costNodes {
-		typ := "m5.4xlarge"
-		if n%2 == 1 {
-			typ = "r5.4xlarge"
-		}
-		ct := cost.OnDemand
-		if n%3 == 0 {
-			ct = cost.Spot
-		}
-		if err := st.RecordNode(ctx, cost.Node{Name: fmt.Sprintf("ip-10-0-%d-%d", n/250, n%250), InstanceType: typ,
-			CapacityType: ct, Zone: "us-east-1a", CPU: 15.89, Memory: 61 << 30, Start: costEpoch}); err != nil {
-			return err
-		}
+	if err := costClustersAndNodes(ctx, st, func(n int, id string) error {
+		_, err := db.ExecContext(ctx, `INSERT INTO bench_vcs VALUES (?, ?)`, n, id)
+		return err
+	}); err != nil {
+		return err
 	}
 	spacing := int64(costDays*24*time.Hour/time.Millisecond) / costRuns // between run creations
 	epoch := costEpoch.UnixMilli()
@@ -219,6 +217,38 @@ func fillCost(ctx context.Context, st store.Store, path string, pods int) error 
 			FROM p`, lo, hi, perRun, costRuns-1, costClusters, costNodes, epoch, spacing)
 		return err
 	})
+}
+
+// costClustersAndNodes creates the virtual clusters (telling each to add)
+// and the nodes through the store.
+func costClustersAndNodes(ctx context.Context, st store.Store, add func(n int, id string) error) error {
+	for n := range costClusters {
+		vc := &emr.VirtualCluster{ID: emr.NewResourceID(), Name: fmt.Sprintf("vc-%02d", n), State: emr.VirtualClusterRunning,
+			ContainerProvider: emr.ContainerProvider{Type: emr.ContainerProviderEKS, ID: "eks",
+				Info: &emr.ContainerInfo{EKSInfo: &emr.EKSInfo{Namespace: fmt.Sprintf("ns-%02d", n)}}},
+			CreatedAt: costEpoch, Tags: map[string]string{"org": "analytics"}}
+		if _, err := st.CreateVirtualCluster(ctx, vc, store.Idempotency{}); err != nil {
+			return err
+		}
+		if err := add(n, vc.ID); err != nil {
+			return err
+		}
+	}
+	for n := range costNodes {
+		typ := "m5.4xlarge"
+		if n%2 == 1 {
+			typ = "r5.4xlarge"
+		}
+		ct := cost.OnDemand
+		if n%3 == 0 {
+			ct = cost.Spot
+		}
+		if err := st.RecordNode(ctx, cost.Node{Name: fmt.Sprintf("ip-10-0-%d-%d", n/250, n%250), InstanceType: typ,
+			CapacityType: ct, Zone: "us-east-1a", CPU: 15.89, Memory: 61 << 30, Start: costEpoch}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // costBatches calls insert for [lo, hi) ranges of n rows, one transaction each.
