@@ -169,3 +169,43 @@ func readExport(t *testing.T, file, format string) *export.Table {
 
 // cents is an amount rounded to the cent.
 func cents(x float64) string { return fmt.Sprintf("%.2f", x) }
+
+// A local run that ends while no server runs is metered up to its end
+// when the next server finds it: the record the first server wrote at its
+// start is closed at the time of its exit file.
+func TestCostOfRunThatEndedWhileDown(t *testing.T) {
+	dir := t.TempDir()
+	t.Cleanup(func() { killRuns(dir) })
+	s := startServer(t, dir)
+	vc := createVC(t, s.Client, "cost-down", "default")
+	app := writeApp(t, "sleep.py", `
+from pyspark.sql import SparkSession
+import time
+spark = SparkSession.builder.getOrCreate()
+time.sleep(3)
+`)
+	id := startJob(t, s.Client, vc, "down", "file://"+app, "")
+	waitFor(t, s.Client, vc, id, 2*time.Minute, func(st types.JobRunState) bool { return st == types.JobRunStateRunning })
+	if u := recordedUsage(t, dir, id); !u.End.IsZero() {
+		t.Fatalf("while running: usage record ends at %v, want no end", u.End)
+	}
+	s.Stop()
+	exitFile := filepath.Join(dir, "runs", vc, id, "exit")
+	waitExit(t, exitFile)
+
+	s2 := startServer(t, dir)
+	if run, _ := waitFor(t, s2.Client, vc, id, time.Minute, terminal); run.State != types.JobRunStateCompleted {
+		t.Fatalf("state %s, want COMPLETED", run.State)
+	}
+	fi, err := os.Stat(exitFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := recordedUsage(t, dir, id)
+	if want := fi.ModTime().UTC().Truncate(time.Millisecond); !u.End.Equal(want) {
+		t.Errorf("usage record ends at %v, want the exit file's time %v", u.End, want)
+	}
+	if !u.Start.Before(u.End) {
+		t.Errorf("usage record [%v, %v): empty", u.Start, u.End)
+	}
+}
