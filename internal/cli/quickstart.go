@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -183,10 +186,11 @@ func followStates(ctx context.Context, out io.Writer, c *emrcontainers.Client, v
 }
 
 func printNext(out io.Writer, url, region, vcID, runID string, embedded bool) {
+	self := selfPath()
 	fmt.Fprintln(out, "\nNext:")
 	if embedded {
 		fmt.Fprintln(out, "  # keep a server running (this one stops with the quickstart):")
-		fmt.Fprintln(out, "  sparkplane server &")
+		fmt.Fprintf(out, "  %s server &\n", self)
 		url = defaultEndpoint
 	}
 	aws := fmt.Sprintf("aws emr-containers --endpoint-url %s --region %s", url, region)
@@ -195,7 +199,27 @@ func printNext(out io.Writer, url, region, vcID, runID string, embedded bool) {
 	fmt.Fprintf(out, "  %s start-job-run --virtual-cluster-id %s --name pi \\\n", aws, vcID)
 	fmt.Fprintf(out, "    --execution-role-arn %s --release-label %s \\\n", quickstartRole, quickstartRelease)
 	fmt.Fprintf(out, "    --job-driver '{\"sparkSubmitJobDriver\":{\"entryPoint\":\"%s\",\"sparkSubmitParameters\":\"%s\"}}'\n", quickstartEntry, quickstartSubmitArg)
-	fmt.Fprintf(out, "  sparkplane logs %s %s\n", vcID, runID)
+	fmt.Fprintf(out, "  %s logs %s %s\n", self, vcID, runID)
+	fmt.Fprintf(out, "  %s runs %s\n", self, vcID)
+	fmt.Fprintf(out, "  %s cost --window today --group-by virtualCluster,jobRun\n", self)
+}
+
+// selfPath is how the user can run this binary again: relative to the
+// working directory when it is below it (./bin/sparkplane), else as found.
+func selfPath() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "sparkplane"
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, exe); err == nil && !strings.HasPrefix(rel, "..") {
+			return "./" + rel
+		}
+	}
+	if found, err := exec.LookPath("sparkplane"); err == nil && found == exe {
+		return "sparkplane"
+	}
+	return exe
 }
 
 func lastLines(s string, n int) string {
