@@ -97,9 +97,18 @@ func (s *Server) routes() {
 	} {
 		s.mux.Handle(rt.pattern, s.wrap(rt.h))
 	}
-	s.mux.HandleFunc("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/logs/{stream}", s.jobRunLog)
-	s.mux.HandleFunc("GET /sparkplane/v1/cost", s.costReport)
+	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/logs/{stream}", withRequestID(s.jobRunLog))
+	s.mux.Handle("GET /sparkplane/v1/cost", withRequestID(s.costReport))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+}
+
+// withRequestID gives sparkplane's own endpoints the request id header the
+// AWS operations carry, so one log search finds any request.
+func withRequestID(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("x-amzn-RequestId", uuid.NewString())
+		h(w, r)
+	})
 }
 
 // ServeHTTP implements http.Handler. Requests that match no operation get
