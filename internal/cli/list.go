@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,6 +33,13 @@ func runClusters(ctx context.Context, env *Env, args []string) error {
 	if !*all {
 		in.States = []types.VirtualClusterState{types.VirtualClusterStateRunning, types.VirtualClusterStateTerminating, types.VirtualClusterStateArrested}
 	}
+	if *output == "json" {
+		q := url.Values{}
+		for _, st := range in.States {
+			q.Add("states", string(st))
+		}
+		return listJSON(ctx, env.Stdout, *endpoint, "/virtualclusters", "virtualClusters", q, 0)
+	}
 	var vcs []types.VirtualCluster
 	p := emrcontainers.NewListVirtualClustersPaginator(newClient(env, *endpoint, "us-east-1"), in)
 	for p.HasMorePages() {
@@ -39,9 +48,6 @@ func runClusters(ctx context.Context, env *Env, args []string) error {
 			return fmt.Errorf("list virtual clusters at %s: %w", *endpoint, err)
 		}
 		vcs = append(vcs, page.VirtualClusters...)
-	}
-	if *output == "json" {
-		return writeJSON(env.Stdout, vcs)
 	}
 	tw := table(env.Stdout, "ID", "NAME", "STATE", "CLUSTER", "NAMESPACE", "CREATED")
 	for _, vc := range vcs {
@@ -75,6 +81,13 @@ func runRuns(ctx context.Context, env *Env, args []string) error {
 			in.States = append(in.States, types.JobRunState(s))
 		}
 	}
+	if *output == "json" {
+		q := url.Values{}
+		for _, st := range in.States {
+			q.Add("states", string(st))
+		}
+		return listJSON(ctx, env.Stdout, *endpoint, "/virtualclusters/"+url.PathEscape(fs.Arg(0))+"/jobruns", "jobRuns", q, *limit)
+	}
 	var runs []types.JobRun
 	p := emrcontainers.NewListJobRunsPaginator(newClient(env, *endpoint, "us-east-1"), in)
 	for p.HasMorePages() && len(runs) < *limit {
@@ -85,9 +98,6 @@ func runRuns(ctx context.Context, env *Env, args []string) error {
 		runs = append(runs, page.JobRuns...)
 	}
 	runs = runs[:min(len(runs), *limit)]
-	if *output == "json" {
-		return writeJSON(env.Stdout, runs)
-	}
 	tw := table(env.Stdout, "ID", "NAME", "STATE", "CREATED", "DURATION", "DETAILS")
 	for _, r := range runs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", aws.ToString(r.Id), aws.ToString(r.Name), r.State,
@@ -102,10 +112,54 @@ func table(w io.Writer, headers ...string) *tabwriter.Writer {
 	return tw
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// listJSON pages through a List operation and prints its items as the API
+// returns them (the wire format, as `aws emr-containers` prints it), at
+// most limit of them (0: all).
+func listJSON(ctx context.Context, w io.Writer, endpoint, path, key string, q url.Values, limit int) error {
+	var items []json.RawMessage
+	for {
+		u := strings.TrimSuffix(endpoint, "/") + path + "?" + q.Encode()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("reach sparkplane at %s (is `sparkplane server` running?): %w", endpoint, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %s", resp.Header.Get("X-Amzn-ErrorType"), jsonMessage(body))
+		}
+		var page map[string]json.RawMessage
+		if err := json.Unmarshal(body, &page); err != nil {
+			return fmt.Errorf("list %s: %w", path, err)
+		}
+		var got []json.RawMessage
+		if err := json.Unmarshal(page[key], &got); err != nil {
+			return fmt.Errorf("list %s: %w", path, err)
+		}
+		items = append(items, got...)
+		var next string
+		_ = json.Unmarshal(page["nextToken"], &next)
+		if next == "" || (limit > 0 && len(items) >= limit) {
+			break
+		}
+		q.Set("nextToken", next)
+	}
+	if limit > 0 && len(items) > limit {
+		items = items[:limit]
+	}
+	out, err := json.MarshalIndent(map[string]any{key: items}, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", out)
+	return err
 }
 
 // ago renders a time as how long ago it was.

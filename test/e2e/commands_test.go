@@ -99,9 +99,22 @@ func TestClustersAndRunsCommands(t *testing.T) {
 		t.Errorf("runs: exit %d\n%s%s", code, out, errOut)
 	}
 	out, _, code = runCLI(t, "runs", "--endpoint-url", s.URL, "--output", "json", "--states", "completed", vc)
-	var runs []map[string]any
-	if code != 0 || json.Unmarshal([]byte(out), &runs) != nil || len(runs) != 0 {
+	var none struct{ JobRuns []map[string]any }
+	if code != 0 || json.Unmarshal([]byte(out), &none) != nil || len(none.JobRuns) != 0 {
 		t.Errorf("runs --states completed --output json: exit %d %q", code, out)
+	}
+	// JSON output is the wire format, as `aws emr-containers list-job-runs` prints it.
+	out, _, code = runCLI(t, "runs", "--endpoint-url", s.URL, "--output", "json", vc)
+	var failed struct {
+		JobRuns []struct{ ID, State, VirtualClusterID string }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &failed) != nil || len(failed.JobRuns) != 1 || failed.JobRuns[0].ID != id ||
+		!strings.Contains(out, `"virtualClusterId": "`+vc+`"`) {
+		t.Errorf("runs --output json: exit %d %q", code, out)
+	}
+	out, _, code = runCLI(t, "clusters", "--endpoint-url", s.URL, "--output", "json")
+	if code != 0 || !strings.Contains(out, `"virtualClusters"`) || !strings.Contains(out, `"id": "`+vc+`"`) {
+		t.Errorf("clusters --output json: exit %d %q", code, out)
 	}
 	if _, _, code := runCLI(t, "runs", "--output", "yaml", vc); code != 2 {
 		t.Errorf("runs --output yaml: exit %d, want 2", code)
