@@ -19,30 +19,6 @@ import (
 // Readers put the two together. Documents are written as strings (JSON
 // escapes every control character, so they never hold a NUL).
 
-// encodeTags renders tags for the tags column.
-func encodeTags(tags map[string]string) (string, error) {
-	if len(tags) == 0 {
-		return "{}", nil
-	}
-	b, err := json.Marshal(tags)
-	if err != nil {
-		return "", fmt.Errorf("encode tags: %w", err)
-	}
-	return string(b), nil
-}
-
-// decodeTags reads the tags column; no tags is nil, as the API omits them.
-func decodeTags(s string) (map[string]string, error) {
-	var tags map[string]string
-	if err := json.Unmarshal([]byte(s), &tags); err != nil {
-		return nil, fmt.Errorf("decode tags: %w", err)
-	}
-	if len(tags) == 0 {
-		return nil, nil
-	}
-	return tags, nil
-}
-
 // vcDoc, runDoc: the JSON documents of resources, without their tags.
 func vcDoc(vc *emr.VirtualCluster) (string, error) {
 	c := *vc
@@ -87,7 +63,7 @@ func readTags(ctx context.Context, q querier, r emr.ResourceRef, lock string) (m
 	if err != nil {
 		return nil, err
 	}
-	return decodeTags(tags)
+	return store.DecodeTags(tags)
 }
 
 // Tags implements store.Store.
@@ -129,7 +105,7 @@ func (db *DB) retag(ctx context.Context, r emr.ResourceRef, change func(map[stri
 		if len(cur) > emr.MaxTags {
 			return fmt.Errorf("%d tags: %w", len(cur), store.ErrTooManyTags)
 		}
-		enc, err := encodeTags(cur)
+		enc, err := store.EncodeTags(cur)
 		if err != nil {
 			return err
 		}

@@ -34,7 +34,7 @@ func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, 
 		if err != nil {
 			return err
 		}
-		tags, err := encodeTags(vc.Tags)
+		tags, err := store.EncodeTags(vc.Tags)
 		if err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func decodeVirtualCluster(doc []byte, tags string) (*emr.VirtualCluster, error) 
 		return nil, err
 	}
 	var err error
-	vc.Tags, err = decodeTags(tags)
+	vc.Tags, err = store.DecodeTags(tags)
 	return &vc, err
 }
 

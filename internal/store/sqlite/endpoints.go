@@ -32,7 +32,7 @@ func decodeEndpoint(doc []byte, tags string) (*emr.Endpoint, error) {
 	}
 	d.Endpoint.SessionIdleTimeoutInMinutes = d.SessionIdleTimeoutInMinutes
 	var err error
-	d.Endpoint.Tags, err = decodeTags(tags)
+	d.Endpoint.Tags, err = store.DecodeTags(tags)
 	return d.Endpoint, err
 }
 
@@ -63,7 +63,7 @@ func (db *DB) CreateManagedEndpoint(ctx context.Context, e *emr.Endpoint, idem s
 		if err != nil {
 			return err
 		}
-		tags, err := encodeTags(e.Tags)
+		tags, err := store.EncodeTags(e.Tags)
 		if err != nil {
 			return err
 		}

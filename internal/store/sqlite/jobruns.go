@@ -38,7 +38,7 @@ func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idem
 		if err != nil {
 			return err
 		}
-		tags, err := encodeTags(run.Tags)
+		tags, err := store.EncodeTags(run.Tags)
 		if err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func decodeJobRun(doc []byte, tags string) (*emr.JobRun, error) {
 		return nil, err
 	}
 	var err error
-	run.Tags, err = decodeTags(tags)
+	run.Tags, err = store.DecodeTags(tags)
 	return &run, err
 }
 

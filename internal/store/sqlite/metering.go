@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/cost"
+	"github.com/sparkplane/sparkplane/internal/store"
 )
 
 // Metering lives in the pod_usage and nodes tables (migration 0005).
@@ -100,7 +101,7 @@ func (db *DB) Usage(ctx context.Context, from, to time.Time) iter.Seq2[cost.Usag
 			return
 		}
 		defer rows.Close()
-		var tags tagCache
+		var tags store.TagCache
 		for rows.Next() {
 			u, err := scanUsage(rows, &tags)
 			if err != nil {
@@ -117,7 +118,7 @@ func (db *DB) Usage(ctx context.Context, from, to time.Time) iter.Seq2[cost.Usag
 	}
 }
 
-func scanUsage(rows *sql.Rows, tags *tagCache) (cost.Usage, error) {
+func scanUsage(rows *sql.Rows, tags *store.TagCache) (cost.Usage, error) {
 	var (
 		u                   cost.Usage
 		component, capacity string
@@ -141,10 +142,10 @@ func scanUsage(rows *sql.Rows, tags *tagCache) (cost.Usage, error) {
 	if end.Valid {
 		u.End = time.UnixMilli(end.Int64).UTC()
 	}
-	if u.RunTags, err = tags.decode(runTags); err != nil {
+	if u.RunTags, err = tags.Decode(runTags); err != nil {
 		return u, err
 	}
-	u.VirtualClusterTags, err = tags.decode(vcTags)
+	u.VirtualClusterTags, err = tags.Decode(vcTags)
 	return u, err
 }
 
@@ -185,28 +186,4 @@ func nullMillis(t time.Time) any {
 		return nil
 	}
 	return t.UnixMilli()
-}
-
-// tagCache decodes tags columns, keeping the maps of the last few distinct
-// values: the records of one run (and the runs of one team) repeat them.
-type tagCache map[string]map[string]string
-
-const tagCacheSize = 4096
-
-func (c *tagCache) decode(s string) (map[string]string, error) {
-	if s == "{}" {
-		return nil, nil
-	}
-	if m, ok := (*c)[s]; ok {
-		return m, nil
-	}
-	m, err := decodeTags(s)
-	if err != nil {
-		return nil, err
-	}
-	if *c == nil || len(*c) >= tagCacheSize {
-		*c = make(tagCache)
-	}
-	(*c)[s] = m
-	return m, nil
 }
