@@ -1,0 +1,128 @@
+package podimage
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/sparkplane/sparkplane/internal/sparkdist"
+)
+
+var testDist = sparkdist.Dist{SparkHome: "/cache/spark/pyspark", JavaHome: "/jdk", PythonPath: "/cache/spark", Python: "/usr/bin/python3"}
+
+func testMapper(t *testing.T) *Mapper {
+	t.Helper()
+	m, err := DefaultMapper(testDist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestResolve(t *testing.T) {
+	m := testMapper(t)
+	for image, wantSpark := range map[string]bool{
+		"apache/spark:3.5.7-java17-python3":                           true,
+		"docker.io/apache/spark:3.5.7":                                true,
+		"apache/spark@sha256:abcd":                                    true,
+		"registry.example.com:5000/team/spark:v1":                     true,
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark-py:emr-7": true,
+		"busybox:1.36":      false,
+		"library/debian:12": false,
+	} {
+		root, err := m.Resolve(image)
+		if err != nil {
+			t.Errorf("Resolve(%q): %v", image, err)
+			continue
+		}
+		gotSpark := len(root.Mounts) == 1 && root.Mounts[0] == Mount{Source: testDist.SparkHome, Target: SparkHome, ReadOnly: true}
+		if gotSpark != wantSpark || root.Image != image {
+			t.Errorf("Resolve(%q) = %+v, want spark root %v", image, root, wantSpark)
+		}
+	}
+	_, err := m.Resolve("nginx:1.25")
+	if !errors.Is(err, ErrNotMapped) || !strings.Contains(err.Error(), `"nginx:1.25"`) || !strings.Contains(err.Error(), "devCluster.images") {
+		t.Errorf("unmapped image: %v", err)
+	}
+}
+
+func TestNewMapperRejectsBadPattern(t *testing.T) {
+	for _, p := range []string{"", "[a-"} {
+		if _, err := NewMapper(Rule{Match: p}); err == nil {
+			t.Errorf("pattern %q accepted", p)
+		}
+	}
+}
+
+func TestOwnRulesComeFirst(t *testing.T) {
+	m, err := DefaultMapper(testDist, Rule{Match: "apache/spark", WorkingDir: "/mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := m.Resolve("apache/spark:3.5.7")
+	if err != nil || root.WorkingDir != "/mine" {
+		t.Fatalf("own rule not used: %+v %v", root, err)
+	}
+}
+
+func TestSparkCommand(t *testing.T) {
+	root, err := testMapper(t).Resolve("apache/spark:3.5.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	executorEnv := map[string]string{
+		"SPARK_DRIVER_URL": "spark://CoarseGrainedScheduler@drv.ns.svc:7078", "SPARK_EXECUTOR_ID": "2",
+		"SPARK_EXECUTOR_CORES": "1", "SPARK_APPLICATION_ID": "spark-abc", "SPARK_EXECUTOR_POD_IP": "10.244.0.9",
+		"SPARK_EXECUTOR_MEMORY": "1024m", "SPARK_RESOURCE_PROFILE_ID": "0", "SPARK_EXECUTOR_POD_NAME": "pi-exec-2",
+		"SPARK_JAVA_OPT_10": "-Dten", "SPARK_JAVA_OPT_2": "-Dtwo", "JAVA_HOME": "/jdk",
+	}
+	tests := []struct {
+		name          string
+		command, args []string
+		env           map[string]string
+		want          []string
+		wantErr       string
+	}{
+		{name: "driver", args: []string{"driver", "--properties-file", "/opt/spark/conf/spark.properties", "--class", "org.apache.spark.deploy.PythonRunner", "local:///opt/spark/pi.py"},
+			env: map[string]string{"SPARK_DRIVER_BIND_ADDRESS": "10.244.0.5"},
+			want: []string{"/opt/spark/bin/spark-submit", "--conf", "spark.driver.bindAddress=10.244.0.5", "--conf", "spark.executorEnv.SPARK_DRIVER_POD_IP=10.244.0.5",
+				"--deploy-mode", "client", "--properties-file", "/opt/spark/conf/spark.properties", "--class", "org.apache.spark.deploy.PythonRunner", "local:///opt/spark/pi.py"}},
+		{name: "executor", args: []string{"executor"}, env: executorEnv,
+			want: []string{"/jdk/bin/java", "-Dtwo", "-Dten", "-Xms1024m", "-Xmx1024m", "-cp", "/opt/spark/jars/*",
+				"org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend", "--driver-url", "spark://CoarseGrainedScheduler@drv.ns.svc:7078",
+				"--executor-id", "2", "--cores", "1", "--app-id", "spark-abc", "--hostname", "10.244.0.9", "--resourceProfileId", "0", "--podName", "pi-exec-2"}},
+		{name: "executor without driver env", args: []string{"executor"}, env: map[string]string{}, wantErr: "SPARK_DRIVER_URL is not set"},
+		{name: "other args run as a command", args: []string{"/opt/spark/bin/spark-submit", "--version"}, want: []string{"/opt/spark/bin/spark-submit", "--version"}},
+		{name: "command overrides the entrypoint", command: []string{"/bin/sh", "-c"}, args: []string{"echo hi"}, want: []string{"/bin/sh", "-c", "echo hi"}},
+		{name: "no args", wantErr: "no args"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := root.Command(tt.command, tt.args, tt.env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %q, %v\nwant %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHostImageNeedsACommand(t *testing.T) {
+	root, err := testMapper(t).Resolve("busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.Command(nil, nil, nil); err == nil {
+		t.Fatal("no command accepted")
+	}
+	got, err := root.Command(nil, []string{"sh", "-c", "true"}, nil)
+	if err != nil || !reflect.DeepEqual(got, []string{"sh", "-c", "true"}) {
+		t.Fatalf("got %q %v", got, err)
+	}
+}
