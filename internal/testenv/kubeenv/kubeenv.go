@@ -1,235 +1,40 @@
 // Package kubeenv starts a real, throwaway Kubernetes control plane for
-// tests: Debian's etcd plus kube-apiserver (and optionally
-// kube-controller-manager) v1.34.2 built from the upstream Go module by
-// scripts/kube-binaries.sh. No kubelet or scheduler runs, so pods stay
-// Pending unless a test plays the node's part itself.
+// tests: etcd, kube-apiserver and optionally kube-controller-manager
+// v1.34.2 in a temporary folder, through package controlplane. No kubelet
+// or scheduler runs, so pods stay Pending unless a test (or the node agent)
+// plays the node's part.
 //
 // The binaries are taken from $SPARKPLANE_KUBE_BIN when set, otherwise from
 // ${SPARKPLANE_CACHE:-$HOME/.cache/sparkplane}/kube-v1.34.2; when that
-// folder is incomplete the build script is run (about 6-8 minutes on a cold
-// Go build cache, so run the script once before `go test` in CI).
-//
-// The package uses only the standard library: clients talk to Env.Host with
-// Env.Token over TLS trusting Env.CAData, or use Env.KubeconfigPath.
+// folder is incomplete scripts/kube-binaries.sh is run (about 6-8 minutes
+// on a cold Go build cache, so run the script once before `go test` in CI).
 package kubeenv
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
-	"fmt"
-	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
-	"sync"
-	"time"
+
+	"github.com/sparkplane/sparkplane/internal/controlplane"
 )
 
-// ContextName is the name of the cluster, user and context in the kubeconfig
-// written by Start.
-const ContextName = "sparkplane-test"
+// KubeVersion is the Kubernetes version the binaries are built at.
+const KubeVersion = controlplane.KubeVersion
 
-// ServiceClusterIPRange is the service CIDR the apiserver is started with;
-// the "kubernetes" service gets 10.0.0.1.
-const ServiceClusterIPRange = "10.0.0.0/24"
+// ContextName is the name of the cluster, user and context in the
+// kubeconfig written by Start.
+const ContextName = controlplane.ContextName
 
-// Options controls Start.
-type Options struct {
-	// ControllerManager also starts kube-controller-manager with all its
-	// default controllers (service accounts, Jobs, garbage collection, ...).
-	ControllerManager bool
-	// Logf, when set, receives progress messages (for example t.Logf).
-	Logf func(format string, args ...any)
-}
+// ServiceClusterIPRange is the service CIDR; the "kubernetes" service gets
+// 10.0.0.1.
+const ServiceClusterIPRange = controlplane.ServiceClusterIPRange
+
+// Options controls Start; leave Dir empty for a throwaway cluster.
+type Options = controlplane.Options
 
 // Env is a running control plane. Stop it when done.
-type Env struct {
-	// Host is the apiserver's base URL, https://127.0.0.1:PORT.
-	Host string
-	// CAData is the PEM CA certificate that signed the serving certificate;
-	// CAFile holds the same bytes.
-	CAData []byte
-	CAFile string
-	// Token is a bearer token of user "admin" in group system:masters.
-	Token string
-	// KubeconfigPath is a kubeconfig for Host, CAData and Token whose
-	// current context is ContextName.
-	KubeconfigPath string
-	// Dir is the temporary folder with certificates, etcd data and one log
-	// file per process (NAME.log); Stop removes it.
-	Dir string
+type Env = controlplane.Env
 
-	procs    []*process
-	stopOnce sync.Once
-	stopErr  error
-}
-
-// Start starts etcd and kube-apiserver (and kube-controller-manager when
-// opts.ControllerManager is set) on free loopback ports and returns once the
-// apiserver's /readyz passes. ctx bounds the start-up only, including a build
-// of missing binaries; the processes run until Stop. On error everything
-// started so far is stopped, and the error carries the tail of each log.
-func Start(ctx context.Context, opts Options) (_ *Env, err error) {
-	logf := opts.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
-	bins, err := findBinaries(ctx, logf)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "sparkplane-kube-")
-	if err != nil {
-		return nil, fmt.Errorf("kubeenv: create temp dir: %w", err)
-	}
-	e := &Env{Dir: dir, CAFile: filepath.Join(dir, caCertFile), KubeconfigPath: filepath.Join(dir, "kubeconfig")}
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("%w%s", err, e.logTails(40))
-			_ = e.Stop()
-		}
-	}()
-	if err := e.start(ctx, bins, opts.ControllerManager, logf); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
-
-func (e *Env) start(ctx context.Context, bins binaries, withKCM bool, logf func(string, ...any)) error {
-	begin := time.Now()
-	caPEM, err := writePKI(e.Dir)
-	if err != nil {
-		return err
-	}
-	e.CAData = caPEM
-	if e.Token, err = writeTokenFile(filepath.Join(e.Dir, tokenFile)); err != nil {
-		return err
-	}
-	ports, err := freePorts(3)
-	if err != nil {
-		return err
-	}
-	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-	e.Host = fmt.Sprintf("https://127.0.0.1:%d", ports[2])
-	if err := writeKubeconfig(e.KubeconfigPath, e.Host, e.CAData, e.Token); err != nil {
-		return err
-	}
-
-	etcd, err := startProcess(e.Dir, "etcd", bins.etcd, etcdArgs(e.Dir, etcdURL, ports[1])...)
-	if err != nil {
-		return err
-	}
-	e.procs = append(e.procs, etcd)
-	if err := e.waitOK(ctx, http.DefaultClient, etcdURL+"/health", 30*time.Second); err != nil {
-		return fmt.Errorf("kubeenv: etcd not healthy: %w", err)
-	}
-	logf("kubeenv: etcd healthy at %s after %v", etcdURL, time.Since(begin).Round(time.Millisecond))
-
-	api, err := startProcess(e.Dir, "kube-apiserver", bins.apiserver, apiserverArgs(e.Dir, etcdURL, ports[2])...)
-	if err != nil {
-		return err
-	}
-	e.procs = append(e.procs, api)
-	if err := e.waitOK(ctx, e.HTTPClient(), e.Host+"/readyz", 90*time.Second); err != nil {
-		return fmt.Errorf("kubeenv: kube-apiserver not ready: %w", err)
-	}
-	logf("kubeenv: kube-apiserver ready at %s after %v", e.Host, time.Since(begin).Round(time.Millisecond))
-
-	if withKCM {
-		kcm, err := startProcess(e.Dir, "kube-controller-manager", bins.controllerManager, controllerManagerArgs(e.Dir, e.KubeconfigPath)...)
-		if err != nil {
-			return err
-		}
-		e.procs = append(e.procs, kcm)
-		logf("kubeenv: kube-controller-manager started")
-	}
-	return nil
-}
-
-// HTTPClient returns a client that trusts CAData and sends Token on every
-// request.
-func (e *Env) HTTPClient() *http.Client {
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(e.CAData)
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
-	return &http.Client{Transport: bearer{token: e.Token, next: tr}, Timeout: 30 * time.Second}
-}
-
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
-	req.Header.Set("Authorization", "Bearer "+b.token)
-	return b.next.RoundTrip(req)
-}
-
-// LogTails returns the last n lines of every process log, for printing when a
-// test fails.
-func (e *Env) LogTails(n int) string { return e.logTails(n) }
-
-func (e *Env) logTails(n int) string {
-	var b strings.Builder
-	for _, p := range e.procs {
-		fmt.Fprintf(&b, "\n----- %s.log (last %d lines) -----\n%s", p.name, n, tailLines(p.logPath, n))
-	}
-	return b.String()
-}
-
-// Stop kills every process (whole process groups, SIGTERM then SIGKILL) in
-// reverse start order and removes Dir. It is safe to call more than once.
-func (e *Env) Stop() error {
-	e.stopOnce.Do(func() {
-		for i := len(e.procs) - 1; i >= 0; i-- {
-			e.procs[i].stop(10 * time.Second)
-		}
-		if err := os.RemoveAll(e.Dir); err != nil {
-			e.stopErr = fmt.Errorf("kubeenv: remove %s: %w", e.Dir, err)
-		}
-	})
-	return e.stopErr
-}
-
-// waitOK polls url until it answers 200, a process exits, ctx ends or
-// timeout passes.
-func (e *Env) waitOK(ctx context.Context, client *http.Client, url string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var last error
-	for {
-		for _, p := range e.procs {
-			if err := p.exited(); err != nil {
-				return err
-			}
-		}
-		last = getOK(ctx, client, url)
-		if last == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last attempt: %w)", ctx.Err(), last)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func getOK(ctx context.Context, client *http.Client, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return errors.New("GET " + url + ": " + resp.Status)
-	}
-	return nil
+// Start starts a throwaway control plane on free loopback ports; see
+// controlplane.Start.
+func Start(ctx context.Context, opts Options) (*Env, error) {
+	return controlplane.Start(ctx, opts)
 }

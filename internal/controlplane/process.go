@@ -1,4 +1,4 @@
-package kubeenv
+package controlplane
 
 import (
 	"fmt"
@@ -25,14 +25,14 @@ func startProcess(dir, name, bin string, args ...string) (*process, error) {
 	logPath := filepath.Join(dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
-		return nil, fmt.Errorf("kubeenv: create %s log: %w", name, err)
+		return nil, fmt.Errorf("controlplane: create %s log: %w", name, err)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("kubeenv: start %s: %w", name, err)
+		return nil, fmt.Errorf("controlplane: start %s: %w", name, err)
 	}
 	p := &process{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
 	go func() {
@@ -47,7 +47,7 @@ func startProcess(dir, name, bin string, args ...string) (*process, error) {
 func (p *process) exited() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("kubeenv: %s exited early: %v", p.name, p.err)
+		return fmt.Errorf("controlplane: %s exited early: %v", p.name, p.err)
 	default:
 		return nil
 	}
@@ -90,13 +90,37 @@ func tailLines(path string, n int) string {
 	return lastLines(string(data), n)
 }
 
+// etcdPorts returns etcd's client and peer ports: free ones, remembered in
+// dir when keep is set so that a kept etcd keeps its addresses.
+func etcdPorts(dir string, keep bool) ([]int, error) {
+	path := filepath.Join(dir, "etcd-ports")
+	if keep {
+		var client, peer int
+		if data, err := os.ReadFile(path); err == nil {
+			if _, err := fmt.Sscanf(string(data), "%d %d", &client, &peer); err == nil && client > 0 && peer > 0 {
+				return []int{client, peer}, nil
+			}
+		}
+	}
+	ports, err := freePorts(2)
+	if err != nil {
+		return nil, err
+	}
+	if keep {
+		if err := os.WriteFile(path, []byte(fmt.Sprintf("%d %d\n", ports[0], ports[1])), 0o600); err != nil {
+			return nil, fmt.Errorf("controlplane: %w", err)
+		}
+	}
+	return ports, nil
+}
+
 // freePorts returns n distinct free TCP ports on 127.0.0.1.
 func freePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, fmt.Errorf("kubeenv: find free port: %w", err)
+			return nil, fmt.Errorf("controlplane: find free port: %w", err)
 		}
 		defer l.Close() // held until all are picked, so they differ
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)

@@ -1,4 +1,4 @@
-package kubeenv
+package controlplane
 
 import (
 	"crypto"
@@ -35,58 +35,91 @@ var servingNames = []string{
 	"kubernetes.default.svc.cluster.local",
 }
 
-// writePKI writes a CA, an apiserver serving certificate signed by it and an
-// RSA service-account key pair into dir, and returns the CA certificate PEM.
-func writePKI(dir string) ([]byte, error) {
+// loadOrWritePKI returns the CA certificate PEM of dir, first writing the
+// PKI if dir holds none or its serving certificate does not cover ip.
+func loadOrWritePKI(dir string, ip net.IP) ([]byte, error) {
+	if caPEM, err := os.ReadFile(filepath.Join(dir, caCertFile)); err == nil && servingCovers(dir, ip) {
+		return caPEM, nil
+	}
+	return writePKI(dir, ip)
+}
+
+// servingCovers reports whether dir's serving certificate is valid for ip
+// for at least another day, and the other PKI files are there.
+func servingCovers(dir string, ip net.IP) bool {
+	for _, name := range []string{caKeyFile, servingKeyFile, saKeyFile, saPubFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return false
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, servingCertFile))
+	if err != nil {
+		return false
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return false
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil || time.Until(cert.NotAfter) < 24*time.Hour {
+		return false
+	}
+	return cert.VerifyHostname(ip.String()) == nil
+}
+
+// writePKI writes a CA, an apiserver serving certificate signed by it (also
+// covering ip) and an RSA service-account key pair into dir, and returns
+// the CA certificate PEM. Certificates are valid for a year.
+func writePKI(dir string, ip net.IP) ([]byte, error) {
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("kubeenv: generate CA key: %w", err)
+		return nil, fmt.Errorf("controlplane: generate CA key: %w", err)
 	}
 	caTmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "sparkplane-test-ca"},
+		Subject:               pkix.Name{CommonName: "sparkplane-ca"},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(7 * 24 * time.Hour),
+		NotAfter:              now.Add(365 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
 	if err != nil {
-		return nil, fmt.Errorf("kubeenv: create CA certificate: %w", err)
+		return nil, fmt.Errorf("controlplane: create CA certificate: %w", err)
 	}
 	caCert, err := x509.ParseCertificate(caDER)
 	if err != nil {
-		return nil, fmt.Errorf("kubeenv: parse CA certificate: %w", err)
+		return nil, fmt.Errorf("controlplane: parse CA certificate: %w", err)
 	}
 
 	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("kubeenv: generate serving key: %w", err)
+		return nil, fmt.Errorf("controlplane: generate serving key: %w", err)
 	}
 	srvTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "kube-apiserver"},
 		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(7 * 24 * time.Hour),
+		NotAfter:     now.Add(365 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:     servingNames,
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback, net.IPv4(10, 0, 0, 1)},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback, net.IPv4(10, 0, 0, 1), ip},
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, srvKey.Public(), caKey)
 	if err != nil {
-		return nil, fmt.Errorf("kubeenv: create serving certificate: %w", err)
+		return nil, fmt.Errorf("controlplane: create serving certificate: %w", err)
 	}
 
 	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return nil, fmt.Errorf("kubeenv: generate service-account key: %w", err)
+		return nil, fmt.Errorf("controlplane: generate service-account key: %w", err)
 	}
 	saPub, err := x509.MarshalPKIXPublicKey(saKey.Public())
 	if err != nil {
-		return nil, fmt.Errorf("kubeenv: marshal service-account public key: %w", err)
+		return nil, fmt.Errorf("controlplane: marshal service-account public key: %w", err)
 	}
 
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
@@ -105,7 +138,7 @@ func writePKI(dir string) ([]byte, error) {
 	}{{caKeyFile, caKey}, {servingKeyFile, srvKey}} {
 		der, err := x509.MarshalPKCS8PrivateKey(k.key)
 		if err != nil {
-			return nil, fmt.Errorf("kubeenv: marshal %s: %w", k.name, err)
+			return nil, fmt.Errorf("controlplane: marshal %s: %w", k.name, err)
 		}
 		files = append(files, struct {
 			name string
@@ -114,7 +147,7 @@ func writePKI(dir string) ([]byte, error) {
 	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o600); err != nil {
-			return nil, fmt.Errorf("kubeenv: write %s: %w", f.name, err)
+			return nil, fmt.Errorf("controlplane: write %s: %w", f.name, err)
 		}
 	}
 	return caPEM, nil

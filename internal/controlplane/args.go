@@ -1,30 +1,31 @@
-package kubeenv
+package controlplane
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
 )
 
 func etcdArgs(dir, clientURL string, peerPort int) []string {
 	peerURL := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
 	return []string{
-		"--name=kubeenv",
+		"--name=sparkplane",
 		"--data-dir=" + filepath.Join(dir, "etcd"),
 		"--listen-client-urls=" + clientURL,
 		"--advertise-client-urls=" + clientURL,
 		"--listen-peer-urls=" + peerURL,
 		"--initial-advertise-peer-urls=" + peerURL,
-		"--initial-cluster=kubeenv=" + peerURL,
+		"--initial-cluster=sparkplane=" + peerURL,
 		"--logger=zap",
 	}
 }
 
-func apiserverArgs(dir, etcdURL string, port int) []string {
+func apiserverArgs(dir, etcdURL string, ip net.IP, port int) []string {
 	f := func(name string) string { return filepath.Join(dir, name) }
-	return []string{
+	args := []string{
 		"--etcd-servers=" + etcdURL,
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
+		"--bind-address=" + ip.String(),
+		"--advertise-address=" + ip.String(),
 		fmt.Sprintf("--secure-port=%d", port),
 		"--cert-dir=" + f("apiserver-certs"),
 		"--tls-cert-file=" + f(servingCertFile),
@@ -36,12 +37,15 @@ func apiserverArgs(dir, etcdURL string, port int) []string {
 		"--service-account-key-file=" + f(saPubFile),
 		"--service-account-signing-key-file=" + f(saKeyFile),
 		"--service-cluster-ip-range=" + ServiceClusterIPRange,
-		// The "kubernetes" Endpoints would hold 127.0.0.1, which validation
-		// rejects as loopback; skip them instead of failing every 10 s.
-		"--endpoint-reconciler-type=none",
 		"--allow-privileged=true",
 		"--profiling=false",
 	}
+	if ip.IsLoopback() {
+		// The "kubernetes" Endpoints would hold a loopback address, which
+		// validation rejects; skip them instead of failing every 10 s.
+		args = append(args, "--endpoint-reconciler-type=none")
+	}
+	return args
 }
 
 func controllerManagerArgs(dir, kubeconfig string) []string {

@@ -1,4 +1,4 @@
-package kubeenv
+package controlplane
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func findBinaries(ctx context.Context, logf func(string, ...any)) (binaries, err
 	if dir := os.Getenv("SPARKPLANE_KUBE_BIN"); dir != "" {
 		b, err := binariesIn(dir)
 		if err != nil {
-			return b, fmt.Errorf("kubeenv: SPARKPLANE_KUBE_BIN=%s: %w", dir, err)
+			return b, fmt.Errorf("controlplane: SPARKPLANE_KUBE_BIN=%s: %w", dir, err)
 		}
 		return b, nil
 	}
@@ -42,7 +42,7 @@ func findBinaries(ctx context.Context, logf func(string, ...any)) (binaries, err
 	if err == nil {
 		return b, nil
 	}
-	logf("kubeenv: %v; running %s (a cold build takes ~6-8 minutes)", err, buildScript)
+	logf("controlplane: %v; running %s (a cold build takes ~6-8 minutes)", err, buildScript)
 	if dir, err = runBuildScript(ctx); err != nil {
 		return binaries{}, err
 	}
@@ -55,7 +55,7 @@ func cacheDir() (string, error) {
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", fmt.Errorf("kubeenv: locate cache folder: %w", err)
+		return "", fmt.Errorf("controlplane: locate cache folder: %w", err)
 	}
 	return filepath.Join(home, ".cache", "sparkplane", "kube-"+KubeVersion), nil
 }
@@ -109,12 +109,12 @@ func runBuildScript(ctx context.Context) (string, error) {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = 15 * time.Second
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("kubeenv: %s failed: %w\n%s", buildScript, err, lastLines(stderr.String(), 30))
+		return "", fmt.Errorf("controlplane: %s failed: %w\n%s", buildScript, err, lastLines(stderr.String(), 30))
 	}
 	out := strings.TrimSpace(stdout.String())
 	dir := out[strings.LastIndexByte(out, '\n')+1:]
 	if dir == "" {
-		return "", fmt.Errorf("kubeenv: %s printed no folder", buildScript)
+		return "", fmt.Errorf("controlplane: %s printed no folder", buildScript)
 	}
 	return dir, nil
 }
@@ -142,7 +142,7 @@ func repoRoot() (string, error) {
 			dir = parent
 		}
 	}
-	return "", errors.New("kubeenv: cannot find " + buildScript + " above the working directory; set SPARKPLANE_KUBE_BIN")
+	return "", errors.New("controlplane: cannot find " + buildScript + " above the working directory; set SPARKPLANE_KUBE_BIN")
 }
 
 func lastLines(s string, n int) string {

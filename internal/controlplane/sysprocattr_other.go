@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package kubeenv
+package controlplane
 
 import "syscall"
 

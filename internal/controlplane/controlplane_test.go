@@ -1,4 +1,4 @@
-package kubeenv_test
+package controlplane_test
 
 import (
 	"context"
@@ -12,20 +12,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sparkplane/sparkplane/internal/testenv/kubeenv"
+	"github.com/sparkplane/sparkplane/internal/controlplane"
 )
 
 // start starts an Env and fails (never skips) the test if it cannot: a
 // missing or unbuildable binary is a real failure.
-func start(t *testing.T, opts kubeenv.Options) *kubeenv.Env {
+func start(t *testing.T, opts controlplane.Options) *controlplane.Env {
 	t.Helper()
 	opts.Logf = t.Logf
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
 	begin := time.Now()
-	env, err := kubeenv.Start(ctx, opts)
+	env, err := controlplane.Start(ctx, opts)
 	if err != nil {
-		t.Fatalf("kubeenv.Start: %v", err)
+		t.Fatalf("controlplane.Start: %v", err)
 	}
 	t.Logf("control plane up in %v", time.Since(begin).Round(time.Millisecond))
 	t.Cleanup(func() {
@@ -40,8 +40,8 @@ func start(t *testing.T, opts kubeenv.Options) *kubeenv.Env {
 }
 
 // client builds a client from the exported CAFile and Token only, as a
-// caller without kubeenv.HTTPClient would.
-func client(t *testing.T, env *kubeenv.Env) (*http.Client, func(path string) (int, []byte)) {
+// caller without controlplane.HTTPClient would.
+func client(t *testing.T, env *controlplane.Env) (*http.Client, func(path string) (int, []byte)) {
 	t.Helper()
 	caPEM, err := os.ReadFile(env.CAFile)
 	if err != nil {
@@ -84,7 +84,7 @@ type objectMeta struct {
 }
 
 func TestAPIServer(t *testing.T) {
-	env := start(t, kubeenv.Options{})
+	env := start(t, controlplane.Options{})
 	if !strings.HasPrefix(env.Host, "https://127.0.0.1:") {
 		t.Errorf("Host = %q, want https://127.0.0.1:PORT", env.Host)
 	}
@@ -106,15 +106,15 @@ func TestAPIServer(t *testing.T) {
 	}
 
 	code, body = get("/version")
-	if code != http.StatusOK || !strings.Contains(string(body), `"gitVersion": "`+kubeenv.KubeVersion+`"`) {
-		t.Errorf("GET /version = %d: %s, want gitVersion %s", code, body, kubeenv.KubeVersion)
+	if code != http.StatusOK || !strings.Contains(string(body), `"gitVersion": "`+controlplane.KubeVersion+`"`) {
+		t.Errorf("GET /version = %d: %s, want gitVersion %s", code, body, controlplane.KubeVersion)
 	}
 
 	kubeconfig, err := os.ReadFile(env.KubeconfigPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"current-context: " + kubeenv.ContextName, "server: " + env.Host, "token: " + env.Token} {
+	for _, want := range []string{"current-context: " + controlplane.ContextName, "server: " + env.Host, "token: " + env.Token} {
 		if !strings.Contains(string(kubeconfig), want) {
 			t.Errorf("kubeconfig lacks %q", want)
 		}
@@ -133,7 +133,7 @@ func TestAPIServer(t *testing.T) {
 }
 
 func TestControllerManagerCreatesDefaultServiceAccount(t *testing.T) {
-	env := start(t, kubeenv.Options{ControllerManager: true})
+	env := start(t, controlplane.Options{ControllerManager: true})
 	_, get := client(t, env)
 
 	begin := time.Now()
@@ -155,5 +155,49 @@ func TestControllerManagerCreatesDefaultServiceAccount(t *testing.T) {
 			t.Fatalf("default ServiceAccount did not appear within 60s (last status %d)", code)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// A kept Dir is the same cluster after Stop and Start: same CA and token,
+// same objects, on the chosen address and port.
+func TestKeptDirSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	opts := controlplane.Options{Dir: dir, Address: "127.0.0.9", ContextName: "kept"}
+	env := start(t, opts)
+	if !strings.HasPrefix(env.Host, "https://127.0.0.9:") {
+		t.Fatalf("Host = %q, want https://127.0.0.9:PORT", env.Host)
+	}
+	c, _ := client(t, env)
+	req, _ := http.NewRequest(http.MethodPost, env.Host+"/api/v1/namespaces",
+		strings.NewReader(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"kept"}}`))
+	req.Header.Set("Authorization", "Bearer "+env.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create namespace = %d", resp.StatusCode)
+	}
+	if err := env.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(env.KubeconfigPath); err != nil {
+		t.Fatalf("Stop removed the kept folder: %v", err)
+	}
+
+	opts.Port = 0
+	again := start(t, opts)
+	if string(again.CAData) != string(env.CAData) || again.Token != env.Token {
+		t.Fatal("restart made a new CA or token; clients' kubeconfigs would break")
+	}
+	_, get := client(t, again)
+	if code, body := get("/api/v1/namespaces/kept"); code != http.StatusOK {
+		t.Fatalf("namespace lost across restart: %d %s", code, body)
+	}
+	kubeconfig, err := os.ReadFile(again.KubeconfigPath)
+	if err != nil || !strings.Contains(string(kubeconfig), "current-context: kept") {
+		t.Fatalf("kubeconfig context: %v\n%s", err, kubeconfig)
 	}
 }
