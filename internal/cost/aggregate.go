@@ -97,13 +97,24 @@ func (a *Aggregator) AddNode(n Node) error {
 
 // Add prices one usage record into its group. u is not retained.
 func (a *Aggregator) Add(u *Usage) error {
+	return a.addIn(u, a.q.From, a.q.To, time.Time{})
+}
+
+// addIn prices the part of u in [from, to), a part of the window. A report
+// not by day counts the record in its group only if it started at or after
+// countFrom (so that a record read in several parts counts once).
+func (a *Aggregator) addIn(u *Usage, from, to, countFrom time.Time) error {
 	if err := u.Validate(); err != nil {
 		return fmt.Errorf("add usage: %w", err)
 	}
 	a.reads++
-	start, end, ok := clip(u.Start, u.End, a.q.From, a.q.To, a.now)
+	start, end, ok := clip(u.Start, u.End, from, to, a.now)
 	if !ok {
 		return nil
+	}
+	var count int64 = 1
+	if !a.byDay && u.Start.Before(countFrom) {
+		count = 0
 	}
 	r := a.p.rateAt(u, a.unitPrice(u))
 	match := a.matches(u)
@@ -117,7 +128,7 @@ func (a *Aggregator) Add(u *Usage) error {
 		}
 		if match {
 			g := a.group(u, day)
-			g.acc.records++
+			g.acc.records += count
 			g.acc.add(&c)
 		}
 	}

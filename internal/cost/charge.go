@@ -66,34 +66,21 @@ func (p *Pricing) rate(u *Usage) rate {
 
 // rateAt is rate at the unit price of u's node.
 func (p *Pricing) rateAt(u *Usage, price UnitPrice) rate {
-	var r rate
-	req := u.Request
-	charged := Resources{CPU: req.CPU, Memory: req.Memory}
-	if u.CapacityType == Fargate {
-		charged = FargateSize(req)
-	} else if u.Used != nil {
-		if u.Used.CPU > charged.CPU {
-			charged.CPU = u.Used.CPU
-			r.flags |= FlagUsageAboveRequest
-		}
-		if u.Used.Memory > charged.Memory {
-			charged.Memory = u.Used.Memory
-			r.flags |= FlagUsageAboveRequest
-		}
+	m := u.amounts()
+	r := rate{cpu: m.cpu, memGiB: m.memGiB, flags: price.Flags}
+	if m.above {
+		r.flags |= FlagUsageAboveRequest
 	}
-	r.flags |= price.Flags
 	if u.End.IsZero() {
 		r.flags |= FlagRunning
 	}
-	r.cpu, r.memGiB = charged.CPU, float64(charged.Memory)/gib
 	r.cpuCost, r.memCost = r.cpu*price.CPU, r.memGiB*price.Memory
 	if p.Uplift.Enabled && u.Component != ComponentSubmitter {
-		r.uplift = req.CPU*p.Uplift.PerVCPUHour + float64(req.Memory)/gib*p.Uplift.PerGBHour
+		r.uplift = m.reqCPU*p.Uplift.PerVCPUHour + m.reqGiB*p.Uplift.PerGBHour
 	}
-	if u.Used != nil {
+	if m.measured {
 		r.measured = true
-		r.reqCPU, r.usedCPU = req.CPU, u.Used.CPU
-		r.reqGiB, r.usedGiB = float64(req.Memory)/gib, float64(u.Used.Memory)/gib
+		r.reqCPU, r.usedCPU, r.reqGiB, r.usedGiB = m.reqCPU, m.usedCPU, m.reqGiB, m.usedGiB
 	}
 	return r
 }
