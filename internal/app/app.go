@@ -50,6 +50,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	// The local runtime needs an installed Spark; a server that only drives
 	// Kubernetes clusters runs without one.
 	dist, sparkErr := sparkdist.Find(cfg.Local.SparkHome)
+	cfg.Clusters = cfg.WithDevCluster()
 	if sparkErr != nil && len(cfg.Clusters) == 0 {
 		return nil, sparkErr
 	}

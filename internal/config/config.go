@@ -37,6 +37,9 @@ type Config struct {
 	// Clusters are the Kubernetes clusters virtual clusters may name in
 	// containerProvider.id.
 	Clusters []KubernetesCluster `json:"clusters"`
+	// DevCluster configures the embedded Kubernetes cluster (`sparkplane
+	// dev-cluster`), registered as cluster "dev" while its kubeconfig exists.
+	DevCluster DevCluster `json:"devCluster"`
 }
 
 // KubernetesCluster registers a Kubernetes cluster: how to reach it and
@@ -128,6 +131,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Region == "" || c.Partition == "" {
 		return fmt.Errorf("region and partition must not be empty")
+	}
+	if err := c.DevCluster.validate(); err != nil {
+		return err
+	}
+	if _, err := c.PodCIDR(); err != nil {
+		return err
 	}
 	seen := map[string]bool{"local": true}
 	for i, k := range c.Clusters {
