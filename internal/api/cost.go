@@ -26,21 +26,21 @@ const DefaultCostWindow = "lastweek"
 // dimensions), filter (dimension=value[|value…], repeatable), idle (true by
 // default: idle node cost in rows of its own) and format (json, csv or
 // parquet). A bad parameter is a 400 ValidationException naming it. The
-// usage records are streamed from the store into the report, whose rows are
-// then written to the response as they are encoded.
+// report is built from the store's daily rollups for the whole days of the
+// window and from its usage records for the rest (cost.Build), in one read
+// transaction; its rows are then written to the response as they are
+// encoded.
 func (s *Server) costReport(w http.ResponseWriter, r *http.Request) {
 	q, format, err := parseCostQuery(r, s.now())
 	if err != nil {
 		writeError(w, r, s.opts.Logger, err)
 		return
 	}
-	ctx := r.Context()
-	nodes, err := s.store.Nodes(ctx, q.From, q.To)
-	if err != nil {
-		writeError(w, r, s.opts.Logger, fmt.Errorf("cost report: %w", err))
-		return
-	}
-	rep, err := cost.Aggregate(q, s.pricing(), s.now(), nodes, s.store.Usage(ctx, q.From, q.To))
+	var rep *cost.Report
+	err = s.store.ReadMetering(r.Context(), func(src cost.Source) error {
+		rep, err = cost.Build(q, s.pricing(), s.now(), src)
+		return err
+	})
 	if err != nil {
 		writeError(w, r, s.opts.Logger, costError(err))
 		return

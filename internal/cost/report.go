@@ -17,7 +17,8 @@ type Report struct {
 	// Allocated, Idle and Total sum the allocation rows, the idle rows and
 	// all rows (their Key is nil).
 	Allocated, Idle, Total Row
-	// Records is how many usage records were read.
+	// Records is how many usage records (and rollup rows, see Build) were
+	// read.
 	Records int64
 }
 

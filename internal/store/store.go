@@ -215,4 +215,13 @@ type Metering interface {
 	Usage(ctx context.Context, from, to time.Time) iter.Seq2[cost.Usage, error]
 	// Nodes returns the nodes that were up at some time in [from, to).
 	Nodes(ctx context.Context, from, to time.Time) ([]cost.Node, error)
+	// ReadMetering calls read with the metering data, records and daily
+	// rollups, as of one moment (one read transaction), for cost.Build; the
+	// source is good until read returns. RecordUsage keeps the rollups of
+	// the finished records in the transaction that writes them, TagResource
+	// and UntagResource on a job run move its records' contributions to its
+	// new tags in theirs, and the rollups join the current tags of virtual
+	// clusters when read, so reports built from them equal those built from
+	// the records alone.
+	ReadMetering(ctx context.Context, read func(cost.Source) error) error
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
-// Metering lives in the pod_usage and nodes tables (migration 0004).
+// Metering lives in the pod_usage and nodes tables (migration 0004), and
+// the daily rollups (migration 0005, rollup.go).
 
 const sqlRecordUsage = `INSERT INTO pod_usage (job_run_id, virtual_cluster_id, attempt, pod, pod_uid, component,
 	namespace, node, instance_type, capacity_type, zone, cpu_request, memory_request, cpu_limit, memory_limit,
@@ -61,7 +62,10 @@ const sqlUsage = `SELECT ` + usageColumns + ` WHERE u.end_at > $1 AND u.start_at
 const sqlNodes = `SELECT name, instance_type, capacity_type, zone, cpu, memory, first_seen, last_seen FROM nodes
 	WHERE first_seen < $1 AND (last_seen IS NULL OR last_seen > $2) ORDER BY name`
 
-// RecordUsage implements store.Metering.
+// RecordUsage implements store.Metering: the record and its daily rollups
+// in one transaction (what its previous version added taken away, what it
+// adds now, if it has ended, added under its job run's current tags), under
+// the run's rollup lock.
 func (db *DB) RecordUsage(ctx context.Context, u cost.Usage) error {
 	if err := u.Validate(); err != nil {
 		return fmt.Errorf("record usage: %w", err)
@@ -70,10 +74,49 @@ func (db *DB) RecordUsage(ctx context.Context, u cost.Usage) error {
 	if u.Used != nil {
 		cpuUsed, memUsed = u.Used.CPU, u.Used.Memory
 	}
-	_, err := db.pool.Exec(ctx, sqlRecordUsage, u.JobRunID, u.VirtualClusterID, u.Attempt, u.Pod, u.PodUID,
-		string(u.Component), u.Namespace, u.Node, u.InstanceType, string(u.CapacityType), u.Zone,
-		u.Request.CPU, u.Request.Memory, u.Limit.CPU, u.Limit.Memory, cpuUsed, memUsed,
-		u.Start.UnixMilli(), nullMillis(u.End))
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		if err := lockRun(ctx, tx, u.JobRunID); err != nil {
+			return err
+		}
+		old, oldSet, found, err := readRecord(ctx, tx, u.JobRunID, u.Attempt, u.Pod)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, sqlRecordUsage, u.JobRunID, u.VirtualClusterID, u.Attempt, u.Pod, u.PodUID,
+			string(u.Component), u.Namespace, u.Node, u.InstanceType, string(u.CapacityType), u.Zone,
+			u.Request.CPU, u.Request.Memory, u.Limit.CPU, u.Limit.Memory, cpuUsed, memUsed,
+			u.Start.UnixMilli(), nullMillis(u.End)); err != nil {
+			return err
+		}
+		cur, _, _, err := readRecord(ctx, tx, u.JobRunID, u.Attempt, u.Pod)
+		if err != nil {
+			return err
+		}
+		var d store.RollupDeltas
+		if found && oldSet != nil {
+			d.Add(&old, *oldSet, -1)
+		}
+		var set *int64
+		if !cur.End.IsZero() {
+			tags, err := runTags(ctx, tx, u.JobRunID)
+			if err != nil {
+				return err
+			}
+			id, err := tagSetID(ctx, tx, tags)
+			if err != nil {
+				return err
+			}
+			set = &id
+			d.Add(&cur, id, 1)
+		}
+		if (set == nil) != (oldSet == nil) || (set != nil && *set != *oldSet) {
+			if _, err := tx.Exec(ctx, `UPDATE pod_usage SET rollup_tag_set = $1 WHERE job_run_id = $2 AND attempt = $3 AND pod = $4`,
+				set, u.JobRunID, u.Attempt, u.Pod); err != nil {
+				return err
+			}
+		}
+		return applyDeltas(ctx, tx, &d)
+	})
 	if err != nil {
 		return fmt.Errorf("record usage of pod %q of job run %q: %w", u.Pod, u.JobRunID, err)
 	}
@@ -95,8 +138,13 @@ func (db *DB) RecordNode(ctx context.Context, n cost.Node) error {
 
 // Usage implements store.Metering.
 func (db *DB) Usage(ctx context.Context, from, to time.Time) iter.Seq2[cost.Usage, error] {
+	return usageRows(ctx, db.pool, sqlUsage, from.UnixMilli(), to.UnixMilli())
+}
+
+// usageRows streams the records a query of usageColumns selects.
+func usageRows(ctx context.Context, q querier, query string, args ...any) iter.Seq2[cost.Usage, error] {
 	return func(yield func(cost.Usage, error) bool) {
-		rows, err := db.pool.Query(ctx, sqlUsage, from.UnixMilli(), to.UnixMilli())
+		rows, err := q.Query(ctx, query, args...)
 		if err != nil {
 			yield(cost.Usage{}, fmt.Errorf("read usage: %w", err))
 			return
@@ -158,7 +206,11 @@ func scanUsage(rows pgx.Rows, tags *store.TagCache) (cost.Usage, error) {
 
 // Nodes implements store.Metering.
 func (db *DB) Nodes(ctx context.Context, from, to time.Time) ([]cost.Node, error) {
-	rows, err := db.pool.Query(ctx, sqlNodes, to.UnixMilli(), from.UnixMilli())
+	return readNodes(ctx, db.pool, from, to)
+}
+
+func readNodes(ctx context.Context, q querier, from, to time.Time) ([]cost.Node, error) {
+	rows, err := q.Query(ctx, sqlNodes, to.UnixMilli(), from.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("read nodes: %w", err)
 	}

@@ -68,6 +68,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("open store: page token key: %w", err)
 	}
 	db.tokens = store.NewPageTokens(key)
+	if _, err := db.RollUpUsage(ctx); err != nil { // records written before the rollups existed
+		pool.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	return db, nil
 }
 

@@ -94,6 +94,11 @@ func (db *DB) UntagResource(ctx context.Context, r emr.ResourceRef, keys []strin
 // one after the other).
 func (db *DB) retag(ctx context.Context, r emr.ResourceRef, change func(map[string]string)) error {
 	err := db.tx(ctx, func(tx pgx.Tx) error {
+		if r.Kind == emr.KindJobRun { // its records' rollups follow its tags
+			if err := lockRun(ctx, tx, r.ID); err != nil {
+				return err
+			}
+		}
 		cur, err := readTags(ctx, tx, r, " FOR UPDATE")
 		if err != nil {
 			return err
@@ -111,8 +116,13 @@ func (db *DB) retag(ctx context.Context, r emr.ResourceRef, change func(map[stri
 		}
 		table, cond, args, _ := tagged(r)
 		// The tags are the placeholder after those of the condition.
-		_, err = tx.Exec(ctx, `UPDATE `+table+` SET tags = $`+fmt.Sprint(len(args)+1)+` WHERE `+cond, append(args, enc)...)
-		return err
+		if _, err = tx.Exec(ctx, `UPDATE `+table+` SET tags = $`+fmt.Sprint(len(args)+1)+` WHERE `+cond, append(args, enc)...); err != nil {
+			return err
+		}
+		if r.Kind == emr.KindJobRun {
+			return moveRollups(ctx, tx, r.ID, enc)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("tag %s: %w", r.Kind, err)

@@ -11,7 +11,8 @@ import (
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
-// Metering lives in the pod_usage and nodes tables (migration 0005).
+// Metering lives in the pod_usage and nodes tables (migration 0005), and
+// the daily rollups (migration 0006, rollup.go).
 
 const sqlRecordUsage = `INSERT INTO pod_usage (job_run_id, virtual_cluster_id, attempt, pod, pod_uid, component,
 	namespace, node, instance_type, capacity_type, zone, cpu_request, memory_request, cpu_limit, memory_limit,
@@ -49,10 +50,13 @@ const sqlRecordNode = `INSERT INTO nodes (name, instance_type, capacity_type, zo
 
 // The records overlapping [from, to): ended after from, or running; each
 // half of the UNION has an index of its own.
-const usageColumns = `u.job_run_id, u.virtual_cluster_id, u.attempt, u.pod, u.pod_uid, u.component, u.namespace,
+const usageColumns = usageFields + ` FROM pod_usage u ` + usageJoins
+
+const usageFields = `u.job_run_id, u.virtual_cluster_id, u.attempt, u.pod, u.pod_uid, u.component, u.namespace,
 	u.node, u.instance_type, u.capacity_type, u.zone, u.cpu_request, u.memory_request, u.cpu_limit, u.memory_limit,
-	u.cpu_used, u.memory_used, u.start_at, u.end_at, COALESCE(r.tags, '{}'), COALESCE(v.tags, '{}')
-	FROM pod_usage u LEFT JOIN job_runs r ON r.id = u.job_run_id LEFT JOIN virtual_clusters v ON v.id = u.virtual_cluster_id`
+	u.cpu_used, u.memory_used, u.start_at, u.end_at, COALESCE(r.tags, '{}'), COALESCE(v.tags, '{}')`
+
+const usageJoins = `LEFT JOIN job_runs r ON r.id = u.job_run_id LEFT JOIN virtual_clusters v ON v.id = u.virtual_cluster_id`
 
 const sqlUsage = `SELECT ` + usageColumns + ` WHERE u.end_at > ? AND u.start_at < ?
 	UNION ALL SELECT ` + usageColumns + ` WHERE u.end_at IS NULL AND u.start_at < ?`
@@ -60,7 +64,9 @@ const sqlUsage = `SELECT ` + usageColumns + ` WHERE u.end_at > ? AND u.start_at 
 const sqlNodes = `SELECT name, instance_type, capacity_type, zone, cpu, memory, first_seen, last_seen FROM nodes
 	WHERE first_seen < ? AND (last_seen IS NULL OR last_seen > ?) ORDER BY name`
 
-// RecordUsage implements store.Metering.
+// RecordUsage implements store.Metering: the record and its daily rollups
+// in one transaction (what its previous version added taken away, what it
+// adds now, if it has ended, added under its job run's current tags).
 func (db *DB) RecordUsage(ctx context.Context, u cost.Usage) error {
 	if err := u.Validate(); err != nil {
 		return fmt.Errorf("record usage: %w", err)
@@ -69,10 +75,45 @@ func (db *DB) RecordUsage(ctx context.Context, u cost.Usage) error {
 	if u.Used != nil {
 		cpuUsed, memUsed = u.Used.CPU, u.Used.Memory
 	}
-	_, err := db.write.ExecContext(ctx, sqlRecordUsage, u.JobRunID, u.VirtualClusterID, u.Attempt, u.Pod, u.PodUID,
-		string(u.Component), u.Namespace, u.Node, u.InstanceType, string(u.CapacityType), u.Zone,
-		u.Request.CPU, u.Request.Memory, u.Limit.CPU, u.Limit.Memory, cpuUsed, memUsed,
-		u.Start.UnixMilli(), nullMillis(u.End))
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		old, oldSet, found, err := readRecord(ctx, tx, u.JobRunID, u.Attempt, u.Pod)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, sqlRecordUsage, u.JobRunID, u.VirtualClusterID, u.Attempt, u.Pod, u.PodUID,
+			string(u.Component), u.Namespace, u.Node, u.InstanceType, string(u.CapacityType), u.Zone,
+			u.Request.CPU, u.Request.Memory, u.Limit.CPU, u.Limit.Memory, cpuUsed, memUsed,
+			u.Start.UnixMilli(), nullMillis(u.End)); err != nil {
+			return err
+		}
+		cur, _, _, err := readRecord(ctx, tx, u.JobRunID, u.Attempt, u.Pod)
+		if err != nil {
+			return err
+		}
+		var d store.RollupDeltas
+		if found && oldSet.Valid {
+			d.Add(&old, oldSet.Int64, -1)
+		}
+		var set sql.NullInt64
+		if !cur.End.IsZero() {
+			tags, err := runTags(ctx, tx, u.JobRunID)
+			if err != nil {
+				return err
+			}
+			if set.Int64, err = tagSetID(ctx, tx, tags); err != nil {
+				return err
+			}
+			set.Valid = true
+			d.Add(&cur, set.Int64, 1)
+		}
+		if set != oldSet {
+			if _, err := tx.ExecContext(ctx, `UPDATE pod_usage SET rollup_tag_set = ? WHERE job_run_id = ? AND attempt = ? AND pod = ?`,
+				set, u.JobRunID, u.Attempt, u.Pod); err != nil {
+				return err
+			}
+		}
+		return applyDeltas(ctx, tx, &d)
+	})
 	if err != nil {
 		return fmt.Errorf("record usage of pod %q of job run %q: %w", u.Pod, u.JobRunID, err)
 	}
@@ -94,8 +135,18 @@ func (db *DB) RecordNode(ctx context.Context, n cost.Node) error {
 
 // Usage implements store.Metering.
 func (db *DB) Usage(ctx context.Context, from, to time.Time) iter.Seq2[cost.Usage, error] {
+	return usageRows(ctx, db.read, sqlUsage, from.UnixMilli(), to.UnixMilli(), to.UnixMilli())
+}
+
+// rowsQuerier is the read pool or a transaction.
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// usageRows streams the records a query of usageColumns selects.
+func usageRows(ctx context.Context, q rowsQuerier, query string, args ...any) iter.Seq2[cost.Usage, error] {
 	return func(yield func(cost.Usage, error) bool) {
-		rows, err := db.read.QueryContext(ctx, sqlUsage, from.UnixMilli(), to.UnixMilli(), to.UnixMilli())
+		rows, err := q.QueryContext(ctx, query, args...)
 		if err != nil {
 			yield(cost.Usage{}, fmt.Errorf("read usage: %w", err))
 			return
@@ -151,7 +202,11 @@ func scanUsage(rows *sql.Rows, tags *store.TagCache) (cost.Usage, error) {
 
 // Nodes implements store.Metering.
 func (db *DB) Nodes(ctx context.Context, from, to time.Time) ([]cost.Node, error) {
-	rows, err := db.read.QueryContext(ctx, sqlNodes, to.UnixMilli(), from.UnixMilli())
+	return readNodes(ctx, db.read, from, to)
+}
+
+func readNodes(ctx context.Context, q rowsQuerier, from, to time.Time) ([]cost.Node, error) {
+	rows, err := q.QueryContext(ctx, sqlNodes, to.UnixMilli(), from.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("read nodes: %w", err)
 	}

@@ -118,3 +118,31 @@ func TestMigrateFillsGaps(t *testing.T) {
 		t.Fatalf("after reopening: %v %v\nwant %v %v", v, o, versions, objects)
 	}
 }
+
+// Records written before the rollups existed (migration 0006 leaves
+// rollup_tag_set NULL and the rollups empty) are rolled up when the store
+// opens, and reports from the rollups then equal those from the records.
+func TestRollUpExistingRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sparkplane.db")
+	db := MustOpen(t, path)
+	storetest.WriteRollupFixture(t, db)
+	MustClose(t, db)
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`UPDATE pod_usage SET rollup_tag_set = NULL`, `DELETE FROM usage_daily`, `DELETE FROM node_daily`, `DELETE FROM tag_sets`} {
+		if _, err := raw.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = MustOpen(t, path)
+	defer MustClose(t, db)
+	storetest.CheckRollupsEqualRecords(t, db)
+	if n, err := db.RollUpUsage(t.Context()); err != nil || n != 0 {
+		t.Errorf("RollUpUsage() after open = %d, %v; want 0, nil", n, err)
+	}
+}

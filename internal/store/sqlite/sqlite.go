@@ -75,6 +75,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if _, err := db.RollUpUsage(ctx); err != nil { // records written before the rollups existed
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	return db, nil
 }
 

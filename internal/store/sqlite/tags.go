@@ -104,8 +104,13 @@ func (db *DB) retag(ctx context.Context, r emr.ResourceRef, change func(map[stri
 			return err
 		}
 		table, cond, args, _ := tagged(r)
-		_, err = tx.ExecContext(ctx, `UPDATE `+table+` SET tags = ? WHERE `+cond, append([]any{enc}, args...)...)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE `+table+` SET tags = ? WHERE `+cond, append([]any{enc}, args...)...); err != nil {
+			return err
+		}
+		if r.Kind == emr.KindJobRun { // its records' rollups follow its tags
+			return moveRollups(ctx, tx, r.ID, enc)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("tag %s: %w", r.Kind, err)

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("PageTokens", tokenTests)
 	group("Leases", leaseTests)
 	group("Metering", meteringTests)
+	group("Rollups", rollupTests)
 	t.Run("PageTokens/OfAnotherStore", func(t *testing.T) {
 		t.Parallel()
 		testTokensOfAnotherStore(t, open)

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/sparkplane/sparkplane/internal/cost"
+)
+
+// Both stores keep daily rollups of the finished usage records (see
+// cost.DailySums) in two tables written in the same transaction as the
+// records: usage_daily, by cost.DailyKey and the tag set of the record's
+// job run (an id into tag_sets), and node_daily, by cost.NodeDailyKey.
+// Each pod_usage row says under which tag set it is counted
+// (rollup_tag_set; NULL while it is running or not yet rolled up), so that
+// a change takes away exactly what was added. These helpers are shared.
+
+// RollupSumColumns name the sum columns of usage_daily, in the order of
+// cost.DailySums.Fields.
+var RollupSumColumns = []string{"pods", "pods_started", "above_request", "measured",
+	"cpu_seconds", "gib_seconds", "request_cpu_seconds", "request_gib_seconds",
+	"measured_cpu_seconds", "measured_gib_seconds", "measured_request_cpu_seconds", "measured_request_gib_seconds",
+	"used_cpu_seconds", "used_gib_seconds"}
+
+// RollupKeyColumns name the key columns of usage_daily, in the order of
+// RollupKey.Values.
+var RollupKeyColumns = []string{"day", "virtual_cluster_id", "namespace", "component", "instance_type",
+	"capacity_type", "zone", "tag_set"}
+
+// NodeRollupColumns name the columns of node_daily, in the order of
+// NodeDelta.Values.
+var NodeRollupColumns = []string{"day", "node", "instance_type", "capacity_type", "cpu_seconds", "gib_seconds"}
+
+// RollupKey is a usage_daily key.
+type RollupKey struct {
+	cost.DailyKey
+	TagSet int64
+}
+
+// Values are the key's column values, in the order of RollupKeyColumns.
+func (k *RollupKey) Values() []any {
+	return []any{k.Day, k.VirtualClusterID, k.Namespace, string(k.Component), k.InstanceType,
+		string(k.CapacityType), k.Zone, k.TagSet}
+}
+
+// UsageDelta is a change to one usage_daily row.
+type UsageDelta struct {
+	Key  RollupKey
+	Sums cost.DailySums
+}
+
+// NodeDelta is a change to one node_daily row.
+type NodeDelta struct {
+	Key                    cost.NodeDailyKey
+	CPUSeconds, GiBSeconds float64
+}
+
+// Values are the row's column values, in the order of NodeRollupColumns.
+func (d *NodeDelta) Values() []any {
+	return []any{d.Key.Day, d.Key.Node, d.Key.InstanceType, string(d.Key.CapacityType), d.CPUSeconds, d.GiBSeconds}
+}
+
+// RollupDeltas collects what one transaction adds to and takes from the
+// rollups, so that it writes each row once, in one order (the same in every
+// transaction, so concurrent ones cannot deadlock on PostgreSQL).
+type RollupDeltas struct {
+	usage map[RollupKey]*cost.DailySums
+	nodes map[cost.NodeDailyKey]*NodeDelta
+}
+
+// Add adds (sign 1) or takes away (sign -1) what the finished record u
+// counts for under tag set tagSet.
+func (d *RollupDeltas) Add(u *cost.Usage, tagSet int64, sign int64) {
+	if d.usage == nil {
+		d.usage, d.nodes = map[RollupKey]*cost.DailySums{}, map[cost.NodeDailyKey]*NodeDelta{}
+	}
+	for _, sh := range u.DayShares() {
+		k := RollupKey{DailyKey: u.Key(sh.Day), TagSet: tagSet}
+		s := d.usage[k]
+		if s == nil {
+			s = new(cost.DailySums)
+			d.usage[k] = s
+		}
+		s.Add(&sh.Sums, sign)
+		if !u.ChargesNode() {
+			continue
+		}
+		nk := cost.NodeDailyKey{Day: sh.Day, Node: u.Node, InstanceType: u.InstanceType, CapacityType: u.CapacityType}
+		n := d.nodes[nk]
+		if n == nil {
+			n = &NodeDelta{Key: nk}
+			d.nodes[nk] = n
+		}
+		n.CPUSeconds += float64(sign) * sh.Sums.CPUSeconds
+		n.GiBSeconds += float64(sign) * sh.Sums.GiBSeconds
+	}
+}
+
+// Usage are the usage_daily changes that change something, in key order.
+func (d *RollupDeltas) Usage() []UsageDelta {
+	var out []UsageDelta
+	for _, k := range slices.SortedFunc(maps.Keys(d.usage), compareRollupKeys) {
+		if s := d.usage[k]; !s.IsZero() {
+			out = append(out, UsageDelta{Key: k, Sums: *s})
+		}
+	}
+	return out
+}
+
+// Nodes are the node_daily changes that change something, in key order.
+func (d *RollupDeltas) Nodes() []NodeDelta {
+	var out []NodeDelta
+	for _, k := range slices.SortedFunc(maps.Keys(d.nodes), compareNodeKeys) {
+		if n := d.nodes[k]; n.CPUSeconds != 0 || n.GiBSeconds != 0 {
+			out = append(out, *n)
+		}
+	}
+	return out
+}
+
+func compareRollupKeys(a, b RollupKey) int {
+	return cmp.Or(cmp.Compare(a.Day, b.Day), strings.Compare(a.VirtualClusterID, b.VirtualClusterID),
+		strings.Compare(a.Namespace, b.Namespace), strings.Compare(string(a.Component), string(b.Component)),
+		strings.Compare(a.InstanceType, b.InstanceType), strings.Compare(string(a.CapacityType), string(b.CapacityType)),
+		strings.Compare(a.Zone, b.Zone), cmp.Compare(a.TagSet, b.TagSet))
+}
+
+func compareNodeKeys(a, b cost.NodeDailyKey) int {
+	return cmp.Or(cmp.Compare(a.Day, b.Day), strings.Compare(a.Node, b.Node),
+		strings.Compare(a.InstanceType, b.InstanceType), strings.Compare(string(a.CapacityType), string(b.CapacityType)))
+}
+
+// TagSet is a job run's tags as the rollups key them: the canonical tags
+// column (EncodeTags) and its digest, which tag_sets is unique on.
+func TagSet(tagsColumn string) (enc, digest string, err error) {
+	tags, err := DecodeTags(tagsColumn)
+	if err != nil {
+		return "", "", err
+	}
+	if enc, err = EncodeTags(tags); err != nil {
+		return "", "", err
+	}
+	sum := sha256.Sum256([]byte(enc))
+	return enc, hex.EncodeToString(sum[:]), nil
+}
+
+// UpsertSet is the SET list of an upsert that adds the inserted sums to
+// those of the row in table.
+func UpsertSet(table string, columns []string) string {
+	var b strings.Builder
+	for i, c := range columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c + " = " + table + "." + c + " + excluded." + c)
+	}
+	return b.String()
+}

@@ -1,0 +1,126 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/sparkplane/sparkplane/internal/cost"
+	"github.com/sparkplane/sparkplane/internal/store"
+)
+
+// ReadMetering implements store.Metering: one read transaction of the pool,
+// whose snapshot (WAL) every read of the source shares.
+func (db *DB) ReadMetering(ctx context.Context, read func(cost.Source) error) error {
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("read metering: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	return read(&costSource{ctx: ctx, tx: tx})
+}
+
+// costSource is a cost.Source on a read transaction.
+type costSource struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+// sqlSourceUsage is sqlUsage for the short windows around whole days:
+// the records that started at most a day before the window (by start), the
+// few longer than a day (by their partial index) and the running ones.
+const sqlSourceUsage = `SELECT ` + usageFields + ` FROM pod_usage u INDEXED BY pod_usage_start ` + usageJoins + `
+		WHERE u.start_at >= ?1 - 86400000 AND u.start_at < ?2 AND u.end_at > ?1 AND u.end_at - u.start_at <= 86400000
+	UNION ALL SELECT ` + usageColumns + ` WHERE u.end_at - u.start_at > 86400000 AND u.end_at > ?1 AND u.start_at < ?2
+	UNION ALL SELECT ` + usageColumns + ` WHERE u.end_at IS NULL AND u.start_at < ?2`
+
+const sqlRunning = `SELECT ` + usageColumns + ` WHERE u.end_at IS NULL AND u.start_at < ?`
+
+var sqlDaily = `SELECT d.day, d.virtual_cluster_id, d.namespace, d.component, d.instance_type, d.capacity_type, d.zone,
+	COALESCE(t.tags, '{}'), COALESCE(v.tags, '{}'), d.` + strings.Join(store.RollupSumColumns, ", d.") + `
+	FROM usage_daily d LEFT JOIN tag_sets t ON t.id = d.tag_set LEFT JOIN virtual_clusters v ON v.id = d.virtual_cluster_id
+	WHERE d.day >= ? AND d.day < ? AND d.pods > 0`
+
+const sqlNodeDaily = `SELECT day, node, instance_type, capacity_type, cpu_seconds, gib_seconds FROM node_daily
+	WHERE day >= ? AND day < ?`
+
+func (s *costSource) Nodes(from, to time.Time) ([]cost.Node, error) {
+	return readNodes(s.ctx, s.tx, from, to)
+}
+
+func (s *costSource) Usage(from, to time.Time) iter.Seq2[cost.Usage, error] {
+	return usageRows(s.ctx, s.tx, sqlSourceUsage, from.UnixMilli(), to.UnixMilli())
+}
+
+func (s *costSource) Running(to time.Time) iter.Seq2[cost.Usage, error] {
+	return usageRows(s.ctx, s.tx, sqlRunning, to.UnixMilli())
+}
+
+func (s *costSource) Daily(fromDay, toDay int64) iter.Seq2[cost.DailyUsage, error] {
+	return func(yield func(cost.DailyUsage, error) bool) {
+		rows, err := s.tx.QueryContext(s.ctx, sqlDaily, fromDay, toDay)
+		if err != nil {
+			yield(cost.DailyUsage{}, err)
+			return
+		}
+		defer rows.Close()
+		var tags store.TagCache
+		for rows.Next() {
+			var (
+				d                   cost.DailyUsage
+				component, capacity string
+				runTags, vcTags     string
+			)
+			err := rows.Scan(append([]any{&d.Day, &d.VirtualClusterID, &d.Namespace, &component, &d.InstanceType, &capacity,
+				&d.Zone, &runTags, &vcTags}, d.Fields()...)...)
+			if err == nil {
+				d.RunTags, err = tags.Decode(runTags)
+			}
+			if err == nil {
+				d.VirtualClusterTags, err = tags.Decode(vcTags)
+			}
+			if err != nil {
+				yield(d, err)
+				return
+			}
+			d.Component, d.CapacityType = cost.Component(component), cost.CapacityType(capacity)
+			if !yield(d, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(cost.DailyUsage{}, err)
+		}
+	}
+}
+
+func (s *costSource) NodeDaily(fromDay, toDay int64) iter.Seq2[cost.NodeDaily, error] {
+	return func(yield func(cost.NodeDaily, error) bool) {
+		rows, err := s.tx.QueryContext(s.ctx, sqlNodeDaily, fromDay, toDay)
+		if err != nil {
+			yield(cost.NodeDaily{}, err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				n        cost.NodeDaily
+				capacity string
+			)
+			if err := rows.Scan(&n.Day, &n.Node, &n.InstanceType, &capacity, &n.CPUSeconds, &n.GiBSeconds); err != nil {
+				yield(n, err)
+				return
+			}
+			n.CapacityType = cost.CapacityType(capacity)
+			if !yield(n, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(cost.NodeDaily{}, err)
+		}
+	}
+}
