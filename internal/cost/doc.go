@@ -57,4 +57,14 @@
 // virtual cluster and day allocate 2 MB). Aggregators fed shares of the
 // records can be merged (Merge). Records are cut at UTC midnights when
 // grouping by day, so a pod running across midnight is charged to both days.
+//
+// # Daily rollups
+//
+// Cost is linear in charged core-seconds and GiB-seconds at a node's unit
+// prices, so stores sum finished records per UTC day and price key as they
+// write them (Usage.DayShares into DailySums, and per node into NodeDaily),
+// and Build prices those sums when a report asks: the whole days of a
+// window read thousands of rollup rows instead of millions of records; the
+// partial days at its ends and the pods still running read their records.
+// Reports by job run, node or pod read the records of the window.
 package cost
