@@ -36,7 +36,7 @@ func TestResolve(t *testing.T) {
 			t.Errorf("Resolve(%q): %v", image, err)
 			continue
 		}
-		gotSpark := len(root.Mounts) == 1 && root.Mounts[0] == Mount{Source: testDist.SparkHome, Target: SparkHome, ReadOnly: true}
+		gotSpark := len(root.Mounts) == 1 && root.Mounts[0] == Mount{Source: testDist.SparkHome, Target: SparkHome}
 		if gotSpark != wantSpark || root.Image != image {
 			t.Errorf("Resolve(%q) = %+v, want spark root %v", image, root, wantSpark)
 		}

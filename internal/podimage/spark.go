@@ -25,7 +25,9 @@ func SparkRules(d sparkdist.Dist) []Rule {
 		"PYSPARK_PYTHON=" + d.Python,
 		"PYSPARK_DRIVER_PYTHON=" + d.Python,
 	}
-	mounts := []Mount{{Source: d.SparkHome, Target: SparkHome, ReadOnly: true}}
+	// Writable, as in the image: Spark pods mount their conf volume at
+	// /opt/spark/conf, and its mount point must be creatable.
+	mounts := []Mount{{Source: d.SparkHome, Target: SparkHome}}
 	var rules []Rule
 	for _, m := range []string{"apache/spark", "apache/spark-py", "spark", "spark-py", "*/spark", "*/spark-py", "*/*/spark", "*/*/spark-py"} {
 		rules = append(rules, Rule{Match: m, Mounts: mounts, Env: env, WorkingDir: "/tmp", Entrypoint: sparkEntrypoint(d.JavaHome)})
