@@ -6,6 +6,10 @@ import (
 	"os"
 
 	"github.com/sparkplane/sparkplane/internal/cli"
+	"github.com/sparkplane/sparkplane/internal/nodeagent/sandbox"
 )
 
-func main() { os.Exit(cli.Main(os.Args[1:])) }
+func main() {
+	sandbox.Init() // a pod container started by the node agent becomes its command here
+	os.Exit(cli.Main(os.Args[1:]))
+}

@@ -1,0 +1,42 @@
+package nodeagent
+
+import (
+	"fmt"
+	"net/netip"
+	"sync"
+)
+
+// ipam hands out the host addresses of a prefix, lowest free first, so a
+// released address is the next one reused.
+type ipam struct {
+	mu     sync.Mutex
+	prefix netip.Prefix
+	used   map[netip.Addr]bool
+}
+
+func newIPAM(prefix netip.Prefix) *ipam {
+	return &ipam{prefix: prefix.Masked(), used: map[netip.Addr]bool{}}
+}
+
+// allocate returns a free address: neither the network address nor the
+// broadcast address (the last of the prefix).
+func (p *ipam) allocate() (netip.Addr, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for a := p.prefix.Addr().Next(); p.prefix.Contains(a); a = a.Next() {
+		if !p.prefix.Contains(a.Next()) {
+			break // broadcast
+		}
+		if !p.used[a] {
+			p.used[a] = true
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("no free pod IP in %v", p.prefix)
+}
+
+func (p *ipam) release(a netip.Addr) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.used, a)
+}

@@ -1,0 +1,121 @@
+// Package sandbox runs one container of a pod as a host process in its own
+// mount and UTS namespaces.
+//
+// The node agent starts /proc/self/exe again (Command) in fresh namespaces
+// with the container's Spec in an environment variable. Init, called first
+// thing in main, recognises that variable: it makes the mount tree private,
+// bind-mounts the volumes and the pod's hosts file, sets the hostname to the
+// pod's, changes to the working directory and replaces itself with the
+// container's command (execve). Mounts made this way are seen by the
+// container's processes only; the host sees the (empty) mount points that had
+// to be created.
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// specEnv is the environment variable that carries the Spec to Init.
+const specEnv = "SPARKPLANE_SANDBOX_SPEC"
+
+// Exit codes of a sandbox that could not start its command.
+const (
+	// ExitSetup means the namespaces, mounts or working directory could not
+	// be prepared.
+	ExitSetup = 128
+	// ExitNotFound means the command was not found or could not be run.
+	ExitNotFound = 127
+)
+
+// Mount shows Source (a file or directory on the host) at Target inside the
+// container.
+type Mount struct {
+	Source   string `json:"source"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+}
+
+// Spec is what a container runs and sees.
+type Spec struct {
+	// Argv is the command; Argv[0] is looked up in Env's PATH when it has no
+	// slash.
+	Argv []string `json:"argv"`
+	// Env is the container's whole environment (KEY=VALUE).
+	Env []string `json:"-"`
+	// Dir is the working directory, created when missing.
+	Dir string `json:"dir,omitempty"`
+	// Hostname is set in the container's UTS namespace.
+	Hostname string `json:"hostname"`
+	// HostsFile, when set, is bind-mounted over /etc/hosts.
+	HostsFile string `json:"hostsFile,omitempty"`
+	// Mounts are applied in order, so a mount may nest inside an earlier one.
+	Mounts []Mount `json:"mounts,omitempty"`
+}
+
+// Command returns the command that runs spec: this executable again, in new
+// mount and UTS namespaces, as the leader of its own process group, killed
+// when the calling thread's process dies. The caller sets Stdout and Stderr
+// and starts it.
+func Command(spec Spec) (*exec.Cmd, error) {
+	if len(spec.Argv) == 0 {
+		return nil, fmt.Errorf("sandbox: empty command")
+	}
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: encode spec: %w", err)
+	}
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Args = []string{"sparkplane-sandbox"}
+	cmd.Env = append(append([]string{}, spec.Env...), specEnv+"="+string(data))
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS,
+		Setpgid:    true,
+		Pdeathsig:  syscall.SIGKILL,
+	}
+	return cmd, nil
+}
+
+// Init turns the process into the container when it was started by Command,
+// and returns at once otherwise. It must be called before anything else in
+// main (and in TestMain of packages that start containers).
+func Init() {
+	data, ok := os.LookupEnv(specEnv)
+	if !ok {
+		return
+	}
+	os.Unsetenv(specEnv)
+	var spec Spec
+	if err := json.Unmarshal([]byte(data), &spec); err != nil {
+		fail(ExitSetup, fmt.Errorf("decode spec: %w", err))
+	}
+	spec.Env = os.Environ()
+	if err := setup(spec); err != nil {
+		fail(ExitSetup, err)
+	}
+	path, err := lookPath(spec.Argv[0])
+	if err != nil {
+		fail(ExitNotFound, err)
+	}
+	err = syscall.Exec(path, spec.Argv, spec.Env)
+	fail(ExitNotFound, fmt.Errorf("exec %s: %w", spec.Argv[0], err))
+}
+
+func fail(code int, err error) {
+	fmt.Fprintf(os.Stderr, "sparkplane sandbox: %v\n", err)
+	os.Exit(code)
+}
+
+// lookPath finds argv0 as a shell would, in the container's PATH (which
+// exec.LookPath reads from the environment, now the container's).
+func lookPath(argv0 string) (string, error) {
+	p, err := exec.LookPath(argv0)
+	if err != nil {
+		return "", fmt.Errorf("command %q: %w", argv0, err)
+	}
+	return p, nil
+}
