@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -45,15 +47,19 @@ func costPods(b *testing.B) int {
 
 var costEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// BenchmarkCostReport fills an SQLite store (bulk SQL in the store's own
-// schema, not timed) with 20 virtual clusters, 1,000,000 job runs over 30
-// days (a third tagged team=data, a third team=ml) and costPods pod records
-// (a job runner, a driver and executors per run, on 500 m5/r5 nodes, spot
-// and on-demand, 5 to 35 minutes each), then times the report the issue
-// names: every record of the 30 days grouped by virtual cluster and day,
-// with idle rows, as GET /sparkplane/v1/cost computes it (store.Usage
-// streamed into cost.Aggregate). It also times the store's scan alone. It
-// reports the wall time, the bytes allocated and the peak heap in use.
+// BenchmarkCostReport fills a store (bulk SQL in the store's own schema,
+// not timed) with 20 virtual clusters, 1,000,000 job runs over 30 days (a
+// third tagged team=data, a third team=ml) and costPods pod records (a job
+// runner, a driver and executors per run, on 500 m5/r5 nodes, spot and
+// on-demand, 5 to 35 minutes each), rolls them up as opening a store
+// written before the rollups does (timed, logged), then times the report
+// the issue names, every record of the 30 days grouped by virtual cluster
+// and day with idle rows, two ways: "records", from every record
+// (store.Usage into cost.Aggregate, as before the rollups), and "report",
+// as GET /sparkplane/v1/cost computes it (store.ReadMetering into
+// cost.Build: the daily rollups). It checks that both give the same rows
+// and costs to the cent, and reports the wall time, the bytes allocated and
+// the peak heap in use of each.
 func BenchmarkCostReport(b *testing.B) {
 	pods := costPods(b)
 	b.Run("store=sqlite", func(b *testing.B) {
@@ -82,7 +88,14 @@ func benchCostReport(b *testing.B, st store.Store, pods int, fill func() error) 
 		b.Fatalf("fill: %v", err)
 	}
 	b.Logf("stored %d job runs and %d pod records in %s", costRuns, pods, time.Since(start).Round(time.Second))
-	var err error
+	start = time.Now()
+	n, err := st.(interface {
+		RollUpUsage(context.Context) (int, error)
+	}).RollUpUsage(b.Context())
+	if err != nil || n != pods {
+		b.Fatalf("RollUpUsage() = %d, %v; want %d", n, err, pods)
+	}
+	b.Logf("rolled up %d pod records (what opening a store written before the rollups does) in %s", n, time.Since(start).Round(time.Second))
 	from, to := costEpoch, costEpoch.Add((costDays+1)*24*time.Hour)
 	now := to
 	q := cost.Query{From: from, To: to, Idle: true}
@@ -91,40 +104,58 @@ func benchCostReport(b *testing.B, st store.Store, pods int, fill func() error) 
 	}
 	pricing := cost.DefaultPricing()
 
-	b.Run("scan", func(b *testing.B) {
+	var fromRecords, fromRollups *cost.Report
+	b.Run("records", func(b *testing.B) { // the report from every record, as before the rollups
 		for b.Loop() {
-			var n int64
-			measure(b, func() error {
-				for _, err := range st.Usage(b.Context(), from, to) {
-					if err != nil {
-						return err
-					}
-					n++
-				}
-				return nil
-			})
-			if n != int64(pods) {
-				b.Fatalf("scanned %d records, want %d", n, pods)
-			}
-		}
-	})
-	b.Run("report", func(b *testing.B) {
-		for b.Loop() {
-			var rep *cost.Report
 			measure(b, func() error {
 				nodes, err := st.Nodes(b.Context(), from, to)
 				if err != nil {
 					return err
 				}
-				rep, err = cost.Aggregate(q, pricing, now, nodes, st.Usage(b.Context(), from, to))
+				fromRecords, err = cost.Aggregate(q, pricing, now, nodes, st.Usage(b.Context(), from, to))
 				return err
 			})
-			if rep.Records != int64(pods) || rep.Allocated.Cost <= 0 || rep.Idle.Cost <= 0 {
-				b.Fatalf("report read %d records (want %d), allocated %v, idle %v", rep.Records, pods, rep.Allocated.Cost, rep.Idle.Cost)
+			if fromRecords.Records != int64(pods) {
+				b.Fatalf("report read %d records, want %d", fromRecords.Records, pods)
 			}
-			b.ReportMetric(float64(len(rep.Rows)), "rows")
 		}
 	})
+	b.Run("report", func(b *testing.B) { // what GET /sparkplane/v1/cost does
+		for b.Loop() {
+			measure(b, func() error {
+				return st.ReadMetering(b.Context(), func(src cost.Source) error {
+					fromRollups, err = cost.Build(q, pricing, now, src)
+					return err
+				})
+			})
+			b.ReportMetric(float64(len(fromRollups.Rows)), "rows")
+			b.ReportMetric(float64(fromRollups.Records), "rows-read")
+		}
+	})
+	if fromRecords != nil && fromRollups != nil {
+		if err := sameReport(fromRollups, fromRecords); err != nil {
+			b.Fatalf("the report from the rollups differs from the one from the records: %v", err)
+		}
+	}
+}
+
+// sameReport checks that two reports have the same rows (keys and record
+// counts) and costs to the cent.
+func sameReport(got, want *cost.Report) error {
+	if len(got.Rows) != len(want.Rows) {
+		return fmt.Errorf("%d rows, want %d", len(got.Rows), len(want.Rows))
+	}
+	cents := func(v float64) float64 { return math.Round(v * 100) }
+	for i, w := range want.Rows {
+		g := got.Rows[i]
+		if !slices.Equal(g.Key, w.Key) || g.Records != w.Records || cents(g.Cost) != cents(w.Cost) {
+			return fmt.Errorf("row %v: %d records, $%.6f; want %v: %d, $%.6f", g.Key, g.Records, g.Cost, w.Key, w.Records, w.Cost)
+		}
+	}
+	if cents(got.Total.Cost) != cents(want.Total.Cost) || cents(got.Idle.Cost) != cents(want.Idle.Cost) {
+		return fmt.Errorf("total $%.6f, idle $%.6f; want $%.6f, $%.6f", got.Total.Cost, got.Idle.Cost, want.Total.Cost, want.Idle.Cost)
+	}
+	return nil
 }
 
 // measure runs fn once and reports its wall time, the bytes it allocated

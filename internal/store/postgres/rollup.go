@@ -74,10 +74,26 @@ func readRecord(ctx context.Context, tx pgx.Tx, runID string, attempt int, pod s
 
 // lockRun takes the job run's rollup lock until tx ends.
 func lockRun(ctx context.Context, tx pgx.Tx, runID string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, runLockKey(runID))
+	return err
+}
+
+// lockRuns takes the rollup locks of several job runs, in key order (so
+// that two transactions taking several cannot deadlock), in one statement.
+func lockRuns(ctx context.Context, tx pgx.Tx, runIDs []string) error {
+	keys := make([]int64, len(runIDs))
+	for i, id := range runIDs {
+		keys[i] = runLockKey(id)
+	}
+	slices.Sort(keys)
+	_, err := tx.Exec(ctx, `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::bigint[]) k ORDER BY k) s`, keys)
+	return err
+}
+
+func runLockKey(runID string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("rollup\x00" + runID))
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64()))
-	return err
+	return int64(h.Sum64())
 }
 
 // runTags is the tags column of a job run ("{}" when there is no such run,
@@ -212,11 +228,8 @@ func (db *DB) RollUpUsage(ctx context.Context) (int, error) {
 			}(); err != nil {
 				return err
 			}
-			slices.Sort(runs)
-			for _, run := range runs {
-				if err := lockRun(ctx, tx, run); err != nil {
-					return err
-				}
+			if err := lockRuns(ctx, tx, runs); err != nil {
+				return err
 			}
 			type rec struct {
 				u    cost.Usage

@@ -162,7 +162,7 @@ func (db *DB) RollUpUsage(ctx context.Context) (int, error) {
 		n := 0
 		err := db.tx(ctx, func(tx *sql.Tx) error {
 			rows, err := tx.QueryContext(ctx, `SELECT `+recordColumns+`, COALESCE((SELECT tags FROM job_runs r WHERE r.id = u.job_run_id), '{}')
-				FROM pod_usage u WHERE end_at IS NOT NULL AND rollup_tag_set IS NULL LIMIT ?`, rollUpBatch)
+				FROM pod_usage u INDEXED BY pod_usage_unrolled WHERE end_at IS NOT NULL AND rollup_tag_set IS NULL LIMIT ?`, rollUpBatch)
 			if err != nil {
 				return err
 			}
