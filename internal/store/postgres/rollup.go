@@ -219,7 +219,7 @@ func (db *DB) RollUpUsage(ctx context.Context) (int, error) {
 			var runs []string
 			if err := func() error {
 				rows, err := tx.Query(ctx, `SELECT DISTINCT job_run_id FROM (SELECT job_run_id FROM pod_usage
-					WHERE end_at IS NOT NULL AND rollup_tag_set IS NULL LIMIT $1) b`, rollUpBatch)
+					WHERE end_at IS NOT NULL AND rollup_tag_set IS NULL ORDER BY job_run_id LIMIT $1) b`, rollUpBatch)
 				if err != nil {
 					return err
 				}
