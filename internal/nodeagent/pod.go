@@ -36,9 +36,10 @@ type podRun struct {
 	mounts     map[string]hostVolume // by volume name
 	prepared   bool                  // files written: hosts kept up to date
 
-	stopOnce sync.Once
-	stopped  chan struct{} // closed when the pod must stop
-	done     chan struct{} // closed when every process has exited
+	stopOnce   sync.Once
+	deleteOnce sync.Once     // one deletion finisher
+	stopped    chan struct{} // closed when the pod must stop
+	done       chan struct{} // closed when every process has exited
 }
 
 func newRun(p *provider, pod *corev1.Pod, ip netip.Addr) *podRun {
@@ -77,7 +78,7 @@ func lostRun(p *provider, pod *corev1.Pod) *podRun {
 		conditions: map[corev1.PodConditionType]corev1.PodCondition{}, pgids: map[string]int{},
 		stopped: make(chan struct{}), done: make(chan struct{}),
 	}
-	close(r.stopped)
+	r.stopOnce.Do(func() { close(r.stopped) })
 	close(r.done)
 	r.status = *pod.Status.DeepCopy()
 	r.status.Phase = corev1.PodFailed

@@ -114,9 +114,15 @@ func (p *provider) DeletePod(ctx context.Context, pod *corev1.Pod) error {
 	} else if pod.Spec.TerminationGracePeriodSeconds != nil {
 		grace = time.Duration(*pod.Spec.TerminationGracePeriodSeconds) * time.Second
 	}
-	if !r.stop(grace) {
-		return nil // already being deleted
-	}
+	r.stop(grace)
+	r.deleteOnce.Do(func() { p.finishDeletion(r, pod) })
+	return nil
+}
+
+// finishDeletion waits for the pod's processes to exit, then forgets the
+// pod and removes it from the apiserver at once (virtual-kubelet itself
+// would wait for the whole grace period).
+func (p *provider) finishDeletion(r *podRun, pod *corev1.Pod) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -133,7 +139,6 @@ func (p *provider) DeletePod(ctx context.Context, pod *corev1.Pod) error {
 		}
 		p.log.Info("pod deleted", "pod", r.key)
 	}()
-	return nil
 }
 
 // forget drops a run whose processes have all exited, with its state
