@@ -201,3 +201,36 @@ func assertNoPodProcess(t *testing.T) {
 		}
 	}
 }
+
+func TestPendingPodIsScheduledWhenAnotherEnds(t *testing.T) {
+	ns := namespace(t)
+	ctx := context.Background()
+	node, err := kube.CoreV1().Nodes().Get(ctx, DefaultNodeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu := node.Status.Allocatable[corev1.ResourceCPU]
+	first := shPod("first", "sleep 600")
+	first.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: cpu}
+	createPod(t, ns, first)
+	waitPhase(t, ns, "first", corev1.PodRunning)
+	second := shPod("second", "echo scheduled")
+	second.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+	createPod(t, ns, second)
+	eventually(t, 30*time.Second, func() (bool, string) {
+		pod, err := kube.CoreV1().Pods(ns).Get(ctx, "second", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, c := range pod.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Reason == corev1.PodReasonUnschedulable {
+				return pod.Spec.NodeName == "", "bound while the node is full"
+			}
+		}
+		return false, fmt.Sprintf("conditions %+v", pod.Status.Conditions)
+	})
+	if err := kube.CoreV1().Pods(ns).Delete(ctx, "first", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPhase(t, ns, "second", corev1.PodSucceeded)
+}

@@ -29,7 +29,7 @@ const (
 // runInit runs init container i until it succeeds; it says whether the pod
 // may go on.
 func (r *podRun) runInit(ctx context.Context, i int) bool {
-	c := &r.pod.Spec.InitContainers[i]
+	c := &r.spec.InitContainers[i]
 	status := func(f func(*corev1.ContainerStatus)) { r.setStatus(true, i, f) }
 	backoff := backoffStart
 	for {
@@ -40,7 +40,7 @@ func (r *podRun) runInit(ctx context.Context, i int) bool {
 		if started && code == 0 {
 			return true
 		}
-		if r.pod.Spec.RestartPolicy == corev1.RestartPolicyNever {
+		if r.spec.RestartPolicy == corev1.RestartPolicyNever {
 			return false
 		}
 		if !r.backoff(status, &backoff) {
@@ -51,7 +51,7 @@ func (r *podRun) runInit(ctx context.Context, i int) bool {
 
 // runMain runs container i, restarting it as the pod's restart policy says.
 func (r *podRun) runMain(ctx context.Context, i int) {
-	c := &r.pod.Spec.Containers[i]
+	c := &r.spec.Containers[i]
 	status := func(f func(*corev1.ContainerStatus)) { r.setStatus(false, i, f) }
 	backoff := backoffStart
 	for {
@@ -59,7 +59,7 @@ func (r *podRun) runMain(ctx context.Context, i int) {
 		if r.stopping() {
 			return
 		}
-		switch r.pod.Spec.RestartPolicy {
+		switch r.spec.RestartPolicy {
 		case corev1.RestartPolicyNever:
 			return
 		case corev1.RestartPolicyOnFailure:
@@ -97,7 +97,7 @@ func (r *podRun) runContainer(ctx context.Context, c *corev1.Container, status f
 		})
 		return 128, false
 	}
-	logFile, err := openLog(r.p.logPath(r.pod.Namespace, r.pod.Name, r.pod.UID, c.Name))
+	logFile, err := openLog(r.p.logPath(r.namespace, r.name, r.podUID, c.Name))
 	if err != nil {
 		status(func(cs *corev1.ContainerStatus) {
 			cs.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
@@ -128,7 +128,7 @@ func (r *podRun) runContainer(ctx context.Context, c *corev1.Container, status f
 	pid := cmd.Process.Pid
 	r.p.log.Info("container started", "pod", r.key, "container", c.Name, "pid", pid)
 	status(func(cs *corev1.ContainerStatus) {
-		cs.ContainerID = fmt.Sprintf("sparkplane://%s/%s/%d", r.pod.UID, c.Name, pid)
+		cs.ContainerID = fmt.Sprintf("sparkplane://%s/%s/%d", r.podUID, c.Name, pid)
 		cs.Started, cs.Ready = ptrTo(true), true
 		cs.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: startedAt}}
 	})

@@ -23,6 +23,10 @@ import (
 type podRun struct {
 	p         *provider
 	key       string
+	spec      corev1.PodSpec // immutable once bound
+	namespace string
+	name      string
+	podUID    types.UID
 	ip        netip.Addr
 	dir       string
 	hostsPath string
@@ -46,6 +50,7 @@ func newRun(p *provider, pod *corev1.Pod, ip netip.Addr) *podRun {
 	dir := p.podDir(pod)
 	r := &podRun{
 		p: p, key: podKey(pod.Namespace, pod.Name), ip: ip, dir: dir, hostsPath: filepath.Join(dir, "etc-hosts"),
+		spec: *pod.Spec.DeepCopy(), namespace: pod.Namespace, name: pod.Name, podUID: pod.UID,
 		pod: pod.DeepCopy(), conditions: map[corev1.PodConditionType]corev1.PodCondition{},
 		pgids: map[string]int{}, stopped: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -75,6 +80,7 @@ func newRun(p *provider, pod *corev1.Pod, ip netip.Addr) *podRun {
 func lostRun(p *provider, pod *corev1.Pod) *podRun {
 	r := &podRun{
 		p: p, key: podKey(pod.Namespace, pod.Name), dir: p.podDir(pod), pod: pod.DeepCopy(),
+		spec: *pod.Spec.DeepCopy(), namespace: pod.Namespace, name: pod.Name, podUID: pod.UID,
 		conditions: map[corev1.PodConditionType]corev1.PodCondition{}, pgids: map[string]int{},
 		stopped: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -106,11 +112,7 @@ func lostRun(p *provider, pod *corev1.Pod) *podRun {
 	return r
 }
 
-func (r *podRun) uid() types.UID {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.pod.UID
-}
+func (r *podRun) uid() types.UID { return r.podUID }
 
 func (r *podRun) update(pod *corev1.Pod) {
 	r.mu.Lock()
@@ -206,7 +208,7 @@ func (r *podRun) run() {
 		return
 	}
 	go r.refreshTokens(ctx)
-	for i := range r.pod.Spec.InitContainers {
+	for i := range r.spec.InitContainers {
 		if !r.runInit(ctx, i) {
 			r.finish(corev1.PodFailed)
 			return
@@ -214,7 +216,7 @@ func (r *podRun) run() {
 	}
 	r.changed()
 	var wg sync.WaitGroup
-	for i := range r.pod.Spec.Containers {
+	for i := range r.spec.Containers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"syscall"
 )
 
 // specEnv is the environment variable that carries the Spec to Init.
@@ -56,30 +55,6 @@ type Spec struct {
 	Mounts []Mount `json:"mounts,omitempty"`
 }
 
-// Command returns the command that runs spec: this executable again, in new
-// mount and UTS namespaces, as the leader of its own process group, killed
-// when the calling thread's process dies. The caller sets Stdout and Stderr
-// and starts it.
-func Command(spec Spec) (*exec.Cmd, error) {
-	if len(spec.Argv) == 0 {
-		return nil, fmt.Errorf("sandbox: empty command")
-	}
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: encode spec: %w", err)
-	}
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Args = []string{"sparkplane-sandbox"}
-	cmd.Env = append(append([]string{}, spec.Env...), specEnv+"="+string(data))
-	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS,
-		Setpgid:    true,
-		Pdeathsig:  syscall.SIGKILL,
-	}
-	return cmd, nil
-}
-
 // Init turns the process into the container when it was started by Command,
 // and returns at once otherwise. It must be called before anything else in
 // main (and in TestMain of packages that start containers).
@@ -101,7 +76,7 @@ func Init() {
 	if err != nil {
 		fail(ExitNotFound, err)
 	}
-	err = syscall.Exec(path, spec.Argv, spec.Env)
+	err = execve(path, spec.Argv, spec.Env)
 	fail(ExitNotFound, fmt.Errorf("exec %s: %w", spec.Argv[0], err))
 }
 
