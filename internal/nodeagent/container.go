@@ -112,7 +112,7 @@ func (r *podRun) runContainer(ctx context.Context, c *corev1.Container, status f
 		r.mu.Unlock()
 		return 137, false
 	}
-	err = cmd.Start()
+	err = sandbox.Start(cmd)
 	if err == nil {
 		r.pgids[c.Name] = cmd.Process.Pid
 	}

@@ -154,3 +154,36 @@ func TestEnvironmentAndHostname(t *testing.T) {
 		t.Errorf("unexpected variables:\n%s", logs)
 	}
 }
+
+func TestOnFailureRestartsTheContainer(t *testing.T) {
+	ns := namespace(t)
+	pod := shPod("retry", "if [ -e /work/once ]; then echo second; exit 0; fi; touch /work/once; echo first; exit 1")
+	pod.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+	pod.Spec.Volumes = []corev1.Volume{{Name: "work", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "work", MountPath: "/work"}}
+	createPod(t, ns, pod)
+	got := waitPhase(t, ns, "retry", corev1.PodSucceeded) // after kubelet's 10 s back-off
+	cs := got.Status.ContainerStatuses[0]
+	if last := cs.LastTerminationState.Terminated; cs.RestartCount != 1 || last == nil || last.ExitCode != 1 {
+		t.Fatalf("container status %+v", cs)
+	}
+	if logs := podLogs(t, ns, "retry"); logs != "first\nsecond\n" {
+		t.Fatalf("logs = %q", logs)
+	}
+}
+
+func TestUnmappedImageWaits(t *testing.T) {
+	ns := namespace(t)
+	pod := shPod("unmapped", "true")
+	pod.Spec.Containers[0].Image = "example.com/team/unknown:1.0"
+	createPod(t, ns, pod)
+	eventually(t, 30*time.Second, func() (bool, string) {
+		p, err := kube.CoreV1().Pods(ns).Get(context.Background(), "unmapped", metav1.GetOptions{})
+		if err != nil || len(p.Status.ContainerStatuses) == 0 {
+			return false, fmt.Sprintf("%v", err)
+		}
+		w := p.Status.ContainerStatuses[0].State.Waiting
+		return p.Status.Phase == corev1.PodPending && w != nil && w.Reason == "ImageNotMapped" &&
+			strings.Contains(w.Message, "example.com/team/unknown:1.0"), fmt.Sprintf("status %+v", p.Status)
+	})
+}

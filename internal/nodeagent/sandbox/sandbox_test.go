@@ -42,7 +42,10 @@ func TestCommandRunsInItsOwnNamespaces(t *testing.T) {
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	if err := Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
 	want := "pod-a\ninside\nro\n10.1.2.3 pod-a\n" + filepath.Join(dir, "work") + "\nbar\nunset\n"
