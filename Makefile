@@ -5,7 +5,7 @@ BIN   := bin/sparkplane
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/sparkplane/sparkplane/internal/cli.Version=$(VERSION)
 
-.PHONY: help setup build quickstart test test-unit lint fuzz bench
+.PHONY: help setup build quickstart dev-cluster test test-unit lint fuzz bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,6 +18,10 @@ build: ## build bin/sparkplane
 
 quickstart: setup build ## set up, then run pi.py through the EMR on EKS API end to end
 	$(BIN) quickstart
+
+dev-cluster: setup build ## start the embedded Kubernetes cluster (as root): builds kube-apiserver on first use, then pods run as host processes
+	@scripts/kube-binaries.sh >/dev/null
+	$(BIN) dev-cluster up
 
 test: ## set up everything the tests need, lint, and run every test (real Spark, PostgreSQL, AWS SDK and CLI)
 	@scripts/setup.sh --test

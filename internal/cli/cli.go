@@ -38,6 +38,7 @@ func commands() []command {
 		{"runs", "[flags] <virtual-cluster-id>", "list the job runs of a virtual cluster, newest first", runRuns},
 		{"logs", "[flags] <virtual-cluster-id> <job-run-id>", "print the logs of a job run", runLogs},
 		{"cost", "[flags]", "what job runs cost: a table by any grouping, or JSON, CSV or Parquet", runCost},
+		{"dev-cluster", "up|down|status", "an embedded Kubernetes cluster whose pods run as host processes (cluster \"dev\")", runDevCluster},
 		{"version", "", "print the version", runVersion},
 	}
 }

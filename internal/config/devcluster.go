@@ -89,7 +89,16 @@ func (c *Config) WithDevCluster() []KubernetesCluster {
 	if _, err := os.Stat(path); err != nil {
 		return c.Clusters
 	}
-	return append(append([]KubernetesCluster{}, c.Clusters...), KubernetesCluster{ID: DevClusterID, Kubeconfig: path})
+	return append(append([]KubernetesCluster{}, c.Clusters...), KubernetesCluster{ID: DevClusterID, Kubeconfig: path,
+		SparkDefaults: DevSparkDefaults})
+}
+
+// DevSparkDefaults let the EMR examples' pods (a driver and executors of
+// one or two cores each) fit on a laptop's node: pods request a quarter of
+// a core each. A run's own spark-defaults or --conf still win.
+var DevSparkDefaults = map[string]string{
+	"spark.kubernetes.driver.request.cores":   "250m",
+	"spark.kubernetes.executor.request.cores": "250m",
 }
 
 func (d DevCluster) validate() error {

@@ -39,6 +39,11 @@ func apiserverArgs(dir, etcdURL string, ip net.IP, port int) []string {
 		"--service-cluster-ip-range=" + ServiceClusterIPRange,
 		"--allow-privileged=true",
 		"--profiling=false",
+		// Debian's etcd 3.4 lacks the progress notifications a watch-list
+		// needs; with WatchList on, the apiserver answers a watch without
+		// resourceVersion but with bookmarks (what Spark's fabric8 client
+		// sends) with a 500 that fabric8 retries forever.
+		"--feature-gates=WatchList=false",
 	}
 	if ip.IsLoopback() {
 		// The "kubernetes" Endpoints would hold a loopback address, which

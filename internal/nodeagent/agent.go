@@ -60,7 +60,7 @@ func Run(ctx context.Context, cfg Config) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	p := &provider{
-		cfg: cfg, client: client, log: cfg.Logger, node: nodeObject(cfg, port), ipam: newIPAM(cfg.PodCIDR),
+		cfg: cfg, client: client, log: cfg.Logger, node: nodeObject(cfg, port), ipam: newIPAM(cfg.PodCIDR, cfg.APIServerIP),
 		ctx: ctx, runs: map[string]*podRun{}, hostsChanged: make(chan struct{}, 1),
 	}
 	sched := newScheduler(p)

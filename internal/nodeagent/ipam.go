@@ -14,8 +14,14 @@ type ipam struct {
 	used   map[netip.Addr]bool
 }
 
-func newIPAM(prefix netip.Prefix) *ipam {
-	return &ipam{prefix: prefix.Masked(), used: map[netip.Addr]bool{}}
+// newIPAM hands out prefix's addresses except reserved ones (such as the
+// apiserver's, when it lives in the pod range).
+func newIPAM(prefix netip.Prefix, reserved ...netip.Addr) *ipam {
+	p := &ipam{prefix: prefix.Masked(), used: map[netip.Addr]bool{}}
+	for _, a := range reserved {
+		p.used[a] = true
+	}
+	return p
 }
 
 // allocate returns a free address: neither the network address nor the

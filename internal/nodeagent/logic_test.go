@@ -256,3 +256,10 @@ func TestTokenRefreshDue(t *testing.T) {
 		}
 	}
 }
+
+func TestIPAMSkipsReservedAddresses(t *testing.T) {
+	p := newIPAM(netip.MustParsePrefix("10.9.0.0/29"), netip.MustParseAddr("10.9.0.1"))
+	if a, _ := p.allocate(); a.String() != "10.9.0.2" {
+		t.Fatalf("first pod address %v, want 10.9.0.2 (10.9.0.1 is the apiserver's)", a)
+	}
+}

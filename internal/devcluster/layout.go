@@ -1,0 +1,74 @@
+package devcluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// Layout names the files of an embedded cluster's folder.
+type Layout struct{ Dir string }
+
+// ControlPlaneDir keeps the certificates, etcd data, component logs and
+// the kubeconfig.
+func (l Layout) ControlPlaneDir() string { return filepath.Join(l.Dir, "control-plane") }
+
+// Kubeconfig is the admin kubeconfig of the cluster.
+func (l Layout) Kubeconfig() string { return filepath.Join(l.ControlPlaneDir(), "kubeconfig") }
+
+// NodeDir keeps the node agent's per-pod state and container logs.
+func (l Layout) NodeDir() string { return filepath.Join(l.Dir, "node") }
+
+// LogFile is the supervisor's progress log.
+func (l Layout) LogFile() string { return filepath.Join(l.Dir, "supervisor.log") }
+
+func (l Layout) stateFile() string { return filepath.Join(l.Dir, "state.json") }
+
+// State is what a running supervisor publishes about its cluster.
+type State struct {
+	PID        int       `json:"pid"`
+	Ready      bool      `json:"ready"`
+	APIServer  string    `json:"apiServer"`
+	Kubeconfig string    `json:"kubeconfig"`
+	Node       string    `json:"node"`
+	PodCIDR    string    `json:"podCIDR"`
+	Network    string    `json:"network"` // "routed" or "loopback"
+	StartedAt  time.Time `json:"startedAt"`
+}
+
+// ReadState returns the published state; ok is false when no supervisor
+// is running (no state, or its process is gone).
+func (l Layout) ReadState() (st State, ok bool, err error) {
+	data, err := os.ReadFile(l.stateFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, false, nil
+	}
+	if err != nil {
+		return st, false, err
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return st, false, fmt.Errorf("%s: %w", l.stateFile(), err)
+	}
+	return st, alive(st.PID), nil
+}
+
+func (l Layout) writeState(st State) error {
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := l.stateFile() + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, l.stateFile())
+}
+
+func alive(pid int) bool {
+	return pid > 0 && syscall.Kill(pid, 0) == nil
+}
