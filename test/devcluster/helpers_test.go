@@ -71,6 +71,16 @@ func createNamespace(tb testing.TB, ns string) {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		tb.Fatal(err)
 	}
+	// Pods are refused until the service-account controller made "default".
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		_, err := kube.CoreV1().ServiceAccounts(ns).Get(context.Background(), "default", metav1.GetOptions{})
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("namespace %s has no default service account after a minute: %v", ns, err)
+		}
+	}
 }
 
 // startRun starts a job run with the AWS CLI and returns its id.

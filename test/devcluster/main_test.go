@@ -64,6 +64,7 @@ func run(m *testing.M) int {
 	}
 	rc, err := clientcmd.BuildConfigFromFlags("", st.Kubeconfig)
 	if err == nil {
+		rc.QPS, rc.Burst = 500, 1000 // the benchmarks create pods in bursts
 		kube, err = kubernetes.NewForConfig(rc)
 	}
 	if err != nil {
