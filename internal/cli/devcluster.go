@@ -81,14 +81,19 @@ func devClusterUp(ctx context.Context, env *Env, cfg config.Config, layout devcl
 	}
 	fmt.Fprintf(env.Stdout, "\nThe embedded cluster is up (%v).\n", time.Since(begin).Round(100*time.Millisecond))
 	printState(env.Stdout, st)
+	server, down := "sparkplane server", "sparkplane dev-cluster down"
+	if cfg.DataDir != config.DefaultDataDir() {
+		server += " --data-dir " + cfg.DataDir
+		down += " --data-dir " + cfg.DataDir
+	}
 	fmt.Fprintf(env.Stdout, `
 Next:
-  export KUBECONFIG=%s         # kubectl works as on any cluster
-  sparkplane server                      # registers it as cluster %q (restart a running server)
+  export KUBECONFIG=%s    # kubectl works as on any cluster
+  %s    # registers it as cluster %q (restart a server already running)
   aws emr-containers create-virtual-cluster --endpoint-url http://127.0.0.1:8080 --name dev \
     --container-provider '{"id":"%s","type":"EKS","info":{"eksInfo":{"namespace":"default"}}}'
-  sparkplane dev-cluster down            # stops it and every pod
-`, st.Kubeconfig, config.DevClusterID, config.DevClusterID)
+  %s    # stops it and every pod
+`, st.Kubeconfig, server, config.DevClusterID, config.DevClusterID, down)
 	return nil
 }
 
