@@ -12,8 +12,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/virtual-kubelet/virtual-kubelet/node"
-	"github.com/virtual-kubelet/virtual-kubelet/node/nodeutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
@@ -78,6 +76,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if _, err := svcInformer.Informer().AddEventHandler(onChange); err != nil {
 		return fmt.Errorf("nodeagent: service informer: %w", err)
 	}
+	n, err := newVKNode(client, p, factory) // registers informers on factory: before Start
+	if err != nil {
+		return err
+	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
 	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
@@ -86,23 +88,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 
-	mux := http.NewServeMux()
-	n, err := nodeutil.NewNode(cfg.NodeName,
-		func(nodeutil.ProviderConfig) (nodeutil.Provider, node.NodeProvider, error) { return p, nil, nil },
-		func(nc *nodeutil.NodeConfig) error {
-			nc.Client = client
-			nc.NodeSpec = *p.node.DeepCopy()
-			nc.HTTPListenAddr = ln.Addr().String()
-			nc.SkipDownwardAPIResolution = true
-			nc.NumWorkers = 4
-			return nil
-		},
-		nodeutil.AttachProviderRoutes(mux),
-	)
-	if err != nil {
-		return fmt.Errorf("nodeagent: %w", err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second,
+	srv := &http.Server{Handler: n.handler(p), ReadHeaderTimeout: 30 * time.Second,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
 	go func() {
 		if err := srv.Serve(tls.NewListener(ln, srv.TLSConfig)); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -111,7 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}()
 	defer srv.Close()
 
-	go n.Run(withVKLogger(ctx, cfg.Logger)) //nolint:errcheck // its error is n.Err()
+	go n.run(withVKLogger(ctx, cfg.Logger)) //nolint:errcheck // its error is n.Err()
 	defer func() {
 		cancel()
 		<-n.Done()
@@ -120,7 +106,10 @@ func Run(ctx context.Context, cfg Config) error {
 	select {
 	case <-n.Ready():
 	case <-n.Done():
-		return fmt.Errorf("nodeagent: node %s: %w", cfg.NodeName, n.Err())
+		if err := n.Err(); err != nil {
+			return fmt.Errorf("nodeagent: node %s: %w", cfg.NodeName, err)
+		}
+		return nil
 	case <-ctx.Done():
 		return nil
 	}

@@ -1,15 +1,21 @@
 package nodeagent
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 )
 
@@ -261,5 +267,25 @@ func TestIPAMSkipsReservedAddresses(t *testing.T) {
 	p := newIPAM(netip.MustParsePrefix("10.9.0.0/29"), netip.MustParseAddr("10.9.0.1"))
 	if a, _ := p.allocate(); a.String() != "10.9.0.2" {
 		t.Fatalf("first pod address %v, want 10.9.0.2 (10.9.0.1 is the apiserver's)", a)
+	}
+}
+
+func TestVKLoggerDemotesRetriedConflicts(t *testing.T) {
+	conflict := apierrors.NewConflict(schema.GroupResource{Resource: "pods"}, "p", errors.New("the object has been modified"))
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"conflict", fmt.Errorf("error while updating pod status in kubernetes: %w", conflict), "level=DEBUG"},
+		{"gave up", fmt.Errorf("forgetting \"ns/p\" due to: maximum retries (20) reached: %w", conflict), "level=ERROR"},
+		{"other", errors.New("connection refused"), "level=ERROR"},
+	} {
+		var buf bytes.Buffer
+		l := vkLogger{l: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		l.WithField("key", "ns/p").WithError(tc.err).Error("Error processing pod status update")
+		if !strings.HasPrefix(strings.SplitN(buf.String(), " ", 2)[1], tc.want) {
+			t.Errorf("%s: logged %q, want %s", tc.name, buf.String(), tc.want)
+		}
 	}
 }
