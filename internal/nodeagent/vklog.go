@@ -37,8 +37,13 @@ func (v vkLogger) WithField(k string, a any) vklog.Logger {
 	return vkLogger{v.l.With(k, a), v.retried}
 }
 
+// WithError keeps the error's message only: virtual-kubelet wraps errors
+// with pkg/errors, whose stack traces slog would print in full.
 func (v vkLogger) WithError(err error) vklog.Logger {
-	return vkLogger{v.l.With("err", err), v.retried || retriedConflict(err)}
+	if err == nil {
+		return v
+	}
+	return vkLogger{v.l.With("err", err.Error()), v.retried || retriedConflict(err)}
 }
 
 func (v vkLogger) WithFields(f vklog.Fields) vklog.Logger {
