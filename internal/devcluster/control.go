@@ -126,7 +126,7 @@ func Down(ctx context.Context, l Layout, out io.Writer) error {
 		fmt.Fprintf(out, "stopping the embedded cluster (supervisor pid %d)", st.PID)
 		_ = syscall.Kill(st.PID, syscall.SIGTERM)
 		begin, dots := time.Now(), 0
-		for alive(st.PID) && time.Since(begin) < stopTimeout && ctx.Err() == nil {
+		for st.alive() && time.Since(begin) < stopTimeout && ctx.Err() == nil {
 			time.Sleep(100 * time.Millisecond)
 			if s := int(time.Since(begin) / time.Second); s > dots {
 				fmt.Fprint(out, ".") // one per second
@@ -134,7 +134,7 @@ func Down(ctx context.Context, l Layout, out io.Writer) error {
 			}
 		}
 		fmt.Fprintln(out)
-		if alive(st.PID) {
+		if st.alive() {
 			fmt.Fprintf(out, "the supervisor did not stop within %v: killing it\n", stopTimeout)
 			_ = syscall.Kill(st.PID, syscall.SIGKILL)
 		}

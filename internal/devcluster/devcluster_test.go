@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -70,11 +71,34 @@ func TestReadStateOfADeadSupervisor(t *testing.T) {
 	if ok || err != nil || !st.Ready {
 		t.Fatalf("dead supervisor: %+v ok %v err %v", st, ok, err)
 	}
-	if err := l.writeState(State{PID: os.Getpid()}); err != nil {
+	start, err := startTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.writeState(State{PID: os.Getpid(), PIDStart: start}); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, _ := l.ReadState(); !ok {
 		t.Fatal("a live supervisor reads as not running")
+	}
+	// The same pid with another start time is a later process that reused it.
+	if err := l.writeState(State{PID: os.Getpid(), PIDStart: start + 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := l.ReadState(); ok {
+		t.Fatal("a reused pid reads as the supervisor")
+	}
+}
+
+func TestOneClusterPerMachine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lock")
+	first, err := lockFile(path, "/data/one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if _, err := lockFile(path, "/data/two"); err == nil || !strings.Contains(err.Error(), "/data/one") {
+		t.Fatalf("second lock: %v, want an error naming /data/one", err)
 	}
 }
 

@@ -32,6 +32,7 @@ func (l Layout) stateFile() string { return filepath.Join(l.Dir, "state.json") }
 // State is what a running supervisor publishes about its cluster.
 type State struct {
 	PID        int       `json:"pid"`
+	PIDStart   uint64    `json:"pidStart"` // the supervisor's start time, see startTime
 	Ready      bool      `json:"ready"`
 	APIServer  string    `json:"apiServer"`
 	Kubeconfig string    `json:"kubeconfig"`
@@ -54,7 +55,7 @@ func (l Layout) ReadState() (st State, ok bool, err error) {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return st, false, fmt.Errorf("%s: %w", l.stateFile(), err)
 	}
-	return st, alive(st.PID), nil
+	return st, st.alive(), nil
 }
 
 func (l Layout) writeState(st State) error {
@@ -69,6 +70,16 @@ func (l Layout) writeState(st State) error {
 	return os.Rename(tmp, l.stateFile())
 }
 
-func alive(pid int) bool {
-	return pid > 0 && syscall.Kill(pid, 0) == nil
+// alive reports whether the supervisor that wrote st still runs: its pid
+// exists (EPERM too: a non-root caller may not signal it) and is the same
+// process, not a later one that reused the pid.
+func (st State) alive() bool {
+	if st.PID <= 0 {
+		return false
+	}
+	if err := syscall.Kill(st.PID, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	t, err := startTime(st.PID)
+	return err == nil && t == st.PIDStart
 }

@@ -29,6 +29,9 @@ func ReadStatus(ctx context.Context, l Layout) (Status, error) {
 		return Status{State: st, Pods: map[string]int{}}, err
 	}
 	s := Status{State: st, Running: true, Pods: map[string]int{}}
+	if !st.Ready {
+		return s, nil // still starting: nothing to ask yet
+	}
 	rc, err := clientcmd.BuildConfigFromFlags("", st.Kubeconfig)
 	if err != nil {
 		return s, err

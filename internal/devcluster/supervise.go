@@ -47,9 +47,14 @@ func Supervise(ctx context.Context, o Options) (err error) {
 	if progress == nil {
 		progress = func(string, ...any) {}
 	}
-	if err := os.MkdirAll(o.Layout.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(o.Layout.Dir, 0o700); err != nil {
 		return err
 	}
+	lock, err := lockMachine(o.Layout.Dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	// Every process started from here on (control plane, pods) carries the
 	// marker Down looks for.
 	if err := os.Setenv(MarkerEnv, o.Layout.Dir); err != nil {
@@ -62,6 +67,17 @@ func Supervise(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	progress("pod network %s (%s); apiserver at %s:%d", cidr, network, apiIP, apiServerPort)
+	// Published at once (not ready yet), so that down finds and stops a
+	// supervisor still starting.
+	pidStart, err := startTime(os.Getpid())
+	if err != nil {
+		return err
+	}
+	st := State{PID: os.Getpid(), PIDStart: pidStart, PodCIDR: cidr.String(), Network: network, Node: NodeName, StartedAt: begin.UTC()}
+	if err := o.Layout.writeState(st); err != nil {
+		return err
+	}
+	defer os.Remove(o.Layout.stateFile())
 
 	// The control plane outlives ctx's end only as long as stopping takes.
 	cp, err := controlplane.Start(ctx, controlplane.Options{
@@ -100,14 +116,12 @@ func Supervise(ctx context.Context, o Options) (err error) {
 		return ctx.Err()
 	}
 	progress("node %s Ready after %v", NodeName, time.Since(begin).Round(time.Millisecond))
-	st := State{PID: os.Getpid(), Ready: true, APIServer: cp.Host, Kubeconfig: cp.KubeconfigPath, Node: NodeName,
-		PodCIDR: cidr.String(), Network: network, StartedAt: begin.UTC()}
+	st.Ready, st.APIServer, st.Kubeconfig = true, cp.Host, cp.KubeconfigPath
 	if err := o.Layout.writeState(st); err != nil {
 		stopAgent()
 		<-agentDone
 		return err
 	}
-	defer os.Remove(o.Layout.stateFile())
 	progress("ready: kubeconfig %s", cp.KubeconfigPath)
 
 	select {

@@ -39,8 +39,15 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("nodeagent: client: %w", err)
 	}
+	// Pods' secrets, tokens and logs are for root only, as kubelet's
+	// /var/lib/kubelet/pods: a driver's token can create pods, which run
+	// as root.
 	for _, d := range []string{"pods", "logs"} {
-		if err := os.MkdirAll(filepath.Join(cfg.StateDir, d), 0o755); err != nil {
+		path := filepath.Join(cfg.StateDir, d)
+		if err := os.MkdirAll(path, 0o700); err != nil {
+			return fmt.Errorf("nodeagent: state dir: %w", err)
+		}
+		if err := os.Chmod(path, 0o700); err != nil {
 			return fmt.Errorf("nodeagent: state dir: %w", err)
 		}
 	}

@@ -153,6 +153,9 @@ func (r *podRun) runContainer(ctx context.Context, c *corev1.Container, status f
 }
 
 func exitCode(cmd *exec.Cmd, err error) int {
+	if cmd.ProcessState == nil {
+		return 128 // the wait itself failed
+	}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return 128 + int(ws.Signal())
 	}

@@ -52,8 +52,15 @@ func (p *provider) CreatePod(ctx context.Context, pod *corev1.Pod) error {
 	key := podKey(pod.Namespace, pod.Name)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.runs[key]; ok {
-		return nil
+	if old, ok := p.runs[key]; ok {
+		if old.uid() == pod.UID {
+			return nil
+		}
+		// A new pod of the same name replaces one force-deleted while it
+		// ran: stop the old one; virtual-kubelet retries this create.
+		go old.stop(0)
+		old.deleteOnce.Do(func() { p.finishDeletion(old, pod) }) // forgets it once stopped
+		return fmt.Errorf("pod %s: the previous pod of this name (uid %s) is still stopping", key, old.uid())
 	}
 	if startedBefore(pod) {
 		r := lostRun(p, pod)
@@ -95,7 +102,7 @@ func startedBefore(pod *corev1.Pod) bool {
 // UpdatePod keeps the pod's newest metadata (labels, annotations); running
 // containers are not changed.
 func (p *provider) UpdatePod(ctx context.Context, pod *corev1.Pod) error {
-	if r := p.run(pod.Namespace, pod.Name); r != nil {
+	if r := p.run(pod.Namespace, pod.Name); r != nil && r.uid() == pod.UID {
 		r.update(pod)
 	}
 	return nil

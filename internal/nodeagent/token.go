@@ -78,7 +78,6 @@ func (r *podRun) refreshTokens(ctx context.Context) {
 	pod := r.pod.DeepCopy()
 	r.mu.Unlock()
 	var tokens []*token
-	first := time.Now().Add(time.Hour)
 	for _, v := range pod.Spec.Volumes {
 		if v.Projected == nil {
 			continue
@@ -92,17 +91,21 @@ func (r *podRun) refreshTokens(ctx context.Context) {
 	if len(tokens) == 0 {
 		return
 	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
-		next := first
+		// Wake at the earliest due token, and at least hourly.
+		next := time.Now().Add(time.Hour)
 		for _, t := range tokens {
 			if t.due.Before(next) {
 				next = t.due
 			}
 		}
+		timer.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Until(next)):
+		case <-timer.C:
 		}
 		for _, t := range tokens {
 			if time.Now().Before(t.due) {

@@ -89,7 +89,11 @@ func TestSparkCommand(t *testing.T) {
 			want: []string{"/opt/spark/bin/spark-submit", "--conf", "spark.driver.bindAddress=10.244.0.5", "--conf", "spark.executorEnv.SPARK_DRIVER_POD_IP=10.244.0.5",
 				"--deploy-mode", "client", "--properties-file", "/opt/spark/conf/spark.properties", "--class", "org.apache.spark.deploy.PythonRunner", "local:///opt/spark/pi.py"}},
 		{name: "executor", args: []string{"executor"}, env: executorEnv,
-			want: []string{"/jdk/bin/java", "-Dtwo", "-Dten", "-Xms1024m", "-Xmx1024m", "-cp", "/opt/spark/jars/*",
+			want: []string{"/jdk/bin/java", "-Dtwo", "-Dten", "-Xms1024m", "-Xmx1024m", "-cp", "/opt/spark/conf:/opt/spark/jars/*",
+				"org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend", "--driver-url", "spark://CoarseGrainedScheduler@drv.ns.svc:7078",
+				"--executor-id", "2", "--cores", "1", "--app-id", "spark-abc", "--hostname", "10.244.0.9", "--resourceProfileId", "0", "--podName", "pi-exec-2"}},
+		{name: "executor with extraClassPath keeps Spark's jars", args: []string{"executor"}, env: with(executorEnv, "SPARK_CLASSPATH", "/opt/extra/*", "SPARK_CONF_DIR", "/opt/spark/conf2"),
+			want: []string{"/jdk/bin/java", "-Dtwo", "-Dten", "-Xms1024m", "-Xmx1024m", "-cp", "/opt/spark/conf2:/opt/extra/*:/opt/spark/jars/*",
 				"org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend", "--driver-url", "spark://CoarseGrainedScheduler@drv.ns.svc:7078",
 				"--executor-id", "2", "--cores", "1", "--app-id", "spark-abc", "--hostname", "10.244.0.9", "--resourceProfileId", "0", "--podName", "pi-exec-2"}},
 		{name: "executor without driver env", args: []string{"executor"}, env: map[string]string{}, wantErr: "SPARK_DRIVER_URL is not set"},
@@ -125,4 +129,16 @@ func TestHostImageNeedsACommand(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, []string{"sh", "-c", "true"}) {
 		t.Fatalf("got %q %v", got, err)
 	}
+}
+
+// with returns a copy of env with the key/value pairs kv set.
+func with(env map[string]string, kv ...string) map[string]string {
+	out := make(map[string]string, len(env)+len(kv)/2)
+	for k, v := range env {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
 }

@@ -135,21 +135,23 @@ func javaOpts(env map[string]string) []string {
 	return out
 }
 
+// executorClasspath is what the official image puts on an executor's
+// classpath: the configuration folder (SPARK_CONF_DIR, else Spark's conf),
+// HADOOP_CONF_DIR, the job's SPARK_CLASSPATH (spark.executor.extraClassPath),
+// always Spark's own jars, then SPARK_DIST_CLASSPATH.
 func executorClasspath(env map[string]string) string {
-	cp := env["SPARK_CLASSPATH"]
-	if cp == "" {
-		cp = SparkHome + "/jars/*"
+	conf := env["SPARK_CONF_DIR"]
+	if conf == "" {
+		conf = SparkHome + "/conf"
 	}
-	if conf := env["SPARK_CONF_DIR"]; conf != "" {
-		cp = conf + ":" + cp
+	parts := []string{conf, env["HADOOP_CONF_DIR"], env["SPARK_CLASSPATH"], SparkHome + "/jars/*", env["SPARK_DIST_CLASSPATH"]}
+	var cp []string
+	for _, p := range parts {
+		if p != "" {
+			cp = append(cp, p)
+		}
 	}
-	if extra := env["SPARK_EXTRA_CLASSPATH"]; extra != "" {
-		cp += ":" + extra
-	}
-	if dist := env["SPARK_DIST_CLASSPATH"]; dist != "" {
-		cp += ":" + dist
-	}
-	return cp
+	return strings.Join(cp, ":")
 }
 
 // DefaultMapper maps the Apache Spark images to d and common base images to
