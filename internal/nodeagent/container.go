@@ -86,10 +86,28 @@ func (r *podRun) backoff(status func(func(*corev1.ContainerStatus)), d *time.Dur
 	return ok
 }
 
+// errContainerConfig marks an environment that cannot be resolved yet (a
+// config map, secret or key missing).
+var errContainerConfig = errors.New("cannot resolve the container's environment")
+
+// configRetry is how often such a container is tried again.
+const configRetry = 5 * time.Second
+
 // runContainer starts c and waits for it; started is false when it could
 // not be started (then the reason is in its waiting state, and code is 128).
 func (r *podRun) runContainer(ctx context.Context, c *corev1.Container, status func(func(*corev1.ContainerStatus))) (code int, started bool) {
 	cmd, err := r.command(ctx, c)
+	for errors.Is(err, errContainerConfig) {
+		// As kubelet: a missing config map, secret or key keeps the
+		// container waiting, retried, whatever the restart policy.
+		status(func(cs *corev1.ContainerStatus) {
+			cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CreateContainerConfigError", Message: err.Error()}}
+		})
+		if !r.sleep(configRetry) {
+			return 137, false
+		}
+		cmd, err = r.command(ctx, c)
+	}
 	if err != nil {
 		status(func(cs *corev1.ContainerStatus) {
 			cs.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
@@ -189,7 +207,7 @@ func (r *podRun) command(ctx context.Context, c *corev1.Container) (*exec.Cmd, e
 		apiServer:   netip.AddrPortFrom(r.p.cfg.APIServerIP, uint16(r.p.cfg.APIServerPort))}
 	resolved, err := ec.containerEnv(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errContainerConfig, err)
 	}
 	env := map[string]string{}
 	var order []string

@@ -187,3 +187,28 @@ func TestUnmappedImageWaits(t *testing.T) {
 			strings.Contains(w.Message, "example.com/team/unknown:1.0"), fmt.Sprintf("status %+v", p.Status)
 	})
 }
+
+// A missing config map keeps the container waiting with
+// CreateContainerConfigError (even with restartPolicy Never) until it
+// exists, as kubelet does.
+func TestMissingConfigMapWaitsThenRuns(t *testing.T) {
+	ns := namespace(t)
+	pod := shPod("needs-config", `test "$GREETING" = hello`)
+	pod.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "GREETING", ValueFrom: &corev1.EnvVarSource{
+		ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "later"}, Key: "greeting"}}}}
+	createPod(t, ns, pod)
+	eventually(t, 30*time.Second, func() (bool, string) {
+		p, err := kube.CoreV1().Pods(ns).Get(context.Background(), "needs-config", metav1.GetOptions{})
+		if err != nil || len(p.Status.ContainerStatuses) == 0 {
+			return false, fmt.Sprintf("%v", err)
+		}
+		w := p.Status.ContainerStatuses[0].State.Waiting
+		return p.Status.Phase == corev1.PodPending && w != nil && w.Reason == "CreateContainerConfigError" &&
+			strings.Contains(w.Message, "later"), fmt.Sprintf("status %+v", p.Status)
+	})
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "later", Namespace: ns}, Data: map[string]string{"greeting": "hello"}}
+	if _, err := kube.CoreV1().ConfigMaps(ns).Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPhase(t, ns, "needs-config", corev1.PodSucceeded)
+}
