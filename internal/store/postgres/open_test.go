@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -178,5 +179,27 @@ func TestMigrateFillsGaps(t *testing.T) {
 	v, o := schema(t, url)
 	if fmt.Sprint(v) != fmt.Sprint(versions) || fmt.Sprint(o) != fmt.Sprint(objects) {
 		t.Fatalf("after reopening: %v %v\nwant %v %v", v, o, versions, objects)
+	}
+}
+
+// A database a newer sparkplane migrated is refused, untouched.
+func TestOpenRefusesANewerSchema(t *testing.T) {
+	url := pgenv.Start(t).NewDatabase(t)
+	MustClose(t, MustOpen(t, url))
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `INSERT INTO schema_migrations (version) VALUES (9999)`); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(t.Context(), url)
+	if err == nil {
+		db.Close()
+		t.Fatal("opened a database with an unknown migration 9999")
+	}
+	if !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), "upgrade") {
+		t.Fatalf("error %v", err)
 	}
 }

@@ -110,6 +110,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	if err := db.checkSchema(ctx, names); err != nil {
+		return err
+	}
 	for _, name := range names {
 		version, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
 		if err != nil {
@@ -138,6 +141,23 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkSchema refuses a database a newer sparkplane has migrated.
+func (db *DB) checkSchema(ctx context.Context, names []string) error {
+	rows, err := db.pool.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return err
+	}
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return err
+	}
+	versions := make([]int, len(applied))
+	for i, v := range applied {
+		versions[i] = int(v)
+	}
+	return store.CheckSchema(versions, store.MigrationVersions(names))
 }
 
 // pageTokenKey returns the database's page-token key, making it the first

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/store"
+	"github.com/sparkplane/sparkplane/internal/store/sqlite"
 	"github.com/sparkplane/sparkplane/internal/store/storetest"
 )
 
@@ -144,5 +146,29 @@ func TestRollUpExistingRecords(t *testing.T) {
 	storetest.CheckRollupsEqualRecords(t, db)
 	if n, err := db.RollUpUsage(t.Context()); err != nil || n != 0 {
 		t.Errorf("RollUpUsage() after open = %d, %v; want 0, nil", n, err)
+	}
+}
+
+// A database a newer sparkplane migrated is refused, untouched.
+func TestOpenRefusesANewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sparkplane.db")
+	MustClose(t, MustOpen(t, path))
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(t.Context(), `INSERT INTO schema_migrations (version) VALUES (9999)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(t.Context(), path)
+	if err == nil {
+		db.Close()
+		t.Fatal("opened a database with an unknown migration 9999")
+	}
+	if !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), "upgrade") {
+		t.Fatalf("error %v", err)
 	}
 }

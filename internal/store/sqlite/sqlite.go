@@ -103,6 +103,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	if err := db.checkSchema(ctx, names); err != nil {
+		return err
+	}
 	for _, name := range names {
 		version, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
 		if err != nil {
@@ -130,6 +133,27 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkSchema refuses a database a newer sparkplane has migrated.
+func (db *DB) checkSchema(ctx context.Context, names []string) error {
+	rows, err := db.write.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var applied []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		applied = append(applied, v)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return store.CheckSchema(applied, store.MigrationVersions(names))
 }
 
 // tx runs fn in a write transaction, committing if it returns nil.
