@@ -117,10 +117,6 @@ func TestCostOfARunOnLabelledNodes(t *testing.T) {
 		})
 	}
 	run := waitState(t, s.Client, vc, id, types.JobRunStateCompleted)
-	if _, err := s.Client.TagResource(context.Background(), &emrcontainers.TagResourceInput{
-		ResourceArn: run.Arn, Tags: map[string]string{"team": "data"}}); err != nil {
-		t.Fatalf("TagResource: %v", err)
-	}
 
 	window := d.AddDate(0, 0, -1).Format(time.DateOnly) + "," + d.AddDate(0, 0, 1).Format(time.DateOnly)
 	day0, day1 := d.AddDate(0, 0, -1).Format(time.DateOnly), d.Format(time.DateOnly)
@@ -143,6 +139,12 @@ func TestCostOfARunOnLabelledNodes(t *testing.T) {
 		return nil
 	})
 	checkCostRows(t, "endpoint by capacity type and day", rep, []string{"capacityType", "day"}, byDay, 0.92, 2.12)
+	// Tagged only now that every record is written (and rolled up), so the
+	// tag has to move the run's rollups to be reported under "data".
+	if _, err := s.Client.TagResource(context.Background(), &emrcontainers.TagResourceInput{
+		ResourceArn: run.Arn, Tags: map[string]string{"team": "data"}}); err != nil {
+		t.Fatalf("TagResource: %v", err)
+	}
 	rep = export.JSONReport{}
 	getCostJSON(t, s.URL+"/sparkplane/v1/cost?groupBy=tag:team&window="+window, &rep)
 	checkCostRows(t, "endpoint by team", rep, []string{"tag:team"}, byTeam, 0.92, 2.12)
