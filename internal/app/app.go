@@ -127,6 +127,9 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 	wg.Go(func() { a.leased.Run(ctx) })
+	if r, ok := a.Store.(rollerUp); ok {
+		wg.Go(func() { rollUpEvery(ctx, r, rollUpInterval, a.log) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(a.Listener) }()
 	var err error
