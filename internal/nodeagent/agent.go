@@ -66,7 +66,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer cancel()
 	p := &provider{
 		cfg: cfg, client: client, log: cfg.Logger, node: nodeObject(cfg, port), ipam: newIPAM(cfg.PodCIDR, cfg.APIServerIP),
-		ctx: ctx, runs: map[string]*podRun{}, hostsChanged: make(chan struct{}, 1),
+		ctx: ctx, runs: map[string]*podRun{}, created: map[string]bool{}, hostsChanged: make(chan struct{}, 1),
 	}
 	sched := newScheduler(p)
 	factory := informers.NewSharedInformerFactory(client, 10*time.Minute)

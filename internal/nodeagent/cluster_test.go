@@ -234,3 +234,41 @@ func TestPendingPodIsScheduledWhenAnotherEnds(t *testing.T) {
 	}
 	waitPhase(t, ns, "second", corev1.PodSucceeded)
 }
+
+// Mount points a pod's sandbox had to create on the host are removed when
+// the last pod mounting there is gone, not before.
+func TestCreatedMountPointsRemovedWithTheLastPod(t *testing.T) {
+	ns := namespace(t)
+	top := "/srv/sparkplane-mount-test-" + ns
+	t.Cleanup(func() { os.RemoveAll(top) })
+	mountAt := func(name string) *corev1.Pod {
+		pod := shPod(name, "sleep 600")
+		pod.Spec.Volumes = []corev1.Volume{{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+		pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "scratch", MountPath: top + "/data"}}
+		return pod
+	}
+	createPod(t, ns, mountAt("one"))
+	waitPhase(t, ns, "one", corev1.PodRunning)
+	createPod(t, ns, mountAt("two"))
+	waitPhase(t, ns, "two", corev1.PodRunning)
+	if _, err := os.Stat(top + "/data"); err != nil {
+		t.Fatalf("mount point not on the host while pods run: %v", err)
+	}
+	zero := int64(0)
+	for i, name := range []string{"one", "two"} {
+		if err := kube.CoreV1().Pods(ns).Delete(context.Background(), name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 30*time.Second, func() (bool, string) { return podGone(ns, name) })
+		_, err := os.Stat(top)
+		if i == 0 && err != nil {
+			t.Fatalf("removed while pod two still mounts there: %v", err)
+		}
+		if i == 1 {
+			eventually(t, 10*time.Second, func() (bool, string) {
+				_, err := os.Stat(top)
+				return os.IsNotExist(err), fmt.Sprintf("%s still on the host (%v)", top, err)
+			})
+		}
+	}
+}

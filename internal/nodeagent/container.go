@@ -252,7 +252,7 @@ func (r *podRun) command(ctx context.Context, c *corev1.Container) (*exec.Cmd, e
 		envList[i] = k + "=" + env[k]
 	}
 	return sandbox.Command(sandbox.Spec{Argv: argv, Env: envList, Dir: dir, Hostname: hostname(pod),
-		HostsFile: r.hostsPath, Mounts: mounts})
+		HostsFile: r.hostsPath, Mounts: mounts, CreatedLog: filepath.Join(r.dir, createdMountPoints)})
 }
 
 // hostname is the pod's hostname: spec.hostname or its name, at most 63

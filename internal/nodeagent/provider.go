@@ -37,10 +37,13 @@ type provider struct {
 	services corev1listers.ServiceLister
 	ctx      context.Context // the agent's lifetime, for API calls of runs
 
-	mu     sync.Mutex
-	runs   map[string]*podRun // by namespace/name
-	notify func(*corev1.Pod)
-	wg     sync.WaitGroup // one per podRun goroutine and deletion
+	mu   sync.Mutex
+	runs map[string]*podRun // by namespace/name
+	// created are mount points sandboxes created on the host, removed once
+	// no pod mounts there (see removeMountPoints).
+	created map[string]bool
+	notify  func(*corev1.Pod)
+	wg      sync.WaitGroup // one per podRun goroutine and deletion
 
 	hostsChanged chan struct{}
 }
@@ -155,6 +158,7 @@ func (p *provider) forget(r *podRun) {
 	if p.runs[r.key] == r {
 		delete(p.runs, r.key)
 	}
+	p.removeMountPoints(r)
 	p.mu.Unlock()
 	if err := os.RemoveAll(r.dir); err != nil {
 		p.log.Warn("remove pod state", "pod", r.key, "err", err)
@@ -227,6 +231,7 @@ func (p *provider) shutdown() {
 		r.stop(0)
 	}
 	p.wg.Wait()
+	p.removeAllMountPoints() // no pod runs any more
 }
 
 // podDir is where a pod's volumes and hosts file live.

@@ -53,6 +53,10 @@ type Spec struct {
 	HostsFile string `json:"hostsFile,omitempty"`
 	// Mounts are applied in order, so a mount may nest inside an earlier one.
 	Mounts []Mount `json:"mounts,omitempty"`
+	// CreatedLog, when set, is a file that gets one line per mount point
+	// the sandbox had to create on the host (the topmost missing folder or
+	// the empty file), so the node agent can remove them afterwards.
+	CreatedLog string `json:"createdLog,omitempty"`
 }
 
 // Init turns the process into the container when it was started by Command,
