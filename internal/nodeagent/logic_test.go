@@ -5,8 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -287,5 +291,41 @@ func TestVKLoggerDemotesRetriedConflicts(t *testing.T) {
 		if !strings.HasPrefix(strings.SplitN(buf.String(), " ", 2)[1], tc.want) {
 			t.Errorf("%s: logged %q, want %s", tc.name, buf.String(), tc.want)
 		}
+	}
+}
+
+// A folder another mount namespace mounts on (say, another node agent's
+// pod) is seen as in use, so it is not removed from under that pod.
+func TestMountedElsewhereSeesOtherNamespaces(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mount namespaces need root")
+	}
+	dir := t.TempDir()
+	src, target := filepath.Join(dir, "src"), filepath.Join(dir, "created", "mnt")
+	for _, d := range []string{src, target} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", "mount --bind "+src+" "+target+" && echo ok && exec sleep 60")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	line := make([]byte, 3)
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "ok\n" {
+		t.Fatalf("mount in a new namespace: %q %v", line, err)
+	}
+	if !mountedElsewhere(allMountPoints(), filepath.Join(dir, "created")) {
+		t.Fatal("a mount in another namespace was not seen")
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if mountedElsewhere(allMountPoints(), filepath.Join(dir, "created")) {
+		t.Fatal("still seen after its namespace is gone")
 	}
 }

@@ -26,13 +26,69 @@ func (p *provider) removeMountPoints(r *podRun) {
 	paths := slices.Collect(maps.Keys(p.created))
 	// Deepest first, so a created parent can go once its children have.
 	slices.SortFunc(paths, func(a, b string) int { return len(b) - len(a) })
+	var mounted []string // mount points of every namespace, read once
 	for _, path := range paths {
 		if p.mountedByOthers(path, r) {
 			continue
 		}
+		if mounted == nil {
+			mounted = allMountPoints()
+		}
+		if mountedElsewhere(mounted, path) {
+			continue // another agent's pod (or anything else) mounts there
+		}
 		delete(p.created, path)
 		removeEmptyTree(path)
 	}
+}
+
+// mountedElsewhere reports whether any mount point is at or below path,
+// compared as the kernel lists them: with symlinks resolved
+// (/var/run/secrets is /run/secrets).
+func mountedElsewhere(mounted []string, path string) bool {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	return under(mounted, path)
+}
+
+// allMountPoints lists the mount points of every mount namespace on the
+// machine (one /proc/PID/mountinfo per namespace): removing a folder on
+// the host unmounts whatever another namespace has mounted on it.
+func allMountPoints() []string {
+	seen := map[string]bool{}
+	out := []string{}
+	procs, _ := os.ReadDir("/proc")
+	for _, e := range procs {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		ns, err := os.Readlink(filepath.Join("/proc", e.Name(), "ns", "mnt"))
+		if err != nil || seen[ns] {
+			continue
+		}
+		seen[ns] = true
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "mountinfo"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) > 4 {
+				out = append(out, f[4])
+			}
+		}
+	}
+	return out
+}
+
+// under reports whether any of targets is path or below it.
+func under(targets []string, path string) bool {
+	for _, t := range targets {
+		if t == path || strings.HasPrefix(t, path+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // removeAllMountPoints removes every mount point the node's sandboxes
@@ -45,7 +101,11 @@ func (p *provider) removeAllMountPoints() {
 	}
 	paths := slices.Collect(maps.Keys(p.created))
 	slices.SortFunc(paths, func(a, b string) int { return len(b) - len(a) })
+	mounted := allMountPoints()
 	for _, path := range paths {
+		if mountedElsewhere(mounted, path) {
+			continue // another agent's pod still mounts there
+		}
 		delete(p.created, path)
 		removeEmptyTree(path)
 	}
@@ -92,10 +152,8 @@ func (p *provider) mountedByOthers(path string, r *podRun) bool {
 		if other == r {
 			continue
 		}
-		for _, t := range other.mountTargets(p.cfg.Images) {
-			if t == path || strings.HasPrefix(t, path+"/") {
-				return true
-			}
+		if under(other.mountTargets(p.cfg.Images), path) {
+			return true
 		}
 	}
 	return false
