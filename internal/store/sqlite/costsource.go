@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"iter"
-	"strings"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/cost"
@@ -39,13 +38,10 @@ const sqlSourceUsage = `SELECT ` + usageFields + ` FROM pod_usage u INDEXED BY p
 
 const sqlRunning = `SELECT ` + usageColumns + ` WHERE u.end_at IS NULL AND u.start_at < ?`
 
-var sqlDaily = `SELECT d.day, d.virtual_cluster_id, d.namespace, d.component, d.instance_type, d.capacity_type, d.zone,
-	COALESCE(t.tags, '{}'), COALESCE(v.tags, '{}'), d.` + strings.Join(store.RollupSumColumns, ", d.") + `
-	FROM usage_daily d LEFT JOIN tag_sets t ON t.id = d.tag_set LEFT JOIN virtual_clusters v ON v.id = d.virtual_cluster_id
-	WHERE d.day >= ? AND d.day < ? AND d.pods > 0`
-
-const sqlNodeDaily = `SELECT day, node, instance_type, capacity_type, cpu_seconds, gib_seconds FROM node_daily
-	WHERE day >= ? AND day < ?`
+var (
+	sqlDaily     = store.SQLDaily("?", "?")
+	sqlNodeDaily = store.SQLNodeDaily("?", "?")
+)
 
 func (s *costSource) Nodes(from, to time.Time) ([]cost.Node, error) {
 	return readNodes(s.ctx, s.tx, from, to)
@@ -67,33 +63,7 @@ func (s *costSource) Daily(fromDay, toDay int64) iter.Seq2[cost.DailyUsage, erro
 			return
 		}
 		defer rows.Close()
-		var tags store.TagCache
-		for rows.Next() {
-			var (
-				d                   cost.DailyUsage
-				component, capacity string
-				runTags, vcTags     string
-			)
-			err := rows.Scan(append([]any{&d.Day, &d.VirtualClusterID, &d.Namespace, &component, &d.InstanceType, &capacity,
-				&d.Zone, &runTags, &vcTags}, d.Fields()...)...)
-			if err == nil {
-				d.RunTags, err = tags.Decode(runTags)
-			}
-			if err == nil {
-				d.VirtualClusterTags, err = tags.Decode(vcTags)
-			}
-			if err != nil {
-				yield(d, err)
-				return
-			}
-			d.Component, d.CapacityType = cost.Component(component), cost.CapacityType(capacity)
-			if !yield(d, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(cost.DailyUsage{}, err)
-		}
+		store.YieldDaily(rows, yield)
 	}
 }
 
@@ -105,22 +75,6 @@ func (s *costSource) NodeDaily(fromDay, toDay int64) iter.Seq2[cost.NodeDaily, e
 			return
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var (
-				n        cost.NodeDaily
-				capacity string
-			)
-			if err := rows.Scan(&n.Day, &n.Node, &n.InstanceType, &capacity, &n.CPUSeconds, &n.GiBSeconds); err != nil {
-				yield(n, err)
-				return
-			}
-			n.CapacityType = cost.CapacityType(capacity)
-			if !yield(n, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(cost.NodeDaily{}, err)
-		}
+		store.YieldNodeDaily(rows, yield)
 	}
 }
