@@ -199,7 +199,7 @@ func moveRollups(ctx context.Context, tx pgx.Tx, runID, tags string) error {
 }
 
 // rollUpBatch is how many records RollUpUsage rolls up per transaction.
-const rollUpBatch = 20_000
+var rollUpBatch = 20_000 // a variable for the tests of several batches
 
 // rollUpLock is the advisory lock that servers rolling up old records take
 // turns on.

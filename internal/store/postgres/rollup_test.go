@@ -5,6 +5,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sparkplane/sparkplane/internal/store/postgres"
 	"github.com/sparkplane/sparkplane/internal/store/storetest"
 	"github.com/sparkplane/sparkplane/internal/testenv/pgenv"
 )
@@ -35,4 +36,11 @@ func TestRollUpExistingRecords(t *testing.T) {
 	if n, err := db.RollUpUsage(t.Context()); err != nil || n != 0 {
 		t.Errorf("RollUpUsage() after open = %d, %v; want 0, nil", n, err)
 	}
+}
+
+// The roll-up at open works in batches: with batches of 7 records (the
+// fixture needs many), the rollups still equal the records.
+func TestRollUpInSeveralBatches(t *testing.T) {
+	defer postgres.SetRollUpBatch(7)()
+	TestRollUpExistingRecords(t)
 }

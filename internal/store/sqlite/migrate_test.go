@@ -149,6 +149,13 @@ func TestRollUpExistingRecords(t *testing.T) {
 	}
 }
 
+// The roll-up at open works in batches: with batches of 7 records (the
+// fixture needs many), the rollups still equal the records.
+func TestRollUpInSeveralBatches(t *testing.T) {
+	defer sqlite.SetRollUpBatch(7)()
+	TestRollUpExistingRecords(t)
+}
+
 // A database a newer sparkplane migrated is refused, untouched.
 func TestOpenRefusesANewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sparkplane.db")

@@ -151,7 +151,7 @@ func moveRollups(ctx context.Context, tx *sql.Tx, runID, tags string) error {
 }
 
 // rollUpBatch is how many records RollUpUsage rolls up per transaction.
-const rollUpBatch = 20_000
+var rollUpBatch = 20_000 // a variable for the tests of several batches
 
 // RollUpUsage rolls up the finished records that are not yet (those written
 // before migration 0006, or by hand), in transactions of rollUpBatch
