@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -94,7 +93,7 @@ func down() {
 func build(dir string) (string, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", fmt.Errorf("the go tool is not on PATH: %w", err)
 	}
 	path := filepath.Join(dir, "sparkplane")
 	if out, err := exec.Command(goTool, "build", "-o", path, "../../cmd/sparkplane").CombinedOutput(); err != nil {

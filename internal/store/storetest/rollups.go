@@ -37,14 +37,13 @@ func WriteRollupFixture(t *testing.T, s store.Store) {
 	r := rand.New(rand.NewPCG(5, 17))
 	ctx := t.Context()
 	var gen emr.JobRunIDs
-	var vcs []*emr.VirtualCluster
 	var runs []*emr.JobRun
 	for i := range 2 {
 		vc := NewVirtualCluster("eks-1", fmt.Sprintf("ns-%d-%s", i, emr.NewResourceID()), Epoch)
 		if i == 1 {
 			vc.Tags = nil
 		}
-		vcs = append(vcs, MustCreateVirtualCluster(t, s, vc))
+		MustCreateVirtualCluster(t, s, vc)
 		for j := range 3 {
 			run := NewJobRun(&gen, vc.ID, "rolled", Epoch)
 			run.Tags = []map[string]string{nil, {"team": "ml"}, {"team": "data", "env": "prod"}}[j]
