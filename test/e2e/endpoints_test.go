@@ -102,6 +102,7 @@ func TestManagedEndpoints(t *testing.T) {
 	// Listing: more endpoints, filters, paginator.
 	mid := pause()
 	livy := aws.ToString(mustCreateEndpoint(t, c, studioEndpoint(vc, "LIVY")).Id)
+	pause() // created in the same millisecond, they would list in id order
 	third := aws.ToString(mustCreateEndpoint(t, c, studioEndpoint(vc, "JUPYTER_ENTERPRISE_GATEWAY")).Id)
 	otherVC := createVC(t, c, "other", "other")
 	mustCreateEndpoint(t, c, studioEndpoint(otherVC, "LIVY"))
