@@ -20,6 +20,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
 	"github.com/sparkplane/sparkplane/internal/runtime/local"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
@@ -66,7 +67,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	runsDir := filepath.Join(cfg.DataDir, "runs")
-	runtimes := map[string]controller.Runtime{}
+	runtimes := map[string]runtime.Runtime{}
 	if sparkErr == nil {
 		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, Logger: log,
 			Usage: st, InstanceType: cfg.Local.InstanceType})

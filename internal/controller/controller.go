@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
@@ -38,7 +39,7 @@ type Options struct {
 // Controller owns every state change of a job run after PENDING.
 type Controller struct {
 	store    Store
-	runtimes map[string]Runtime // by registered cluster id (containerProvider.id)
+	runtimes map[string]runtime.Runtime // by registered cluster id (containerProvider.id)
 	opts     Options
 	q        *queue
 
@@ -48,7 +49,7 @@ type Controller struct {
 
 // New returns a controller over st that runs job runs on runtimes, keyed by
 // the cluster id a virtual cluster's containerProvider names.
-func New(st Store, runtimes map[string]Runtime, opts Options) *Controller {
+func New(st Store, runtimes map[string]runtime.Runtime, opts Options) *Controller {
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
@@ -64,12 +65,9 @@ func New(st Store, runtimes map[string]Runtime, opts Options) *Controller {
 	return &Controller{store: st, runtimes: runtimes, opts: opts, q: newQueue(), failures: map[string]int{}}
 }
 
-// Key is how the controller and runtimes name a run.
-func Key(virtualClusterID, jobRunID string) string { return virtualClusterID + "/" + jobRunID }
-
 // Enqueue asks for a pass over one run.
 func (c *Controller) Enqueue(virtualClusterID, jobRunID string) {
-	c.q.add(Key(virtualClusterID, jobRunID))
+	c.q.add(runtime.Key(virtualClusterID, jobRunID))
 }
 
 // Run processes runs until ctx ends. It starts with a full pass, so runs
@@ -128,7 +126,7 @@ func (c *Controller) resync(ctx context.Context) {
 		return
 	}
 	for _, r := range runs {
-		c.q.add(Key(r.VirtualClusterID, r.ID))
+		c.q.add(runtime.Key(r.VirtualClusterID, r.ID))
 	}
 }
 
@@ -198,9 +196,9 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	return nil
 }
 
-func (c *Controller) submit(ctx context.Context, key string, rt Runtime, vc *emr.VirtualCluster, run *emr.JobRun) error {
+func (c *Controller) submit(ctx context.Context, key string, rt runtime.Runtime, vc *emr.VirtualCluster, run *emr.JobRun) error {
 	if err := rt.Submit(ctx, vc, run); err != nil {
-		if se, ok := asSubmitError(err); ok {
+		if se, ok := runtime.AsSubmitError(err); ok {
 			return c.move(ctx, key, run, emr.Transition{To: emr.JobRunFailed, Reason: se.Reason, Details: se.Message})
 		}
 		return fmt.Errorf("submit %s: %w", key, err)
@@ -211,17 +209,17 @@ func (c *Controller) submit(ctx context.Context, key string, rt Runtime, vc *emr
 	return c.observe(ctx, key, rt, vc, run)
 }
 
-func (c *Controller) observe(ctx context.Context, key string, rt Runtime, vc *emr.VirtualCluster, run *emr.JobRun) error {
+func (c *Controller) observe(ctx context.Context, key string, rt runtime.Runtime, vc *emr.VirtualCluster, run *emr.JobRun) error {
 	obs, err := rt.Observe(ctx, vc, run)
 	if err != nil {
 		return fmt.Errorf("observe %s: %w", key, err)
 	}
 	var steps []emr.Transition
 	switch obs.Phase {
-	case PhaseUnknown:
+	case runtime.PhaseUnknown:
 		steps = append(steps, emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureInternal,
 			Details: "Everything the run had created on the cluster disappeared before it finished."})
-	case PhaseSubmitted:
+	case runtime.PhaseSubmitted:
 		// The timeout counts from the run's creation, so it bounds the first attempt only.
 		if run.State == emr.JobRunSubmitted && run.Attempt() == 1 {
 			if limit := StartTimeout(run); c.opts.Now().Sub(run.CreatedAt) > limit {
@@ -236,16 +234,16 @@ func (c *Controller) observe(ctx context.Context, key string, rt Runtime, vc *em
 				steps = append(steps, emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureUser, Details: details})
 			}
 		}
-	case PhaseRunning:
+	case runtime.PhaseRunning:
 		if run.State == emr.JobRunSubmitted {
 			steps = append(steps, emr.Transition{To: emr.JobRunRunning})
 		}
-	case PhaseSucceeded:
+	case runtime.PhaseSucceeded:
 		if run.State == emr.JobRunSubmitted {
 			steps = append(steps, emr.Transition{To: emr.JobRunRunning})
 		}
 		steps = append(steps, emr.Transition{To: emr.JobRunCompleted, Details: "Job run completed successfully."})
-	case PhaseFailed:
+	case runtime.PhaseFailed:
 		reason := obs.Reason
 		if reason == "" {
 			reason = emr.FailureUser
@@ -264,16 +262,10 @@ func (c *Controller) observe(ctx context.Context, key string, rt Runtime, vc *em
 	return c.move(ctx, key, run, steps...)
 }
 
-// LogCollector is a Runtime that keeps a run's logs once it ends, before
-// what produced them is removed.
-type LogCollector interface {
-	CollectLogs(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error
-}
-
-func (c *Controller) collectLogs(ctx context.Context, rt Runtime, vc *emr.VirtualCluster, run *emr.JobRun) {
-	if lc, ok := rt.(LogCollector); ok {
+func (c *Controller) collectLogs(ctx context.Context, rt runtime.Runtime, vc *emr.VirtualCluster, run *emr.JobRun) {
+	if lc, ok := rt.(runtime.LogCollector); ok {
 		if err := lc.CollectLogs(ctx, vc, run); err != nil {
-			c.opts.Logger.Warn("could not keep the run's logs", "run", Key(run.VirtualClusterID, run.ID), "err", err)
+			c.opts.Logger.Warn("could not keep the run's logs", "run", runtime.Key(run.VirtualClusterID, run.ID), "err", err)
 		}
 	}
 }
@@ -282,7 +274,7 @@ func (c *Controller) collectLogs(ctx context.Context, rt Runtime, vc *emr.Virtua
 // one. The failed attempt's objects stay (they name their attempt), so a
 // crash between submitting the new attempt and recording it only repeats
 // this: the failed attempt is observed again and the submission is a no-op.
-func (c *Controller) retry(ctx context.Context, key string, rt Runtime, vc *emr.VirtualCluster, run *emr.JobRun, why string) error {
+func (c *Controller) retry(ctx context.Context, key string, rt runtime.Runtime, vc *emr.VirtualCluster, run *emr.JobRun, why string) error {
 	c.collectLogs(ctx, rt, vc, run)
 	n, limit := run.Attempt(), run.RetryPolicyConfiguration.MaxAttempts
 	next, err := run.NextAttempt(fmt.Sprintf("Attempt %d of %d started; attempt %d failed: %s", n+1, limit, n, why), c.opts.Now())
@@ -290,7 +282,7 @@ func (c *Controller) retry(ctx context.Context, key string, rt Runtime, vc *emr.
 		return err
 	}
 	if err := rt.Submit(ctx, vc, next); err != nil {
-		if se, ok := asSubmitError(err); ok {
+		if se, ok := runtime.AsSubmitError(err); ok {
 			return c.move(ctx, key, run, emr.Transition{To: emr.JobRunFailed, Reason: se.Reason,
 				Details: fmt.Sprintf("Attempt %d could not be submitted: %s", n+1, se.Message)})
 		}

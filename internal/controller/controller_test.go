@@ -13,6 +13,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 	"github.com/sparkplane/sparkplane/internal/store"
 	"github.com/sparkplane/sparkplane/internal/store/sqlite"
 )
@@ -22,7 +23,7 @@ import (
 // real local runtime).
 type fakeRuntime struct {
 	mu        sync.Mutex
-	obs       map[string]controller.Observation
+	obs       map[string]runtime.Observation
 	submitErr error
 	submits   map[string]int
 	stops     map[string]int
@@ -30,7 +31,7 @@ type fakeRuntime struct {
 }
 
 func newFake() *fakeRuntime {
-	return &fakeRuntime{obs: map[string]controller.Observation{}, submits: map[string]int{}, stops: map[string]int{}, events: make(chan string, 16)}
+	return &fakeRuntime{obs: map[string]runtime.Observation{}, submits: map[string]int{}, stops: map[string]int{}, events: make(chan string, 16)}
 }
 
 // attemptKey names one attempt of a run, as runtimes name its objects.
@@ -44,12 +45,12 @@ func (f *fakeRuntime) Submit(_ context.Context, _ *emr.VirtualCluster, run *emr.
 		return f.submitErr
 	}
 	if _, ok := f.obs[attemptKey(run)]; !ok {
-		f.obs[attemptKey(run)] = controller.Observation{Phase: controller.PhaseSubmitted}
+		f.obs[attemptKey(run)] = runtime.Observation{Phase: runtime.PhaseSubmitted}
 	}
 	return nil
 }
 
-func (f *fakeRuntime) Observe(_ context.Context, _ *emr.VirtualCluster, run *emr.JobRun) (controller.Observation, error) {
+func (f *fakeRuntime) Observe(_ context.Context, _ *emr.VirtualCluster, run *emr.JobRun) (runtime.Observation, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.obs[attemptKey(run)], nil
@@ -72,11 +73,11 @@ func (f *fakeRuntime) count(m map[string]int, id string) int {
 	return m[id]
 }
 
-func (f *fakeRuntime) set(run *emr.JobRun, o controller.Observation) {
+func (f *fakeRuntime) set(run *emr.JobRun, o runtime.Observation) {
 	f.mu.Lock()
 	f.obs[attemptKey(run)] = o
 	f.mu.Unlock()
-	f.events <- controller.Key(run.VirtualClusterID, run.ID)
+	f.events <- runtime.Key(run.VirtualClusterID, run.ID)
 }
 
 // harness runs a controller over a real SQLite store and a fake runtime.
@@ -102,7 +103,7 @@ func newHarness(t *testing.T, cluster string) *harness {
 	if _, err := st.CreateVirtualCluster(ctx, h.vc, store.Idempotency{}); err != nil {
 		t.Fatal(err)
 	}
-	h.ctl = controller.New(st, map[string]controller.Runtime{"c1": h.rt}, controller.Options{
+	h.ctl = controller.New(st, map[string]runtime.Runtime{"c1": h.rt}, controller.Options{
 		Resync: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	done := make(chan struct{})
@@ -145,9 +146,9 @@ func TestObservationsDriveTheRun(t *testing.T) {
 	h := newHarness(t, "c1")
 	run := h.start(t, nil)
 	h.waitState(t, run, emr.JobRunSubmitted)
-	h.rt.set(run, controller.Observation{Phase: controller.PhaseRunning})
+	h.rt.set(run, runtime.Observation{Phase: runtime.PhaseRunning})
 	h.waitState(t, run, emr.JobRunRunning)
-	h.rt.set(run, controller.Observation{Phase: controller.PhaseSucceeded})
+	h.rt.set(run, runtime.Observation{Phase: runtime.PhaseSucceeded})
 	got := h.waitState(t, run, emr.JobRunCompleted)
 	if got.FinishedAt == nil || got.FailureReason != "" {
 		t.Errorf("completed run: finishedAt %v reason %q", got.FinishedAt, got.FailureReason)
@@ -161,7 +162,7 @@ func TestShortRunCompletesWithoutBeingSeenRunning(t *testing.T) {
 	h := newHarness(t, "c1")
 	run := h.start(t, nil)
 	h.waitState(t, run, emr.JobRunSubmitted)
-	h.rt.set(run, controller.Observation{Phase: controller.PhaseSucceeded})
+	h.rt.set(run, runtime.Observation{Phase: runtime.PhaseSucceeded})
 	h.waitState(t, run, emr.JobRunCompleted)
 }
 
@@ -169,7 +170,7 @@ func TestFailureKeepsReasonAndDetails(t *testing.T) {
 	h := newHarness(t, "c1")
 	run := h.start(t, nil)
 	h.waitState(t, run, emr.JobRunSubmitted)
-	h.rt.set(run, controller.Observation{Phase: controller.PhaseFailed, Details: "OOMKilled"})
+	h.rt.set(run, runtime.Observation{Phase: runtime.PhaseFailed, Details: "OOMKilled"})
 	got := h.waitState(t, run, emr.JobRunFailed)
 	if got.FailureReason != emr.FailureUser || got.StateDetails != "OOMKilled" {
 		t.Errorf("reason %s details %q", got.FailureReason, got.StateDetails)
@@ -178,7 +179,7 @@ func TestFailureKeepsReasonAndDetails(t *testing.T) {
 
 func TestSubmitErrorFailsTheRunOnce(t *testing.T) {
 	h := newHarness(t, "c1")
-	h.rt.submitErr = &controller.SubmitError{Reason: emr.FailureValidation, Message: "no such entry point"}
+	h.rt.submitErr = &runtime.SubmitError{Reason: emr.FailureValidation, Message: "no such entry point"}
 	run := h.start(t, nil)
 	got := h.waitState(t, run, emr.JobRunFailed)
 	if got.FailureReason != emr.FailureValidation || got.StateDetails != "no such entry point" {
@@ -190,7 +191,7 @@ func TestVanishedRunFails(t *testing.T) {
 	h := newHarness(t, "c1")
 	run := h.start(t, nil)
 	h.waitState(t, run, emr.JobRunSubmitted)
-	h.rt.set(run, controller.Observation{Phase: controller.PhaseUnknown})
+	h.rt.set(run, runtime.Observation{Phase: runtime.PhaseUnknown})
 	if got := h.waitState(t, run, emr.JobRunFailed); got.FailureReason != emr.FailureInternal {
 		t.Errorf("reason %s", got.FailureReason)
 	}
@@ -256,15 +257,15 @@ func TestRetryPolicyStartsTheNextAttempt(t *testing.T) {
 	h := newHarness(t, "c1")
 	run := h.startWith(t, &emr.RetryPolicyConfiguration{MaxAttempts: 2})
 	h.waitState(t, run, emr.JobRunSubmitted)
-	h.rt.set(run, controller.Observation{Phase: controller.PhaseRunning})
+	h.rt.set(run, runtime.Observation{Phase: runtime.PhaseRunning})
 	h.waitState(t, run, emr.JobRunRunning)
-	h.rt.set(run, controller.Observation{Phase: controller.PhaseFailed, Details: "driver exited with code 1"})
+	h.rt.set(run, runtime.Observation{Phase: runtime.PhaseFailed, Details: "driver exited with code 1"})
 
 	second := h.waitAttempt(t, run, 2)
 	if second.State != emr.JobRunSubmitted || !strings.Contains(second.StateDetails, "attempt 1 failed: driver exited with code 1") {
 		t.Errorf("after the first failure: %s %q", second.State, second.StateDetails)
 	}
-	h.rt.set(second, controller.Observation{Phase: controller.PhaseFailed, Details: "again"})
+	h.rt.set(second, runtime.Observation{Phase: runtime.PhaseFailed, Details: "again"})
 	got := h.waitState(t, run, emr.JobRunFailed)
 	if got.Attempt() != 2 || got.StateDetails != "again" || h.rt.count(h.rt.submits, run.ID) != 2 {
 		t.Errorf("after the last attempt: attempt %d details %q submits %d", got.Attempt(), got.StateDetails, h.rt.count(h.rt.submits, run.ID))
@@ -275,9 +276,9 @@ func TestRetryPolicySecondAttemptCompletes(t *testing.T) {
 	h := newHarness(t, "c1")
 	run := h.startWith(t, &emr.RetryPolicyConfiguration{MaxAttempts: 3})
 	h.waitState(t, run, emr.JobRunSubmitted)
-	h.rt.set(run, controller.Observation{Phase: controller.PhaseFailed, Details: "spark-submit failed"})
+	h.rt.set(run, runtime.Observation{Phase: runtime.PhaseFailed, Details: "spark-submit failed"})
 	second := h.waitAttempt(t, run, 2)
-	h.rt.set(second, controller.Observation{Phase: controller.PhaseSucceeded})
+	h.rt.set(second, runtime.Observation{Phase: runtime.PhaseSucceeded})
 	if got := h.waitState(t, run, emr.JobRunCompleted); got.Attempt() != 2 {
 		t.Errorf("completed on attempt %d", got.Attempt())
 	}
@@ -330,12 +331,12 @@ func TestMaxConcurrentJobRunsQueuesInOrder(t *testing.T) {
 			t.Fatalf("run %s submitted while the only slot is taken (%s)", r.ID, got.State)
 		}
 	}
-	h.rt.set(runs[0], controller.Observation{Phase: controller.PhaseSucceeded})
+	h.rt.set(runs[0], runtime.Observation{Phase: runtime.PhaseSucceeded})
 	h.waitState(t, runs[0], emr.JobRunCompleted)
 	h.waitState(t, runs[1], emr.JobRunSubmitted) // the oldest waiting run goes next
 	if h.rt.count(h.rt.submits, runs[2].ID) != 0 {
 		t.Fatal("the newest run jumped the queue")
 	}
-	h.rt.set(runs[1], controller.Observation{Phase: controller.PhaseFailed, Details: "x"})
+	h.rt.set(runs[1], runtime.Observation{Phase: runtime.PhaseFailed, Details: "x"})
 	h.waitState(t, runs[2], emr.JobRunSubmitted)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
@@ -84,7 +85,7 @@ func (l *Leased) Owner() string { return l.owner }
 
 // LeaseName is the name of a job run's lease.
 func LeaseName(virtualClusterID, jobRunID string) string {
-	return "jobrun/" + Key(virtualClusterID, jobRunID)
+	return "jobrun/" + runtime.Key(virtualClusterID, jobRunID)
 }
 
 // GetJobRun takes or renews the run's lease, then reads the run;
@@ -110,12 +111,12 @@ func (l *Leased) GetJobRun(ctx context.Context, virtualClusterID, id string) (*e
 	l.mu.Unlock()
 	if !ok {
 		if had {
-			l.log.Warn("lost the lease of a job run to another server", "run", Key(virtualClusterID, id))
+			l.log.Warn("lost the lease of a job run to another server", "run", runtime.Key(virtualClusterID, id))
 		}
-		return nil, fmt.Errorf("job run %s is driven by another server: %w", Key(virtualClusterID, id), store.ErrNotFound)
+		return nil, fmt.Errorf("job run %s is driven by another server: %w", runtime.Key(virtualClusterID, id), store.ErrNotFound)
 	}
 	if !had {
-		l.log.Debug("took the lease of a job run", "run", Key(virtualClusterID, id), "server", l.owner)
+		l.log.Debug("took the lease of a job run", "run", runtime.Key(virtualClusterID, id), "server", l.owner)
 	}
 	return l.Store.GetJobRun(ctx, virtualClusterID, id)
 }
@@ -128,7 +129,7 @@ func (l *Leased) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.Job
 	h, ok := l.held[name]
 	l.mu.Unlock()
 	if !ok || !time.Now().Before(h.until(l.ttl)) {
-		return fmt.Errorf("update job run %s: this server's lease on it has run out: %w", Key(run.VirtualClusterID, run.ID), store.ErrConflict)
+		return fmt.Errorf("update job run %s: this server's lease on it has run out: %w", runtime.Key(run.VirtualClusterID, run.ID), store.ErrConflict)
 	}
 	if err := l.Store.UpdateJobRun(ctx, run, from); err != nil {
 		return err

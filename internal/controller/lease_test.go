@@ -12,6 +12,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 	"github.com/sparkplane/sparkplane/internal/store"
 	"github.com/sparkplane/sparkplane/internal/store/sqlite"
 )
@@ -189,7 +190,7 @@ func (r *worldRuntime) Submit(_ context.Context, _ *emr.VirtualCluster, run *emr
 	return nil
 }
 
-func (r *worldRuntime) Observe(_ context.Context, _ *emr.VirtualCluster, run *emr.JobRun) (controller.Observation, error) {
+func (r *worldRuntime) Observe(_ context.Context, _ *emr.VirtualCluster, run *emr.JobRun) (runtime.Observation, error) {
 	r.w.mu.Lock()
 	defer r.w.mu.Unlock()
 	if r.w.observed[run.ID] == nil {
@@ -198,11 +199,11 @@ func (r *worldRuntime) Observe(_ context.Context, _ *emr.VirtualCluster, run *em
 	r.w.observed[run.ID][r.server] = true
 	switch _, ok := r.w.started[run.ID]; {
 	case !ok:
-		return controller.Observation{Phase: controller.PhaseUnknown}, nil
+		return runtime.Observation{Phase: runtime.PhaseUnknown}, nil
 	case r.w.done:
-		return controller.Observation{Phase: controller.PhaseSucceeded}, nil
+		return runtime.Observation{Phase: runtime.PhaseSucceeded}, nil
 	}
-	return controller.Observation{Phase: controller.PhaseRunning}, nil
+	return runtime.Observation{Phase: runtime.PhaseRunning}, nil
 }
 
 func (r *worldRuntime) Stop(context.Context, *emr.VirtualCluster, *emr.JobRun) (bool, error) {
@@ -226,7 +227,7 @@ func TestTwoControllersOneStore(t *testing.T) {
 	start := func(name string) *server {
 		view := controller.NewLeased(st, st, name, ttl, quiet)
 		rt := &worldRuntime{w: w, server: name, events: make(chan string)}
-		ctl := controller.New(view, map[string]controller.Runtime{"c1": rt}, controller.Options{Resync: 50 * time.Millisecond, Logger: quiet})
+		ctl := controller.New(view, map[string]runtime.Runtime{"c1": rt}, controller.Options{Resync: 50 * time.Millisecond, Logger: quiet})
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		wg.Go(func() { view.Run(ctx) })

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 )
 
 // hasSlot reports whether a PENDING run may be submitted under its virtual
@@ -47,6 +48,6 @@ func (c *Controller) wakeQueue(ctx context.Context, vcID string) {
 		return
 	}
 	for _, r := range head {
-		c.q.add(Key(vcID, r.ID))
+		c.q.add(runtime.Key(vcID, r.ID))
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 
-	"github.com/sparkplane/sparkplane/internal/controller"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 	"github.com/sparkplane/sparkplane/internal/testenv/pgenv"
 )
 
@@ -99,7 +99,7 @@ func TestFailover(t *testing.T) {
 	var fromA []string // runs a submitted that were running when it died
 	aLog := a.Log(t)
 	for _, id := range runs {
-		key := controller.Key(vcID, id)
+		key := runtime.Key(vcID, id)
 		if len(logLines(aLog, "spark-submit started", key)) > 0 && states[id] == types.JobRunStateRunning {
 			fromA = append(fromA, id)
 		}
@@ -117,7 +117,7 @@ func TestFailover(t *testing.T) {
 			out, _ := b.Client.DescribeJobRun(ctx, &emrcontainers.DescribeJobRunInput{VirtualClusterId: aws.String(vcID), Id: aws.String(id)})
 			t.Errorf("run %s (%s) ended %s: %s", id, tags[id], final[id], aws.ToString(out.JobRun.StateDetails))
 		}
-		key := controller.Key(vcID, id)
+		key := runtime.Key(vcID, id)
 		if n := len(logLines(aLog, "spark-submit started", key)) + len(logLines(bLog, "spark-submit started", key)); n != 1 {
 			t.Errorf("run %s (%s): spark-submit started %d times by the two servers, want once", id, tags[id], n)
 		}
@@ -141,7 +141,7 @@ func TestFailover(t *testing.T) {
 	// b finished a's runs: it adopted the running processes and recorded
 	// how they ended.
 	for _, id := range fromA {
-		key := controller.Key(vcID, id)
+		key := runtime.Key(vcID, id)
 		if len(logLines(bLog, "re-adopted a running spark-submit", key)) == 0 {
 			t.Errorf("run %s (%s): b never adopted a's spark-submit", id, tags[id])
 		}

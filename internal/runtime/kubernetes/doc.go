@@ -8,7 +8,7 @@
 //
 // Runs are tracked by watching (shared informers on Jobs and Pods that carry
 // the job-id label, one set per namespace), and Observe maps what the
-// cluster shows to a controller.Observation. Every method is idempotent:
+// cluster shows to a runtime.Observation. Every method is idempotent:
 // objects are named after the job run id, so a restarted server finds what
 // it created instead of creating it twice.
 package kubernetes

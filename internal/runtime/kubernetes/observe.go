@@ -7,8 +7,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 )
 
 // observe maps what the cluster shows of a run to an observation:
@@ -19,28 +19,28 @@ import (
 //	driver or job runner cannot pull image  → Failed at once
 //	Job failed before a driver existed      → Failed (spark-submit error)
 //	anything else                           → Submitted (with why it waits, if it does)
-func observe(job *batchv1.Job, pods []*corev1.Pod) controller.Observation {
+func observe(job *batchv1.Job, pods []*corev1.Pod) runtime.Observation {
 	if job == nil {
-		return controller.Observation{Phase: controller.PhaseUnknown}
+		return runtime.Observation{Phase: runtime.PhaseUnknown}
 	}
 	driver := newest(pods, ComponentDriver)
 	runner := newest(pods, ComponentSubmitter)
-	failed := func(format string, args ...any) controller.Observation {
-		return controller.Observation{Phase: controller.PhaseFailed, Reason: emr.FailureUser, Details: fmt.Sprintf(format, args...)}
+	failed := func(format string, args ...any) runtime.Observation {
+		return runtime.Observation{Phase: runtime.PhaseFailed, Reason: emr.FailureUser, Details: fmt.Sprintf(format, args...)}
 	}
 	if driver != nil {
 		switch driver.Status.Phase {
 		case corev1.PodRunning:
-			return controller.Observation{Phase: controller.PhaseRunning}
+			return runtime.Observation{Phase: runtime.PhaseRunning}
 		case corev1.PodSucceeded:
-			return controller.Observation{Phase: controller.PhaseSucceeded}
+			return runtime.Observation{Phase: runtime.PhaseSucceeded}
 		case corev1.PodFailed:
 			return failed("Driver pod %s failed: %s", driver.Name, podFailure(driver))
 		}
 		if msg, ok := pullFailure(driver); ok {
 			return failed("Driver pod %s cannot start: %s", driver.Name, msg)
 		}
-		return controller.Observation{Phase: controller.PhaseSubmitted, Details: waiting(driver)}
+		return runtime.Observation{Phase: runtime.PhaseSubmitted, Details: waiting(driver)}
 	}
 	if cond, ok := jobCondition(job, batchv1.JobFailed); ok {
 		if runner != nil {
@@ -55,9 +55,9 @@ func observe(job *batchv1.Job, pods []*corev1.Pod) controller.Observation {
 		if msg, ok := pullFailure(runner); ok {
 			return failed("Job runner pod %s cannot start: %s", runner.Name, msg)
 		}
-		return controller.Observation{Phase: controller.PhaseSubmitted, Details: waiting(runner)}
+		return runtime.Observation{Phase: runtime.PhaseSubmitted, Details: waiting(runner)}
 	}
-	return controller.Observation{Phase: controller.PhaseSubmitted}
+	return runtime.Observation{Phase: runtime.PhaseSubmitted}
 }
 
 // newest returns the most recently created pod of a component.

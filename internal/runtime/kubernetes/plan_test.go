@@ -9,8 +9,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 )
 
 func TestServiceAccountNames(t *testing.T) {
@@ -174,19 +174,19 @@ func TestObserve(t *testing.T) {
 		job     bool
 		failed  bool
 		pods    []*corev1.Pod
-		phase   controller.Phase
+		phase   runtime.Phase
 		details string
 	}{
-		{"no job", false, false, nil, controller.PhaseUnknown, ""},
-		{"job only", true, false, nil, controller.PhaseSubmitted, ""},
-		{"runner running", true, false, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodRunning, nil)}, controller.PhaseSubmitted, ""},
-		{"driver running", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodRunning, nil)}, controller.PhaseRunning, ""},
-		{"driver done", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodSucceeded, nil)}, controller.PhaseSucceeded, ""},
-		{"driver oom", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodFailed, oom)}, controller.PhaseFailed, "OOMKilled"},
-		{"driver image", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodPending, pull)}, controller.PhaseFailed, "cannot be pulled"},
-		{"runner image", true, false, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodPending, pull)}, controller.PhaseFailed, "cannot be pulled"},
-		{"job failed", true, true, nil, controller.PhaseFailed, "job runner failed"},
-		{"driver wins over a failed job", true, true, []*corev1.Pod{pod(ComponentDriver, corev1.PodRunning, nil)}, controller.PhaseRunning, ""},
+		{"no job", false, false, nil, runtime.PhaseUnknown, ""},
+		{"job only", true, false, nil, runtime.PhaseSubmitted, ""},
+		{"runner running", true, false, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodRunning, nil)}, runtime.PhaseSubmitted, ""},
+		{"driver running", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodRunning, nil)}, runtime.PhaseRunning, ""},
+		{"driver done", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodSucceeded, nil)}, runtime.PhaseSucceeded, ""},
+		{"driver oom", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodFailed, oom)}, runtime.PhaseFailed, "OOMKilled"},
+		{"driver image", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodPending, pull)}, runtime.PhaseFailed, "cannot be pulled"},
+		{"runner image", true, false, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodPending, pull)}, runtime.PhaseFailed, "cannot be pulled"},
+		{"job failed", true, true, nil, runtime.PhaseFailed, "job runner failed"},
+		{"driver wins over a failed job", true, true, []*corev1.Pod{pod(ComponentDriver, corev1.PodRunning, nil)}, runtime.PhaseRunning, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			j := job

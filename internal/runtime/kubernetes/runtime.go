@@ -20,8 +20,8 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 )
 
 // Options configure a Runtime.
@@ -55,7 +55,7 @@ type Runtime struct {
 	meter     *meter   // nil without Options.Usage
 }
 
-var _ controller.Runtime = (*Runtime)(nil)
+var _ runtime.Runtime = (*Runtime)(nil)
 
 // nsWatch is the informer cache of the run objects of one namespace.
 type nsWatch struct {
@@ -79,7 +79,7 @@ func New(opts Options) *Runtime {
 	return r
 }
 
-// Events implements controller.Runtime.
+// Events implements runtime.Runtime.
 func (r *Runtime) Events() <-chan string { return r.events }
 
 // Close stops every watch.
@@ -161,17 +161,17 @@ func (r *Runtime) enqueue(obj any) {
 		return
 	}
 	select {
-	case r.events <- controller.Key(vc, id):
+	case r.events <- runtime.Key(vc, id):
 	default: // the controller's resync catches up
 	}
 }
 
-// Submit implements controller.Runtime: the service accounts and RBAC of
+// Submit implements runtime.Runtime: the service accounts and RBAC of
 // the execution role, the job runner Job, then its ConfigMaps owned by it.
 func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
 	p, err := newPlan(vc, run, r.opts.Images, r.opts.SparkDefaults)
 	if err != nil {
-		return &controller.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
+		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
 	if _, err := r.watch(ctx, p.ns); err != nil {
 		return err
@@ -233,39 +233,39 @@ func (r *Runtime) ensureRBAC(ctx context.Context, p *plan) error {
 func clusterError(what, ns string, err error) error {
 	switch {
 	case apierrors.IsForbidden(err):
-		return &controller.SubmitError{Reason: emr.FailureClusterUnavailable,
+		return &runtime.SubmitError{Reason: emr.FailureClusterUnavailable,
 			Message: fmt.Sprintf("sparkplane may not %s in namespace %s (apply deploy/rbac/namespace-role.yaml there): %v", what, ns, err)}
 	case apierrors.IsNotFound(err):
-		return &controller.SubmitError{Reason: emr.FailureClusterUnavailable,
+		return &runtime.SubmitError{Reason: emr.FailureClusterUnavailable,
 			Message: fmt.Sprintf("cannot %s: namespace %s does not exist: %v", what, ns, err)}
 	case apierrors.IsInvalid(err):
-		return &controller.SubmitError{Reason: emr.FailureValidation, Message: fmt.Sprintf("cannot %s: %v", what, err)}
+		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: fmt.Sprintf("cannot %s: %v", what, err)}
 	}
 	return fmt.Errorf("%s in namespace %s: %w", what, ns, err)
 }
 
-// Observe implements controller.Runtime, from the informer cache; a Job the
+// Observe implements runtime.Runtime, from the informer cache; a Job the
 // cache has not seen yet (just created) is read from the API server.
-func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (controller.Observation, error) {
+func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (runtime.Observation, error) {
 	ns := vc.ContainerProvider.Namespace()
 	w, err := r.watch(ctx, ns)
 	if err != nil {
-		return controller.Observation{}, err
+		return runtime.Observation{}, err
 	}
 	name := JobName(run)
 	job, err := w.jobs.Get(name)
 	if apierrors.IsNotFound(err) {
 		job, err = r.opts.Client.BatchV1().Jobs(ns).Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			return controller.Observation{Phase: controller.PhaseUnknown}, nil
+			return runtime.Observation{Phase: runtime.PhaseUnknown}, nil
 		}
 	}
 	if err != nil {
-		return controller.Observation{}, fmt.Errorf("get job runner %s: %w", name, err)
+		return runtime.Observation{}, fmt.Errorf("get job runner %s: %w", name, err)
 	}
 	pods, err := w.pods.List(attemptSelector(run))
 	if err != nil {
-		return controller.Observation{}, err
+		return runtime.Observation{}, err
 	}
 	r.adoptDriver(ctx, job, pods)
 	return observe(job, pods), nil
@@ -292,7 +292,7 @@ func (r *Runtime) adoptDriver(ctx context.Context, job *batchv1.Job, pods []*cor
 	}
 }
 
-// Stop implements controller.Runtime: it deletes the Job, the run's pods and
+// Stop implements runtime.Runtime: it deletes the Job, the run's pods and
 // ConfigMaps, and reports gone once the API server holds none of them.
 func (r *Runtime) Stop(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (bool, error) {
 	ns, c := vc.ContainerProvider.Namespace(), r.opts.Client

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 )
 
 // emrSparkHome is where EMR images keep Spark; entry points under it resolve
@@ -16,10 +16,10 @@ import (
 const emrSparkHome = "/usr/lib/spark/"
 
 // resolveEntryPoint maps an EMR entry point URI to what local spark-submit
-// can open. An error is a *controller.SubmitError.
+// can open. An error is a *runtime.SubmitError.
 func resolveEntryPoint(sparkHome, entryPoint string) (string, error) {
 	invalid := func(format string, args ...any) error {
-		return &controller.SubmitError{Reason: emr.FailureValidation, Message: fmt.Sprintf(format, args...)}
+		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: fmt.Sprintf(format, args...)}
 	}
 	u, err := url.Parse(entryPoint)
 	if err != nil {

@@ -13,9 +13,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/rundir"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
 	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 )
@@ -52,7 +52,7 @@ type Runtime struct {
 	procs map[string]*proc // by the attempt's folder
 }
 
-var _ controller.Runtime = (*Runtime)(nil)
+var _ runtime.Runtime = (*Runtime)(nil)
 
 // New returns a local runtime.
 func New(opts Options) *Runtime {
@@ -65,12 +65,12 @@ func New(opts Options) *Runtime {
 	return &Runtime{opts: opts, events: make(chan string, 1024), procs: map[string]*proc{}, host: hostname()}
 }
 
-// Events implements controller.Runtime.
+// Events implements runtime.Runtime.
 func (r *Runtime) Events() <-chan string { return r.events }
 
-// Submit implements controller.Runtime.
+// Submit implements runtime.Runtime.
 func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
-	key := controller.Key(run.VirtualClusterID, run.ID)
+	key := runtime.Key(run.VirtualClusterID, run.ID)
 	dir := rundir.Path(r.opts.Dir, run)
 	if p := r.find(key, dir); p != nil {
 		return nil // submitted before (perhaps by a previous server)
@@ -81,7 +81,7 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 
 	sub, err := sparksubmit.Build(run, r.opts.Defaults)
 	if err != nil {
-		return &controller.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
+		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
 	args, err := r.args(run, sub, dir)
 	if err != nil {
@@ -151,11 +151,11 @@ func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string)
 	eff := sub.Effective()
 	instances, err := sparksubmit.IntProp(eff, "spark.executor.instances", 1)
 	if err != nil {
-		return nil, &controller.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
+		return nil, &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
 	cores, err := sparksubmit.IntProp(eff, "spark.executor.cores", 1)
 	if err != nil {
-		return nil, &controller.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
+		return nil, &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
 	args := []string{
 		"--master", "local[" + strconv.Itoa(max(instances*cores, 1)) + "]",
@@ -273,39 +273,39 @@ func (r *Runtime) find(key, dir string) *proc {
 	return p
 }
 
-// Observe implements controller.Runtime.
-func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (controller.Observation, error) {
-	key := controller.Key(run.VirtualClusterID, run.ID)
+// Observe implements runtime.Runtime.
+func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (runtime.Observation, error) {
+	key := runtime.Key(run.VirtualClusterID, run.ID)
 	dir := rundir.Path(r.opts.Dir, run)
 	if p := r.find(key, dir); p != nil && !p.ended() {
 		if p.running.Load() {
-			return controller.Observation{Phase: controller.PhaseRunning}, nil
+			return runtime.Observation{Phase: runtime.PhaseRunning}, nil
 		}
-		return controller.Observation{Phase: controller.PhaseSubmitted}, nil
+		return runtime.Observation{Phase: runtime.PhaseSubmitted}, nil
 	}
 	if _, err := os.Stat(dir); err != nil {
-		return controller.Observation{Phase: controller.PhaseUnknown}, nil
+		return runtime.Observation{Phase: runtime.PhaseUnknown}, nil
 	}
 	r.recordEnded(run, dir, nil) // it may have ended while no server watched
 	switch code := readExitCode(dir); {
 	case code == 0:
-		return controller.Observation{Phase: controller.PhaseSucceeded}, nil
+		return runtime.Observation{Phase: runtime.PhaseSucceeded}, nil
 	case code > 0:
 		details := fmt.Sprintf("spark-submit exited with code %d", code)
 		if s := failureSummary(dir); s != "" {
 			details += ": " + s
 		}
-		return controller.Observation{Phase: controller.PhaseFailed, Reason: emr.FailureUser, Details: details}, nil
+		return runtime.Observation{Phase: runtime.PhaseFailed, Reason: emr.FailureUser, Details: details}, nil
 	default:
-		return controller.Observation{Phase: controller.PhaseFailed, Reason: emr.FailureInternal,
+		return runtime.Observation{Phase: runtime.PhaseFailed, Reason: emr.FailureInternal,
 			Details: "spark-submit ended without recording an exit code (killed, or the machine restarted); see its stderr."}, nil
 	}
 }
 
-// Stop implements controller.Runtime: SIGTERM to the process group, SIGKILL
+// Stop implements runtime.Runtime: SIGTERM to the process group, SIGKILL
 // after the grace period.
 func (r *Runtime) Stop(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (bool, error) {
-	key := controller.Key(run.VirtualClusterID, run.ID)
+	key := runtime.Key(run.VirtualClusterID, run.ID)
 	p := r.find(key, rundir.Path(r.opts.Dir, run))
 	if p == nil {
 		return true, nil
