@@ -108,6 +108,10 @@ type JobRun struct {
 	Tags                     map[string]string         `json:"tags,omitempty"`
 	RetryPolicyConfiguration *RetryPolicyConfiguration `json:"retryPolicyConfiguration,omitempty"`
 	RetryPolicyExecution     *RetryPolicyExecution     `json:"retryPolicyExecution,omitempty"`
+	// CancelRequestedAt is when CancelJobRun asked for the run to stop; the
+	// controller acts on it. Kept by the store apart from the rest of the
+	// run, never on the wire.
+	CancelRequestedAt *time.Time `json:"-"`
 }
 
 // JobDriver is a union: exactly one of its members is set.
