@@ -14,34 +14,21 @@ import (
 	"github.com/sparkplane/sparkplane/internal/emr"
 )
 
-// Phase is where a runtime sees a run.
-type Phase int
-
-// Phases a runtime reports.
-const (
-	// PhaseUnknown: the runtime has nothing for the run (never submitted,
-	// or everything it created is gone).
-	PhaseUnknown Phase = iota
-	// PhaseSubmitted: the job runner exists; the driver does not run yet.
-	PhaseSubmitted
-	// PhaseRunning: the Spark driver runs.
-	PhaseRunning
-	// PhaseSucceeded: the driver finished with exit code 0.
-	PhaseSucceeded
-	// PhaseFailed: the job runner or the driver failed.
-	PhaseFailed
+// Phase and Observation are what a runtime reports of a run's current
+// attempt; they are declared in package emr, whose Decide reads them.
+type (
+	Phase       = emr.Phase
+	Observation = emr.Observation
 )
 
-func (p Phase) String() string {
-	return [...]string{"Unknown", "Submitted", "Running", "Succeeded", "Failed"}[p]
-}
-
-// Observation is what a runtime sees of a run.
-type Observation struct {
-	Phase   Phase
-	Details string            // for PhaseFailed: why, in words a user can act on
-	Reason  emr.FailureReason // for PhaseFailed; USER_ERROR when empty
-}
+// Phases a runtime reports (see emr.Phase).
+const (
+	PhaseUnknown   = emr.PhaseUnknown
+	PhaseSubmitted = emr.PhaseSubmitted
+	PhaseRunning   = emr.PhaseRunning
+	PhaseSucceeded = emr.PhaseSucceeded
+	PhaseFailed    = emr.PhaseFailed
+)
 
 // Runtime runs job runs on one registered cluster. Every method is
 // idempotent and safe to call again after a restart of the server.

@@ -1,0 +1,30 @@
+package emr
+
+// Phase is where a runtime sees the current attempt of a run.
+type Phase int
+
+// Phases a runtime reports.
+const (
+	// PhaseUnknown: the runtime has nothing for the run (never submitted,
+	// or everything it created is gone).
+	PhaseUnknown Phase = iota
+	// PhaseSubmitted: the job runner exists; the driver does not run yet.
+	PhaseSubmitted
+	// PhaseRunning: the Spark driver runs.
+	PhaseRunning
+	// PhaseSucceeded: the driver finished with exit code 0.
+	PhaseSucceeded
+	// PhaseFailed: the job runner or the driver failed.
+	PhaseFailed
+)
+
+func (p Phase) String() string {
+	return [...]string{"Unknown", "Submitted", "Running", "Succeeded", "Failed"}[p]
+}
+
+// Observation is what a runtime sees of a run's current attempt.
+type Observation struct {
+	Phase   Phase
+	Details string        // for PhaseFailed: why, in words a user can act on
+	Reason  FailureReason // for PhaseFailed; USER_ERROR when empty
+}
