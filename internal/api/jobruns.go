@@ -37,9 +37,6 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkQueueRoom(r.Context(), vc); err != nil {
-		return nil, err
-	}
 	now := s.now()
 	id := s.runIDs.Next(now)
 	run := &emr.JobRun{
@@ -63,7 +60,10 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 	}
 	idem := store.Idempotency{Scope: "StartJobRun/" + vcID, Token: req.ClientToken, Hash: requestHash(req, &req.ClientToken)}
 	run, err = s.store.CreateJobRun(r.Context(), run, idem)
+	var full *store.QueueFullError
 	switch {
+	case errors.As(err, &full):
+		return nil, emr.Validationf("Virtual cluster %s already has %d job runs waiting (maxInQueueJobRuns %d); retry when some have started, or raise the limit with UpdateVirtualCluster.", vcID, full.Queued, full.Limit)
 	case errors.Is(err, store.ErrNotFound):
 		return nil, emr.NotFoundf("Virtual cluster %s doesn't exist.", vcID)
 	case errors.Is(err, store.ErrConflict):
@@ -194,7 +194,8 @@ func (s *Server) listJobRuns(r *http.Request) (any, error) {
 	return out, nil
 }
 
-// cancelJobRun moves a run to CANCEL_PENDING; the controller stops it and
+// cancelJobRun records the request to cancel a run; the controller, which
+// alone writes a run's state, moves it to CANCEL_PENDING, stops it and
 // records CANCELLED. CancelJobRun models no ResourceNotFoundException, so
 // an unknown run is a ValidationException.
 func (s *Server) cancelJobRun(r *http.Request) (any, error) {
@@ -206,25 +207,17 @@ func (s *Server) cancelJobRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	for {
-		if !run.State.Cancellable() {
-			return nil, emr.Validationf("Job run %s is %s and cannot be cancelled.", run.ID, run.State)
+	if !run.State.Cancellable() {
+		return nil, emr.Validationf("Job run %s is %s and cannot be cancelled.", run.ID, run.State)
+	}
+	_, err = s.store.RequestJobRunCancel(r.Context(), run.VirtualClusterID, run.ID, s.now())
+	if errors.Is(err, store.ErrConflict) { // it ended meanwhile
+		if run, err = s.store.GetJobRun(r.Context(), run.VirtualClusterID, run.ID); err == nil {
+			err = emr.Validationf("Job run %s is %s and cannot be cancelled.", run.ID, run.State)
 		}
-		from := run.State
-		if err := run.Apply(emr.Transition{To: emr.JobRunCancelPending, Details: "Cancel requested."}, s.now()); err != nil {
-			return nil, err
-		}
-		err := s.store.UpdateJobRun(r.Context(), run, from)
-		if errors.Is(err, store.ErrConflict) { // the controller moved it meanwhile
-			if run, err = s.store.GetJobRun(r.Context(), run.VirtualClusterID, run.ID); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		break
+	}
+	if err != nil {
+		return nil, err
 	}
 	s.notify.Enqueue(run.VirtualClusterID, run.ID)
 	return map[string]string{"id": run.ID, "virtualClusterId": run.VirtualClusterID}, nil

@@ -80,19 +80,3 @@ func (s *Server) withSchedulerStatus(ctx context.Context, vc *emr.VirtualCluster
 	vc.SchedulerStatus = &emr.SchedulerStatus{CurrentInQueueJobRuns: queued, CurrentConcurrentJobRuns: running}
 	return nil
 }
-
-// checkQueueRoom refuses a new run when the virtual cluster's queue is full.
-func (s *Server) checkQueueRoom(ctx context.Context, vc *emr.VirtualCluster) error {
-	_, limit := vc.SchedulerConfiguration.Limits()
-	if limit == 0 {
-		return nil
-	}
-	queued, err := s.store.CountJobRuns(ctx, vc.ID, emr.JobRunPending, emr.JobRunSubmitted)
-	if err != nil {
-		return err
-	}
-	if queued >= limit {
-		return emr.Validationf("Virtual cluster %s already has %d job runs waiting (maxInQueueJobRuns %d); retry when some have started, or raise the limit with UpdateVirtualCluster.", vc.ID, queued, limit)
-	}
-	return nil
-}

@@ -36,7 +36,7 @@ type App struct {
 	Controller *controller.Controller
 	API        *api.Server
 	Listener   net.Listener
-	leased     *controller.Leased // the controller's view of the store
+	leased     *controller.Leased // this server's leases of the runs it drives
 	kube       map[string]*k8sruntime.Runtime
 	clusters   []string
 	log        *slog.Logger
@@ -87,8 +87,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	// Several servers may share a PostgreSQL store: each drives only the
 	// runs whose lease it holds.
 	id := newServerID()
-	leased := controller.NewLeased(st, st, id, controller.DefaultLeaseTTL, log)
-	ctl := controller.New(leased, runtimes, controller.Options{Logger: log})
+	leased := controller.NewLeased(st, id, controller.DefaultLeaseTTL, nil, log)
+	ctl := controller.New(st, runtimes, controller.Options{Leases: leased, Logger: log})
 	clusters := slices.Sorted(maps.Keys(runtimes))
 	srv := api.New(st, ctl, api.Options{
 		Partition:      emr.Partition{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID},

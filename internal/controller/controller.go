@@ -2,49 +2,50 @@ package controller
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
+	"k8s.io/client-go/util/workqueue"
+
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/runtime"
-	"github.com/sparkplane/sparkplane/internal/store"
 )
 
 // Store is what the controller needs of the store.
 type Store interface {
 	GetVirtualCluster(ctx context.Context, id string) (*emr.VirtualCluster, error)
 	GetJobRun(ctx context.Context, virtualClusterID, id string) (*emr.JobRun, error)
-	ActiveJobRuns(ctx context.Context) ([]*emr.JobRun, error)
 	UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error
 	CountJobRuns(ctx context.Context, virtualClusterID string, states ...emr.JobRunState) (int, error)
 	PendingJobRuns(ctx context.Context, virtualClusterID string, limit int) ([]*emr.JobRun, error)
+	JobRunsInStates(ctx context.Context, states []emr.JobRunState, afterID string, limit int) ([]*emr.JobRun, error)
+	CancelRequestedJobRuns(ctx context.Context, afterID string, limit int) ([]*emr.JobRun, error)
+	QueuedVirtualClusters(ctx context.Context) ([]string, error)
 }
-
-// DefaultJobStartTimeout is how long a run may take to reach RUNNING unless
-// its emr-containers-defaults classification says otherwise (EMR's default).
-const DefaultJobStartTimeout = 15 * time.Minute
 
 // Options tune a Controller; zero values pick the defaults.
 type Options struct {
-	Workers int           // concurrent reconciles; default 4
-	Resync  time.Duration // period of the full pass over active runs; default 10 s
-	Now     func() time.Time
-	Logger  *slog.Logger
+	Workers int           // concurrent passes; default 4
+	Resync  time.Duration // period of the safety-net pass over active runs; default 10 s
+	// CancelPoll is how often the cancels recorded by other servers are
+	// looked for; default 1 s. The server that records a cancel acts on it
+	// at once.
+	CancelPoll time.Duration
+	// Leases, when several servers share the store, keep each run driven by
+	// one of them; nil: this server drives every run.
+	Leases *Leased
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
-// Controller owns every state change of a job run after PENDING.
+// Controller owns every state change of a job run: the API only creates
+// runs and records cancel requests.
 type Controller struct {
 	store    Store
 	runtimes map[string]runtime.Runtime // by registered cluster id (containerProvider.id)
 	opts     Options
-	q        *queue
-
-	mu       sync.Mutex
-	failures map[string]int // consecutive errors per key, for back-off
+	queue    workqueue.TypedRateLimitingInterface[string]
 }
 
 // New returns a controller over st that runs job runs on runtimes, keyed by
@@ -56,18 +57,24 @@ func New(st Store, runtimes map[string]runtime.Runtime, opts Options) *Controlle
 	if opts.Resync <= 0 {
 		opts.Resync = 10 * time.Second
 	}
+	if opts.CancelPoll <= 0 {
+		opts.CancelPoll = time.Second
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Controller{store: st, runtimes: runtimes, opts: opts, q: newQueue(), failures: map[string]int{}}
+	// Per-item exponential back-off only: a failing run must not slow the others.
+	limiter := workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 30*time.Second)
+	q := workqueue.NewTypedRateLimitingQueueWithConfig(limiter, workqueue.TypedRateLimitingQueueConfig[string]{Name: "jobruns"})
+	return &Controller{store: st, runtimes: runtimes, opts: opts, queue: q}
 }
 
 // Enqueue asks for a pass over one run.
 func (c *Controller) Enqueue(virtualClusterID, jobRunID string) {
-	c.q.add(runtime.Key(virtualClusterID, jobRunID))
+	c.queue.Add(runtime.Key(virtualClusterID, jobRunID))
 }
 
 // Run processes runs until ctx ends. It starts with a full pass, so runs
@@ -75,267 +82,62 @@ func (c *Controller) Enqueue(virtualClusterID, jobRunID string) {
 func (c *Controller) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	defer c.q.close()
+	defer c.queue.ShutDown()
 
 	for _, rt := range c.runtimes {
-		wg.Add(1)
-		go func(events <-chan string) {
-			defer wg.Done()
+		wg.Go(func() {
+			events := rt.Events()
 			for {
 				select {
 				case <-ctx.Done():
 					return
 				case key := <-events:
-					c.q.add(key)
+					c.queue.Add(key)
 				}
 			}
-		}(rt.Events())
+		})
 	}
 	for range c.opts.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				key, ok := c.q.get()
-				if !ok {
-					return
-				}
-				c.process(ctx, key)
+		wg.Go(func() {
+			for c.processNext(ctx) {
 			}
-		}()
+		})
 	}
 	c.resync(ctx)
-	tick := time.NewTicker(c.opts.Resync)
-	defer tick.Stop()
+	resync := time.NewTicker(c.opts.Resync)
+	defer resync.Stop()
+	cancels := time.NewTicker(c.opts.CancelPoll)
+	defer cancels.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
+		case <-resync.C:
 			c.resync(ctx)
+		case <-cancels.C:
+			c.enqueueCancels(ctx)
 		}
 	}
 }
 
-func (c *Controller) resync(ctx context.Context) {
-	runs, err := c.store.ActiveJobRuns(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			c.opts.Logger.Error("resync failed", "err", err)
-		}
-		return
+// processNext runs one pass over the next run in the queue; false once the
+// queue is shut down.
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
 	}
-	for _, r := range runs {
-		c.q.add(runtime.Key(r.VirtualClusterID, r.ID))
+	defer c.queue.Done(key)
+	after, err := c.reconcile(ctx, key)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		c.opts.Logger.Warn("reconcile failed; retrying", "run", key, "failures", c.queue.NumRequeues(key)+1, "err", err)
+		c.queue.AddRateLimited(key)
+	case after > 0:
+		c.queue.Forget(key)
+		c.queue.AddAfter(key, after)
+	default:
+		c.queue.Forget(key)
 	}
-}
-
-func (c *Controller) process(ctx context.Context, key string) {
-	defer c.q.done(key)
-	err := c.reconcile(ctx, key)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err == nil || ctx.Err() != nil {
-		delete(c.failures, key)
-		return
-	}
-	n := c.failures[key]
-	c.failures[key] = n + 1
-	delay := min(100*time.Millisecond<<min(n, 9), 30*time.Second)
-	c.opts.Logger.Warn("reconcile failed; retrying", "run", key, "in", delay, "err", err)
-	time.AfterFunc(delay, func() { c.q.add(key) })
-}
-
-// reconcile makes at most a few legal transitions of one run, according
-// to what its runtime observes.
-func (c *Controller) reconcile(ctx context.Context, key string) error {
-	vcID, id, _ := strings.Cut(key, "/")
-	run, err := c.store.GetJobRun(ctx, vcID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if run.State.Terminal() {
-		return nil
-	}
-	vc, err := c.store.GetVirtualCluster(ctx, vcID)
-	if err != nil {
-		return err
-	}
-	rt, ok := c.runtimes[vc.ContainerProvider.ID]
-	if !ok {
-		if run.State == emr.JobRunCancelPending {
-			return c.move(ctx, key, run, emr.Transition{To: emr.JobRunCancelled, Details: "Job run cancelled."})
-		}
-		return c.move(ctx, key, run, emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureClusterUnavailable,
-			Details: fmt.Sprintf("Cluster %q is not registered with this sparkplane server.", vc.ContainerProvider.ID)})
-	}
-
-	switch run.State {
-	case emr.JobRunPending:
-		if ok, err := c.hasSlot(ctx, vc, run); err != nil || !ok {
-			return err // it waits in its virtual cluster's queue
-		}
-		return c.submit(ctx, key, rt, vc, run)
-	case emr.JobRunSubmitted, emr.JobRunRunning:
-		return c.observe(ctx, key, rt, vc, run)
-	case emr.JobRunCancelPending:
-		c.collectLogs(ctx, rt, vc, run)
-		gone, err := rt.Stop(ctx, vc, run)
-		if err != nil {
-			return fmt.Errorf("stop %s: %w", key, err)
-		}
-		if !gone {
-			time.AfterFunc(time.Second, func() { c.q.add(key) })
-			return nil
-		}
-		return c.move(ctx, key, run, emr.Transition{To: emr.JobRunCancelled, Details: "Job run cancelled."})
-	}
-	return nil
-}
-
-func (c *Controller) submit(ctx context.Context, key string, rt runtime.Runtime, vc *emr.VirtualCluster, run *emr.JobRun) error {
-	if err := rt.Submit(ctx, vc, run); err != nil {
-		if se, ok := runtime.AsSubmitError(err); ok {
-			return c.move(ctx, key, run, emr.Transition{To: emr.JobRunFailed, Reason: se.Reason, Details: se.Message})
-		}
-		return fmt.Errorf("submit %s: %w", key, err)
-	}
-	if err := c.move(ctx, key, run, emr.Transition{To: emr.JobRunSubmitted}); err != nil {
-		return err
-	}
-	return c.observe(ctx, key, rt, vc, run)
-}
-
-func (c *Controller) observe(ctx context.Context, key string, rt runtime.Runtime, vc *emr.VirtualCluster, run *emr.JobRun) error {
-	obs, err := rt.Observe(ctx, vc, run)
-	if err != nil {
-		return fmt.Errorf("observe %s: %w", key, err)
-	}
-	var steps []emr.Transition
-	switch obs.Phase {
-	case runtime.PhaseUnknown:
-		steps = append(steps, emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureInternal,
-			Details: "Everything the run had created on the cluster disappeared before it finished."})
-	case runtime.PhaseSubmitted:
-		// The timeout counts from the run's creation, so it bounds the first attempt only.
-		if run.State == emr.JobRunSubmitted && run.Attempt() == 1 {
-			if limit := StartTimeout(run); c.opts.Now().Sub(run.CreatedAt) > limit {
-				c.collectLogs(ctx, rt, vc, run)
-				if _, err := rt.Stop(ctx, vc, run); err != nil {
-					return fmt.Errorf("stop %s after start timeout: %w", key, err)
-				}
-				details := fmt.Sprintf("The driver did not start within job-start-timeout (%s).", limit)
-				if obs.Details != "" {
-					details += " " + obs.Details
-				}
-				steps = append(steps, emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureUser, Details: details})
-			}
-		}
-	case runtime.PhaseRunning:
-		if run.State == emr.JobRunSubmitted {
-			steps = append(steps, emr.Transition{To: emr.JobRunRunning})
-		}
-	case runtime.PhaseSucceeded:
-		if run.State == emr.JobRunSubmitted {
-			steps = append(steps, emr.Transition{To: emr.JobRunRunning})
-		}
-		steps = append(steps, emr.Transition{To: emr.JobRunCompleted, Details: "Job run completed successfully."})
-	case runtime.PhaseFailed:
-		reason := obs.Reason
-		if reason == "" {
-			reason = emr.FailureUser
-		}
-		if reason == emr.FailureUser && run.CanRetry() {
-			return c.retry(ctx, key, rt, vc, run, obs.Details)
-		}
-		steps = append(steps, emr.Transition{To: emr.JobRunFailed, Reason: reason, Details: obs.Details})
-	}
-	if len(steps) == 0 {
-		return nil
-	}
-	if steps[len(steps)-1].To.Terminal() {
-		c.collectLogs(ctx, rt, vc, run)
-	}
-	return c.move(ctx, key, run, steps...)
-}
-
-func (c *Controller) collectLogs(ctx context.Context, rt runtime.Runtime, vc *emr.VirtualCluster, run *emr.JobRun) {
-	if lc, ok := rt.(runtime.LogCollector); ok {
-		if err := lc.CollectLogs(ctx, vc, run); err != nil {
-			c.opts.Logger.Warn("could not keep the run's logs", "run", runtime.Key(run.VirtualClusterID, run.ID), "err", err)
-		}
-	}
-}
-
-// retry starts the next driver attempt of a run whose retry policy allows
-// one. The failed attempt's objects stay (they name their attempt), so a
-// crash between submitting the new attempt and recording it only repeats
-// this: the failed attempt is observed again and the submission is a no-op.
-func (c *Controller) retry(ctx context.Context, key string, rt runtime.Runtime, vc *emr.VirtualCluster, run *emr.JobRun, why string) error {
-	c.collectLogs(ctx, rt, vc, run)
-	n, limit := run.Attempt(), run.RetryPolicyConfiguration.MaxAttempts
-	next, err := run.NextAttempt(fmt.Sprintf("Attempt %d of %d started; attempt %d failed: %s", n+1, limit, n, why), c.opts.Now())
-	if err != nil {
-		return err
-	}
-	if err := rt.Submit(ctx, vc, next); err != nil {
-		if se, ok := runtime.AsSubmitError(err); ok {
-			return c.move(ctx, key, run, emr.Transition{To: emr.JobRunFailed, Reason: se.Reason,
-				Details: fmt.Sprintf("Attempt %d could not be submitted: %s", n+1, se.Message)})
-		}
-		return fmt.Errorf("submit attempt %d of %s: %w", n+1, key, err)
-	}
-	err = c.store.UpdateJobRun(ctx, next, run.State)
-	if errors.Is(err, store.ErrConflict) {
-		c.q.add(key)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	c.opts.Logger.Info("job run retried", "run", key, "attempt", n+1, "of", limit)
-	return nil
-}
-
-// move applies steps to run in memory and writes the result in one update,
-// guarded by the state the run had. A conflict (the API cancelled the run
-// meanwhile) queues another pass instead of failing.
-func (c *Controller) move(ctx context.Context, key string, run *emr.JobRun, steps ...emr.Transition) error {
-	from := run.State
-	now := c.opts.Now()
-	for _, t := range steps {
-		if err := run.Apply(t, now); err != nil {
-			return err
-		}
-	}
-	err := c.store.UpdateJobRun(ctx, run, from)
-	if errors.Is(err, store.ErrConflict) {
-		c.q.add(key)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	c.opts.Logger.Info("job run state changed", "run", key, "from", from, "to", run.State, "details", run.StateDetails)
-	if run.State.Terminal() && from != emr.JobRunPending {
-		c.wakeQueue(ctx, run.VirtualClusterID)
-	}
-	return nil
-}
-
-// StartTimeout reads job-start-timeout (seconds) from the emr-containers-defaults
-// classification, or from spark-defaults where some users put it.
-func StartTimeout(run *emr.JobRun) time.Duration {
-	for _, cls := range []string{"emr-containers-defaults", "spark-defaults"} {
-		if v, ok := run.ConfigurationOverrides.Classification(cls)["job-start-timeout"]; ok {
-			var secs int
-			if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs > 0 {
-				return time.Duration(secs) * time.Second
-			}
-		}
-	}
-	return DefaultJobStartTimeout
+	return true
 }

@@ -2,36 +2,36 @@ package controller
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
 // Several servers may share one database (PostgreSQL). Each job run is then
 // driven by one server at a time: the one that holds the run's lease (see
-// store.Leases). The controller itself knows nothing of leases; it is
-// given a Leased store, a view of the store through which it reaches only
-// the runs its server holds:
+// store.Leases). The controller is given a Leased, this server's leases,
+// in its Options:
 //
-//   - GetJobRun, which every pass over a run starts with, first takes or
-//     renews the run's lease; a run that another server holds is not found,
-//     so the pass leaves it alone. The periodic resync passes over every
-//     active run, so a run whose server died is taken over by the first
-//     server whose pass comes after its lease expired.
-//   - UpdateJobRun writes only while the lease has not run out by this
-//     server's own clock (ErrConflict otherwise: the controller looks
-//     again, and finds the run held or takes it back), and gives the lease
-//     up when the run ends.
-//   - ActiveJobRuns, the resync's list, gives up the leases of runs that
-//     ended meanwhile.
-//   - Run renews every lease held, each third of the lease's time to live;
-//     Release gives them all up when the server stops, so another takes
-//     over at once.
+//   - A pass over a run reads it and asks emr.Decide what to do. A run that
+//     needs nothing (a PENDING run behind its virtual cluster's limit) is
+//     left at once: no lease is taken or written for it.
+//   - A run that needs an action is first held (hold): its lease is taken,
+//     or kept without a write while it is fresh (less than a third of its
+//     time to live old; Run renews every lease a third of the way through).
+//     A run another server holds is left alone: that server drives it.
+//   - Writes are made only while the lease has not run out by this server's
+//     own clock (holds); a run that ended, here or elsewhere, gives its lease
+//     up (let).
+//   - The resync passes over the runs that may need an action, so a run
+//     whose server died is taken over by the first server whose pass comes
+//     after its lease expired; Release gives every lease up when the server
+//     stops, so another takes over at once.
 //
 // A run is therefore submitted by the server that holds it when it is
 // PENDING. A server taking over a run that another submitted observes it:
@@ -42,45 +42,36 @@ import (
 // another server takes over the runs of a server that died.
 const DefaultLeaseTTL = 15 * time.Second
 
-// Leases is what a Leased store needs of the store's leases.
-type Leases = store.Leases
-
-// Leased is a Store through which a controller drives only the runs whose
-// lease its server holds.
+// Leased holds the leases of one server. Its methods used by the
+// controller accept a nil *Leased: a server alone on its store holds every
+// run.
 type Leased struct {
-	Store
-	leases Leases
+	leases store.Leases
 	owner  string
 	ttl    time.Duration
+	now    func() time.Time
 	log    *slog.Logger
 
 	mu   sync.Mutex
-	held map[string]holding // by lease name
+	held map[string]time.Time // by lease name: when it was last taken or renewed, before the store's now
 }
 
-// holding is one lease this server holds.
-type holding struct {
-	since time.Time // first taken
-	asked time.Time // when it was last taken or renewed: before the store's now
-}
-
-// until is when the lease ends by this server's clock: never later than
-// the store's expiry, which counts from a moment after asked.
-func (h holding) until(ttl time.Duration) time.Time { return h.asked.Add(ttl) }
-
-// NewLeased returns the view of st, with its leases, of the server owner:
-// leases last ttl (DefaultLeaseTTL when 0).
-func NewLeased(st Store, leases Leases, owner string, ttl time.Duration, log *slog.Logger) *Leased {
+// NewLeased returns the leases, kept in leases, of the server owner: they
+// last ttl (DefaultLeaseTTL when 0), measured by now (time.Now when nil).
+func NewLeased(leases store.Leases, owner string, ttl time.Duration, now func() time.Time, log *slog.Logger) *Leased {
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
+	}
+	if now == nil {
+		now = time.Now
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Leased{Store: st, leases: leases, owner: owner, ttl: ttl, log: log, held: map[string]holding{}}
+	return &Leased{leases: leases, owner: owner, ttl: ttl, now: now, log: log, held: map[string]time.Time{}}
 }
 
-// Owner is the id of the server whose view this is.
+// Owner is the id of the server whose leases these are.
 func (l *Leased) Owner() string { return l.owner }
 
 // LeaseName is the name of a job run's lease.
@@ -88,81 +79,80 @@ func LeaseName(virtualClusterID, jobRunID string) string {
 	return "jobrun/" + runtime.Key(virtualClusterID, jobRunID)
 }
 
-// GetJobRun takes or renews the run's lease, then reads the run;
-// store.ErrNotFound when another server holds it.
-func (l *Leased) GetJobRun(ctx context.Context, virtualClusterID, id string) (*emr.JobRun, error) {
+// hold takes or keeps the run's lease and reports whether this server
+// holds it. A lease taken or renewed less than a third of its time to live
+// ago is kept without asking the store.
+func (l *Leased) hold(ctx context.Context, virtualClusterID, id string) (bool, error) {
+	if l == nil {
+		return true, nil
+	}
 	name := LeaseName(virtualClusterID, id)
-	asked := time.Now()
+	asked := l.now()
+	l.mu.Lock()
+	at, had := l.held[name]
+	l.mu.Unlock()
+	if had && asked.Sub(at) < l.ttl/3 {
+		return true, nil
+	}
 	ok, err := l.leases.AcquireLease(ctx, name, l.owner, l.ttl)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	l.mu.Lock()
-	h, had := l.held[name]
 	if ok {
-		if !had {
-			h.since = asked
-		}
-		h.asked = asked
-		l.held[name] = h
+		l.held[name] = asked
 	} else {
 		delete(l.held, name)
 	}
 	l.mu.Unlock()
-	if !ok {
-		if had {
-			l.log.Warn("lost the lease of a job run to another server", "run", runtime.Key(virtualClusterID, id))
-		}
-		return nil, fmt.Errorf("job run %s is driven by another server: %w", runtime.Key(virtualClusterID, id), store.ErrNotFound)
-	}
-	if !had {
+	switch {
+	case !ok && had:
+		l.log.Warn("lost the lease of a job run to another server", "run", runtime.Key(virtualClusterID, id))
+	case ok && !had:
 		l.log.Debug("took the lease of a job run", "run", runtime.Key(virtualClusterID, id), "server", l.owner)
 	}
-	return l.Store.GetJobRun(ctx, virtualClusterID, id)
+	return ok, nil
 }
 
-// UpdateJobRun writes run while this server's lease on it lasts
-// (store.ErrConflict otherwise) and gives the lease up once run has ended.
-func (l *Leased) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error {
-	name := LeaseName(run.VirtualClusterID, run.ID)
+// holds reports whether this server's lease on the run lasts, by its own
+// clock: never later than the store's expiry, which counts from a moment
+// after the lease was asked for.
+func (l *Leased) holds(virtualClusterID, id string) bool {
+	if l == nil {
+		return true
+	}
 	l.mu.Lock()
-	h, ok := l.held[name]
+	defer l.mu.Unlock()
+	at, ok := l.held[LeaseName(virtualClusterID, id)]
+	return ok && l.now().Before(at.Add(l.ttl))
+}
+
+// let gives up the lease of a run that ended, if this server holds it.
+func (l *Leased) let(ctx context.Context, virtualClusterID, id string) {
+	if l == nil {
+		return
+	}
+	name := LeaseName(virtualClusterID, id)
+	l.mu.Lock()
+	_, ok := l.held[name]
 	l.mu.Unlock()
-	if !ok || !time.Now().Before(h.until(l.ttl)) {
-		return fmt.Errorf("update job run %s: this server's lease on it has run out: %w", runtime.Key(run.VirtualClusterID, run.ID), store.ErrConflict)
-	}
-	if err := l.Store.UpdateJobRun(ctx, run, from); err != nil {
-		return err
-	}
-	if run.State.Terminal() {
+	if ok {
 		l.release(ctx, name)
 	}
-	return nil
 }
 
-// ActiveJobRuns lists the active runs of every server, and gives up this
-// server's leases of runs that ended (or never existed) before the list
-// was taken.
-func (l *Leased) ActiveJobRuns(ctx context.Context) ([]*emr.JobRun, error) {
-	asked := time.Now()
-	runs, err := l.Store.ActiveJobRuns(ctx)
-	if err != nil {
-		return nil, err
+// keys are the runs whose leases this server holds, as runtime.Keys.
+func (l *Leased) keys() []string {
+	if l == nil {
+		return nil
 	}
-	active := make(map[string]bool, len(runs))
-	for _, r := range runs {
-		active[LeaseName(r.VirtualClusterID, r.ID)] = true
-	}
-	var ended []string
 	l.mu.Lock()
-	for name, h := range l.held {
-		if !active[name] && h.since.Before(asked) {
-			ended = append(ended, name)
-		}
+	defer l.mu.Unlock()
+	out := make([]string, 0, len(l.held))
+	for name := range l.held {
+		out = append(out, strings.TrimPrefix(name, "jobrun/"))
 	}
-	l.mu.Unlock()
-	l.release(ctx, ended...)
-	return runs, nil
+	return out
 }
 
 // release gives up leases, forgetting them even if the store could not be
@@ -199,7 +189,13 @@ func (l *Leased) Run(ctx context.Context) {
 }
 
 func (l *Leased) renew(ctx context.Context) {
-	asked := time.Now()
+	l.mu.Lock()
+	empty := len(l.held) == 0
+	l.mu.Unlock()
+	if empty { // an idle server asks the store nothing
+		return
+	}
+	asked := l.now()
 	names, err := l.leases.RenewLeases(ctx, l.owner, l.ttl)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -213,12 +209,11 @@ func (l *Leased) renew(ctx context.Context) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for name, h := range l.held {
+	for name, at := range l.held {
 		switch {
 		case renewed[name]:
-			h.asked = asked
-			l.held[name] = h
-		case h.asked.Before(asked): // the store no longer has it as ours
+			l.held[name] = asked
+		case at.Before(asked): // the store no longer has it as ours
 			delete(l.held, name)
 		}
 	}
@@ -229,10 +224,7 @@ func (l *Leased) renew(ctx context.Context) {
 // their next resync instead of after the leases expire.
 func (l *Leased) Release(ctx context.Context) {
 	l.mu.Lock()
-	names := make([]string, 0, len(l.held))
-	for n := range l.held {
-		names = append(names, n)
-	}
+	names := slices.Collect(maps.Keys(l.held))
 	l.mu.Unlock()
 	l.release(ctx, names...)
 }

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
-	"github.com/sparkplane/sparkplane/internal/runtime"
 )
 
 // hasSlot reports whether a PENDING run may be submitted under its virtual
@@ -32,22 +31,31 @@ func (c *Controller) hasSlot(ctx context.Context, vc *emr.VirtualCluster, run *e
 	return slices.ContainsFunc(head, func(r *emr.JobRun) bool { return r.ID == run.ID }), nil
 }
 
-// wakeQueue queues a pass over the head of a virtual cluster's queue after
-// one of its runs ended and freed a slot.
+// wakeQueue queues a pass over the runs at the head of a virtual cluster's
+// queue that may start now: as many as it has free slots, or a page of
+// them when it has no limit. It is called when one of its runs ends and by
+// the resync; a failure is left to the next resync.
 func (c *Controller) wakeQueue(ctx context.Context, vcID string) {
 	vc, err := c.store.GetVirtualCluster(ctx, vcID)
 	if err != nil {
-		return // the periodic resync will get there
-	}
-	limit, _ := vc.SchedulerConfiguration.Limits()
-	if limit == 0 {
 		return
 	}
-	head, err := c.store.PendingJobRuns(ctx, vcID, limit)
+	free := resyncPage
+	if limit, _ := vc.SchedulerConfiguration.Limits(); limit > 0 {
+		active, err := c.store.CountJobRuns(ctx, vcID, emr.JobRunSubmitted, emr.JobRunRunning)
+		if err != nil {
+			return
+		}
+		free = limit - active
+	}
+	if free <= 0 {
+		return
+	}
+	head, err := c.store.PendingJobRuns(ctx, vcID, free)
 	if err != nil {
 		return
 	}
 	for _, r := range head {
-		c.q.add(runtime.Key(vcID, r.ID))
+		c.Enqueue(vcID, r.ID)
 	}
 }
