@@ -200,14 +200,12 @@ func TestVanishedRunFails(t *testing.T) {
 func TestCancelStopsTheRun(t *testing.T) {
 	h := newHarness(t, "c1")
 	run := h.start(t, nil)
-	got := h.waitState(t, run, emr.JobRunSubmitted)
-	if err := got.Apply(emr.Transition{To: emr.JobRunCancelPending}, time.Now()); err != nil {
+	h.waitState(t, run, emr.JobRunSubmitted)
+	if _, err := h.st.RequestJobRunCancel(context.Background(), run.VirtualClusterID, run.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.st.UpdateJobRun(context.Background(), got, emr.JobRunSubmitted); err != nil {
-		t.Fatal(err)
-	}
-	h.ctl.Enqueue(run.VirtualClusterID, run.ID)
+	// Not enqueued: the controller finds recorded cancels by itself (as
+	// those recorded by another server).
 	h.waitState(t, run, emr.JobRunCancelled)
 	if h.rt.count(h.rt.stops, run.ID) == 0 {
 		t.Error("runtime was never told to stop the run")
@@ -239,14 +237,14 @@ func TestStartTimeout(t *testing.T) {
 		cfg  []emr.Configuration
 		want time.Duration
 	}{
-		{"default", nil, controller.DefaultJobStartTimeout},
+		{"default", nil, emr.DefaultJobStartTimeout},
 		{"emr-containers-defaults", []emr.Configuration{{Classification: "emr-containers-defaults", Properties: map[string]string{"job-start-timeout": "1800"}}}, 30 * time.Minute},
 		{"spark-defaults", []emr.Configuration{{Classification: "spark-defaults", Properties: map[string]string{"job-start-timeout": "60"}}}, time.Minute},
-		{"not a number", []emr.Configuration{{Classification: "emr-containers-defaults", Properties: map[string]string{"job-start-timeout": "soon"}}}, controller.DefaultJobStartTimeout},
+		{"not a number", []emr.Configuration{{Classification: "emr-containers-defaults", Properties: map[string]string{"job-start-timeout": "soon"}}}, emr.DefaultJobStartTimeout},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			run := &emr.JobRun{ConfigurationOverrides: &emr.ConfigurationOverrides{ApplicationConfiguration: tc.cfg}}
-			if got := controller.StartTimeout(run); got != tc.want {
+			if got := emr.StartTimeout(run); got != tc.want {
 				t.Errorf("got %s, want %s", got, tc.want)
 			}
 		})

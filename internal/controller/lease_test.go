@@ -49,82 +49,89 @@ func newRun(t *testing.T, st store.Store, ids *emr.JobRunIDs, vc *emr.VirtualClu
 	return run
 }
 
-// step moves run one state on through view.
-func step(ctx context.Context, view *controller.Leased, run *emr.JobRun, to emr.JobRunState) error {
-	next := *run
-	if err := next.Apply(emr.Transition{To: to}, time.Now()); err != nil {
-		return err
-	}
-	if err := view.UpdateJobRun(ctx, &next, run.State); err != nil {
-		return err
-	}
-	*run = next
-	return nil
-}
-
-// Two servers' views of one store: a run is the one's that took its lease,
-// the other's once that lease has expired, and anyone's once it ended.
+// Two servers' leases on one store: a run is the one's that took its
+// lease, the other's once that lease has expired, and anyone's once it
+// was let go.
 func TestLeasedViews(t *testing.T) {
 	ctx := t.Context()
 	st := openStore(t)
 	// Long enough that a busy machine (CI runs every package at once) does
 	// not delay a renewal past it.
 	const ttl = 2 * time.Second
-	a := controller.NewLeased(st, st, "server-a", ttl, quiet)
-	b := controller.NewLeased(st, st, "server-b", ttl, quiet)
+	a := controller.NewLeased(st, "server-a", ttl, nil, quiet)
+	b := controller.NewLeased(st, "server-b", ttl, nil, quiet)
 	var ids emr.JobRunIDs
 	vc := newCluster(t, st, "c1")
 	run := newRun(t, st, &ids, vc)
 
-	if _, err := a.GetJobRun(ctx, vc.ID, run.ID); err != nil {
-		t.Fatalf("a: GetJobRun() error = %v", err)
+	if ok, err := a.Hold(ctx, vc.ID, run.ID); err != nil || !ok {
+		t.Fatalf("a: Hold() = %v, %v; want true", ok, err)
 	}
-	if _, err := b.GetJobRun(ctx, vc.ID, run.ID); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("b: GetJobRun() error = %v, want ErrNotFound while a holds the run", err)
+	if ok, err := b.Hold(ctx, vc.ID, run.ID); err != nil || ok {
+		t.Fatalf("b: Hold() = %v, %v; want false while a holds the run", ok, err)
 	}
-	if err := step(ctx, b, run, emr.JobRunSubmitted); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("b: UpdateJobRun() error = %v, want ErrConflict without the lease", err)
-	}
-	if err := step(ctx, a, run, emr.JobRunSubmitted); err != nil {
-		t.Fatalf("a: UpdateJobRun() error = %v", err)
+	if !a.Holds(vc.ID, run.ID) || b.Holds(vc.ID, run.ID) {
+		t.Fatalf("Holds: a %v, b %v; want true, false", a.Holds(vc.ID, run.ID), b.Holds(vc.ID, run.ID))
 	}
 	if a.Held() != 1 || b.Held() != 0 {
 		t.Fatalf("held: a %d, b %d; want 1, 0", a.Held(), b.Held())
 	}
 
 	time.Sleep(ttl + 200*time.Millisecond) // a stops renewing, as if it had died
-	if err := step(ctx, a, run, emr.JobRunRunning); !errors.Is(err, store.ErrConflict) {
-		t.Fatalf("a: UpdateJobRun() after its lease ran out: error = %v, want ErrConflict", err)
+	if a.Holds(vc.ID, run.ID) {
+		t.Fatal("a: Holds() after its lease ran out = true")
 	}
-	got, err := b.GetJobRun(ctx, vc.ID, run.ID)
-	if err != nil {
-		t.Fatalf("b: GetJobRun() after a's lease expired: error = %v", err)
+	if ok, err := b.Hold(ctx, vc.ID, run.ID); err != nil || !ok {
+		t.Fatalf("b: Hold() after a's lease expired = %v, %v; want true", ok, err)
 	}
-	if got.State != emr.JobRunSubmitted {
-		t.Fatalf("b sees %s, want SUBMITTED", got.State)
+	if ok, err := a.Hold(ctx, vc.ID, run.ID); err != nil || ok {
+		t.Fatalf("a: Hold() once b took over = %v, %v; want false", ok, err)
 	}
-	if _, err := a.GetJobRun(ctx, vc.ID, run.ID); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("a: GetJobRun() error = %v, want ErrNotFound once b took over", err)
-	}
-	for _, to := range []emr.JobRunState{emr.JobRunRunning, emr.JobRunCompleted} {
-		if err := step(ctx, b, run, to); err != nil {
-			t.Fatalf("b: UpdateJobRun(%s) error = %v", to, err)
-		}
-	}
+	b.Let(ctx, vc.ID, run.ID) // the run ended
 	if b.Held() != 0 {
-		t.Fatalf("b holds %d leases after the run ended, want 0", b.Held())
-	}
-	// The ended run's lease is free; a pass over it by a takes it, and a's
-	// next resync gives it up.
-	if _, err := a.GetJobRun(ctx, vc.ID, run.ID); err != nil {
-		t.Fatalf("a: GetJobRun(ended run) error = %v", err)
-	}
-	if _, err := a.ActiveJobRuns(ctx); err != nil {
-		t.Fatal(err)
+		t.Fatalf("b holds %d leases after letting the run go, want 0", b.Held())
 	}
 	if ok, err := st.AcquireLease(ctx, controller.LeaseName(vc.ID, run.ID), "server-c", time.Hour); err != nil || !ok {
-		t.Fatalf("the ended run's lease after a's resync: acquire = %v, %v; want free", ok, err)
+		t.Fatalf("the ended run's lease: acquire = %v, %v; want free", ok, err)
 	}
+}
+
+// A fresh lease is kept without asking the store: a pass over a run this
+// server drives writes no lease.
+func TestLeasedFreshHoldAsksNothing(t *testing.T) {
+	ctx := t.Context()
+	st := &countingLeases{Leases: openStore(t)}
+	now := time.Unix(1_700_000_000, 0)
+	a := controller.NewLeased(st, "server-a", 30*time.Second, func() time.Time { return now }, quiet)
+	for range 5 {
+		if ok, err := a.Hold(ctx, "vc", "run"); err != nil || !ok {
+			t.Fatalf("Hold() = %v, %v", ok, err)
+		}
+	}
+	if st.acquires != 1 {
+		t.Fatalf("5 holds within a third of the ttl asked the store %d times, want 1", st.acquires)
+	}
+	now = now.Add(11 * time.Second)
+	if ok, err := a.Hold(ctx, "vc", "run"); err != nil || !ok {
+		t.Fatalf("Hold() = %v, %v", ok, err)
+	}
+	if st.acquires != 2 {
+		t.Fatalf("a hold past a third of the ttl asked the store %d times in all, want 2", st.acquires)
+	}
+	now = now.Add(31 * time.Second)
+	if a.Holds("vc", "run") {
+		t.Fatal("Holds() past the ttl by the injected clock = true")
+	}
+}
+
+type countingLeases struct {
+	store.Leases
+	acquires int
+}
+
+func (c *countingLeases) AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	c.acquires++
+	return c.Leases.AcquireLease(ctx, name, owner, ttl)
 }
 
 // Run renews what is held, so a live server keeps its runs; Release hands
@@ -134,29 +141,29 @@ func TestLeasedRenewAndRelease(t *testing.T) {
 	// Long enough that a busy machine (CI runs every package at once) does
 	// not delay a renewal past it.
 	const ttl = 2 * time.Second
-	a := controller.NewLeased(st, st, "server-a", ttl, quiet)
-	b := controller.NewLeased(st, st, "server-b", ttl, quiet)
+	a := controller.NewLeased(st, "server-a", ttl, nil, quiet)
+	b := controller.NewLeased(st, "server-b", ttl, nil, quiet)
 	var ids emr.JobRunIDs
 	vc := newCluster(t, st, "c1")
 	run := newRun(t, st, &ids, vc)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { defer close(done); a.Run(ctx) }()
-	if _, err := a.GetJobRun(ctx, vc.ID, run.ID); err != nil {
-		t.Fatal(err)
+	if ok, err := a.Hold(ctx, vc.ID, run.ID); err != nil || !ok {
+		t.Fatal(ok, err)
 	}
 	time.Sleep(3 * ttl)
-	if _, err := b.GetJobRun(ctx, vc.ID, run.ID); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("b: GetJobRun() error = %v, want ErrNotFound: a renews its lease", err)
+	if ok, err := b.Hold(ctx, vc.ID, run.ID); err != nil || ok {
+		t.Fatalf("b: Hold() = %v, %v; want false: a renews its lease", ok, err)
 	}
-	if err := step(ctx, a, run, emr.JobRunSubmitted); err != nil {
-		t.Fatalf("a: UpdateJobRun() with a renewed lease: %v", err)
+	if !a.Holds(vc.ID, run.ID) {
+		t.Fatal("a: Holds() with a renewed lease = false")
 	}
 	cancel()
 	<-done
 	a.Release(t.Context())
-	if _, err := b.GetJobRun(t.Context(), vc.ID, run.ID); err != nil {
-		t.Fatalf("b: GetJobRun() after a released: error = %v", err)
+	if ok, err := b.Hold(t.Context(), vc.ID, run.ID); err != nil || !ok {
+		t.Fatalf("b: Hold() after a released = %v, %v; want true", ok, err)
 	}
 }
 
@@ -225,9 +232,9 @@ func TestTwoControllersOneStore(t *testing.T) {
 		stop func()
 	}
 	start := func(name string) *server {
-		view := controller.NewLeased(st, st, name, ttl, quiet)
+		view := controller.NewLeased(st, name, ttl, nil, quiet)
 		rt := &worldRuntime{w: w, server: name, events: make(chan string)}
-		ctl := controller.New(view, map[string]runtime.Runtime{"c1": rt}, controller.Options{Resync: 50 * time.Millisecond, Logger: quiet})
+		ctl := controller.New(st, map[string]runtime.Runtime{"c1": rt}, controller.Options{Leases: view, Resync: 50 * time.Millisecond, Logger: quiet})
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
 		wg.Go(func() { view.Run(ctx) })

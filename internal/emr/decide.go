@@ -153,7 +153,7 @@ func decideObserved(s Snapshot) Decision {
 	switch obs.Phase {
 	case PhaseUnknown:
 		return Decision{Steps: []Transition{{To: JobRunFailed, Reason: FailureInternal,
-			Details: "Everything the run had created on the cluster disappeared before it finished."}}}
+			Details: "Everything the run had created on the cluster disappeared before it finished."}}, KeepLogs: true}
 	case PhaseSubmitted:
 		// The timeout counts from the run's creation, so it bounds the first attempt only.
 		if run.State != JobRunSubmitted || run.Attempt() != 1 {
@@ -201,7 +201,11 @@ func decideRetry(s Snapshot) Decision {
 		return Decision{Steps: []Transition{{To: JobRunFailed, Reason: s.Rejected.Reason,
 			Details: fmt.Sprintf("Attempt %d could not be submitted: %s", n+1, s.Rejected.Message)}}}
 	}
-	next, err := run.NextAttempt(fmt.Sprintf("Attempt %d of %d started; attempt %d failed: %s", n+1, limit, n, s.Observed.Details), s.Now)
+	details := fmt.Sprintf("Attempt %d of %d started; attempt %d failed", n+1, limit, n)
+	if s.Observed.Details != "" {
+		details += ": " + s.Observed.Details
+	}
+	next, err := run.NextAttempt(details, s.Now)
 	if err != nil { // cannot happen: CanRetry held and the run is SUBMITTED or RUNNING
 		return Decision{Steps: []Transition{{To: JobRunFailed, Reason: FailureInternal, Details: err.Error()}}}
 	}
@@ -217,6 +221,10 @@ func cancelled() Transition { return Transition{To: JobRunCancelled, Details: "J
 // its emr-containers-defaults classification says otherwise (EMR's default).
 const DefaultJobStartTimeout = 15 * time.Minute
 
+// maxStartTimeout caps job-start-timeout: a larger value means "never"
+// (and would overflow a time.Duration).
+const maxStartTimeout = 100 * 365 * 24 * time.Hour
+
 // StartTimeout reads job-start-timeout (seconds) from the emr-containers-defaults
 // classification, or from spark-defaults where some users put it.
 func StartTimeout(run *JobRun) time.Duration {
@@ -224,6 +232,9 @@ func StartTimeout(run *JobRun) time.Duration {
 		if v, ok := run.ConfigurationOverrides.Classification(cls)["job-start-timeout"]; ok {
 			var secs int
 			if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs > 0 {
+				if int64(secs) > int64(maxStartTimeout/time.Second) {
+					return maxStartTimeout
+				}
 				return time.Duration(secs) * time.Second
 			}
 		}
