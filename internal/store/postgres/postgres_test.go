@@ -34,3 +34,7 @@ func TestConformance(t *testing.T) {
 		return MustOpen(t, srv.NewDatabase(t))
 	})
 }
+
+func BenchmarkQueuedVirtualClusters(b *testing.B) {
+	storetest.BenchQueuedVirtualClusters(b, MustOpen(b, pgenv.Start(b).NewDatabase(b)), 100_000)
+}

@@ -222,3 +222,7 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkQueuedVirtualClusters(b *testing.B) {
+	storetest.BenchQueuedVirtualClusters(b, MustOpen(b, filepath.Join(b.TempDir(), "sparkplane.db")), 100_000)
+}
