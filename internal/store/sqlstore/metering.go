@@ -52,9 +52,7 @@ const sqlRecordNode = `INSERT INTO nodes (name, instance_type, capacity_type, zo
 // half of the UNION has an index of its own.
 const usageColumns = usageFields + ` FROM pod_usage u ` + usageJoins
 
-const usageFields = `u.job_run_id, u.virtual_cluster_id, u.attempt, u.pod, u.pod_uid, u.component, u.namespace,
-	u.node, u.instance_type, u.capacity_type, u.zone, u.cpu_request, u.memory_request, u.cpu_limit, u.memory_limit,
-	u.cpu_used, u.memory_used, u.start_at, u.end_at, COALESCE(r.tags, '{}'), COALESCE(v.tags, '{}')`
+const usageFields = recordColumns + `, COALESCE(r.tags, '{}'), COALESCE(v.tags, '{}')`
 
 const usageJoins = `LEFT JOIN job_runs r ON r.id = u.job_run_id LEFT JOIN virtual_clusters v ON v.id = u.virtual_cluster_id`
 
@@ -169,33 +167,14 @@ func usageRows(ctx context.Context, q conn, query string, args ...any) iter.Seq2
 }
 
 func scanUsage(rows *sql.Rows, tags *store.TagCache) (cost.Usage, error) {
-	var (
-		u                   cost.Usage
-		component, capacity string
-		cpuUsed             sql.NullFloat64
-		memUsed             sql.NullInt64
-		start               int64
-		end                 sql.NullInt64
-		runTags, vcTags     string
-	)
-	err := rows.Scan(&u.JobRunID, &u.VirtualClusterID, &u.Attempt, &u.Pod, &u.PodUID, &component, &u.Namespace,
-		&u.Node, &u.InstanceType, &capacity, &u.Zone, &u.Request.CPU, &u.Request.Memory, &u.Limit.CPU, &u.Limit.Memory,
-		&cpuUsed, &memUsed, &start, &end, &runTags, &vcTags)
-	if err != nil {
-		return u, err
+	var runTags, vcTags string
+	u, err := scanRecord(rows, new(sql.NullInt64), &runTags, &vcTags)
+	if err == nil {
+		u.RunTags, err = tags.Decode(runTags)
 	}
-	u.Component, u.CapacityType = cost.Component(component), cost.CapacityType(capacity)
-	if cpuUsed.Valid || memUsed.Valid {
-		u.Used = &cost.Resources{CPU: cpuUsed.Float64, Memory: memUsed.Int64}
+	if err == nil {
+		u.VirtualClusterTags, err = tags.Decode(vcTags)
 	}
-	u.Start = time.UnixMilli(start).UTC()
-	if end.Valid {
-		u.End = time.UnixMilli(end.Int64).UTC()
-	}
-	if u.RunTags, err = tags.Decode(runTags); err != nil {
-		return u, err
-	}
-	u.VirtualClusterTags, err = tags.Decode(vcTags)
 	return u, err
 }
 

@@ -22,13 +22,15 @@ import (
 // has when the write commits. Rollup rows are written in key order
 // (RollupDeltas), so concurrent transactions cannot deadlock on them.
 
-// recordColumns are what a record contributes to the rollups by, and the
-// tag set it is counted under.
-const recordColumns = `job_run_id, virtual_cluster_id, attempt, pod, component, namespace, node, instance_type,
-	capacity_type, zone, cpu_request, memory_request, cpu_used, memory_used, start_at, end_at, rollup_tag_set`
+// recordColumns are a usage record, as scanRecord reads it, then the tag
+// set it is counted under (pod_usage as u).
+const recordColumns = `u.job_run_id, u.virtual_cluster_id, u.attempt, u.pod, u.pod_uid, u.component, u.namespace,
+	u.node, u.instance_type, u.capacity_type, u.zone, u.cpu_request, u.memory_request, u.cpu_limit, u.memory_limit,
+	u.cpu_used, u.memory_used, u.start_at, u.end_at, u.rollup_tag_set`
 
-// scanRecord reads recordColumns (and any columns after them into more).
-func scanRecord(s scanner, more ...any) (u cost.Usage, tagSet sql.NullInt64, err error) {
+// scanRecord reads recordColumns, the tag set into tagSet, and any columns
+// after them into more.
+func scanRecord(s scanner, tagSet *sql.NullInt64, more ...any) (u cost.Usage, err error) {
 	var (
 		component, capacity string
 		cpuUsed             sql.NullFloat64
@@ -36,11 +38,11 @@ func scanRecord(s scanner, more ...any) (u cost.Usage, tagSet sql.NullInt64, err
 		start               int64
 		end                 sql.NullInt64
 	)
-	err = s.Scan(append([]any{&u.JobRunID, &u.VirtualClusterID, &u.Attempt, &u.Pod, &component, &u.Namespace, &u.Node,
-		&u.InstanceType, &capacity, &u.Zone, &u.Request.CPU, &u.Request.Memory, &cpuUsed, &memUsed, &start, &end, &tagSet},
-		more...)...)
+	err = s.Scan(append([]any{&u.JobRunID, &u.VirtualClusterID, &u.Attempt, &u.Pod, &u.PodUID, &component, &u.Namespace,
+		&u.Node, &u.InstanceType, &capacity, &u.Zone, &u.Request.CPU, &u.Request.Memory, &u.Limit.CPU, &u.Limit.Memory,
+		&cpuUsed, &memUsed, &start, &end, tagSet}, more...)...)
 	if err != nil {
-		return u, tagSet, err
+		return u, err
 	}
 	u.Component, u.CapacityType = cost.Component(component), cost.CapacityType(capacity)
 	if cpuUsed.Valid || memUsed.Valid {
@@ -50,14 +52,14 @@ func scanRecord(s scanner, more ...any) (u cost.Usage, tagSet sql.NullInt64, err
 	if end.Valid {
 		u.End = time.UnixMilli(end.Int64).UTC()
 	}
-	return u, tagSet, nil
+	return u, nil
 }
 
 // readRecord reads one record; found is false when there is none.
 func readRecord(ctx context.Context, tx conn, runID string, attempt int, pod string) (u cost.Usage, tagSet sql.NullInt64, found bool, err error) {
-	row := tx.row(ctx, `SELECT `+recordColumns+` FROM pod_usage WHERE job_run_id = ? AND attempt = ? AND pod = ?`,
+	row := tx.row(ctx, `SELECT `+recordColumns+` FROM pod_usage u WHERE job_run_id = ? AND attempt = ? AND pod = ?`,
 		runID, attempt, pod)
-	u, tagSet, err = scanRecord(row)
+	u, err = scanRecord(row, &tagSet)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, tagSet, false, nil
 	}
@@ -131,14 +133,15 @@ func moveRollups(ctx context.Context, tx conn, runID, tags string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := tx.query(ctx, `SELECT `+recordColumns+` FROM pod_usage
+	rows, err := tx.query(ctx, `SELECT `+recordColumns+` FROM pod_usage u
 		WHERE job_run_id = ? AND rollup_tag_set IS NOT NULL AND rollup_tag_set <> ?`, runID, to)
 	if err != nil {
 		return err
 	}
 	var d store.RollupDeltas
 	for rows.Next() {
-		u, from, err := scanRecord(rows)
+		var from sql.NullInt64
+		u, err := scanRecord(rows, &from)
 		if err != nil {
 			rows.Close()
 			return err
@@ -211,7 +214,7 @@ func (db *DB) rollUpBatch(ctx context.Context) (n int, err error) {
 			tags string
 		}
 		recs, err := collect(func(rows *sql.Rows) (r rec, err error) {
-			r.u, _, err = scanRecord(rows, &r.tags)
+			r.u, err = scanRecord(rows, new(sql.NullInt64), &r.tags)
 			return r, err
 		})(tx.query(ctx, `SELECT `+recordColumns+`, COALESCE((SELECT tags FROM job_runs r WHERE r.id = u.job_run_id), '{}')
 			FROM pod_usage u WHERE job_run_id IN (`+marks(len(runs))+`) AND end_at IS NOT NULL AND rollup_tag_set IS NULL`, args(runs)...))
