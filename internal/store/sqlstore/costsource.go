@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/cost"
-	"github.com/sparkplane/sparkplane/internal/store"
 )
 
 // ReadMetering implements store.Metering: one read transaction (on SQLite
@@ -42,11 +41,6 @@ func (s *costSource) sqlUsage() string {
 
 const sqlRunning = `SELECT ` + usageColumns + ` WHERE u.end_at IS NULL AND u.start_at < ?`
 
-var (
-	sqlDaily     = store.SQLDaily("?", "?")
-	sqlNodeDaily = store.SQLNodeDaily("?", "?")
-)
-
 func (s *costSource) Nodes(from, to time.Time) ([]cost.Node, error) {
 	return readNodes(s.ctx, s.tx, from, to)
 }
@@ -68,7 +62,7 @@ func (s *costSource) Daily(fromDay, toDay int64) iter.Seq2[cost.DailyUsage, erro
 			return
 		}
 		defer rows.Close()
-		store.YieldDaily(rows, yield)
+		yieldDaily(rows, yield)
 	}
 }
 
@@ -80,6 +74,6 @@ func (s *costSource) NodeDaily(fromDay, toDay int64) iter.Seq2[cost.NodeDaily, e
 			return
 		}
 		defer rows.Close()
-		store.YieldNodeDaily(rows, yield)
+		yieldNodeDaily(rows, yield)
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 // CreateManagedEndpoint implements store.Store.
 func (db *DB) CreateManagedEndpoint(ctx context.Context, e *emr.Endpoint, idem store.Idempotency) (*emr.Endpoint, error) {
-	out, err := create(ctx, db, idem, e.ID, func(c conn, id string) (*emr.Endpoint, error) {
+	out, err := create(ctx, db, idem, e, e.ID, func(c conn, id string) (*emr.Endpoint, error) {
 		return managedEndpoints.get(ctx, c, "", "id = ? AND virtual_cluster_id = ?", id, e.VirtualClusterID)
 	}, func(c conn) error {
 		// Locked: the cluster cannot change state until the endpoint is in.
@@ -35,9 +35,6 @@ func (db *DB) CreateManagedEndpoint(ctx context.Context, e *emr.Endpoint, idem s
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create managed endpoint: %w", err)
-	}
-	if out == nil {
-		out = e
 	}
 	return out, nil
 }

@@ -13,7 +13,7 @@ import (
 // meanwhile, or, when it limits its queue, FOR UPDATE, so that concurrent
 // creations count the queue one after the other.
 func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idempotency) (*emr.JobRun, error) {
-	out, err := create(ctx, db, idem, run.ID, func(c conn, id string) (*emr.JobRun, error) {
+	out, err := create(ctx, db, idem, run, run.ID, func(c conn, id string) (*emr.JobRun, error) {
 		return jobRuns.get(ctx, c, "", "id = ? AND virtual_cluster_id = ?", id, run.VirtualClusterID)
 	}, func(c conn) error {
 		vc, err := lockForRun(ctx, c, run.VirtualClusterID)
@@ -47,9 +47,6 @@ func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idem
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create job run: %w", err)
-	}
-	if out == nil {
-		out = run
 	}
 	return out, nil
 }

@@ -92,7 +92,7 @@ func (db *DB) RecordUsage(ctx context.Context, u cost.Usage) error {
 		if err != nil {
 			return err
 		}
-		var d store.RollupDeltas
+		var d rollupDeltas
 		if found && oldSet.Valid {
 			d.Add(&old, oldSet.Int64, -1)
 		}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/cost"
-	"github.com/sparkplane/sparkplane/internal/store"
 )
 
 // The daily rollups (internal/store/rollup.go): every write of a record,
@@ -84,7 +83,7 @@ func runTags(ctx context.Context, tx conn, runID string) (string, error) {
 // new (a concurrent transaction adding the same one first: its id, read
 // after it commits).
 func tagSetID(ctx context.Context, tx conn, tagsColumn string) (int64, error) {
-	enc, digest, err := store.TagSet(tagsColumn)
+	enc, digest, err := tagSet(tagsColumn)
 	if err != nil {
 		return 0, err
 	}
@@ -101,17 +100,17 @@ func tagSetID(ctx context.Context, tx conn, tagsColumn string) (int64, error) {
 }
 
 var (
-	sqlUpsertDaily = `INSERT INTO usage_daily (` + strings.Join(store.RollupKeyColumns, ", ") + `, ` +
-		strings.Join(store.RollupSumColumns, ", ") + `) VALUES (` + marks(len(store.RollupKeyColumns)+len(store.RollupSumColumns)) +
-		`) ON CONFLICT (` + strings.Join(store.RollupKeyColumns, ", ") + `) DO UPDATE SET ` +
-		store.UpsertSet("usage_daily", store.RollupSumColumns)
-	sqlUpsertNodeDaily = `INSERT INTO node_daily (` + strings.Join(store.NodeRollupColumns, ", ") + `) VALUES (?, ?, ?, ?, ?, ?)
+	sqlUpsertDaily = `INSERT INTO usage_daily (` + strings.Join(rollupKeyColumns, ", ") + `, ` +
+		strings.Join(rollupSumColumns, ", ") + `) VALUES (` + marks(len(rollupKeyColumns)+len(rollupSumColumns)) +
+		`) ON CONFLICT (` + strings.Join(rollupKeyColumns, ", ") + `) DO UPDATE SET ` +
+		upsertSet("usage_daily", rollupSumColumns)
+	sqlUpsertNodeDaily = `INSERT INTO node_daily (` + strings.Join(nodeRollupColumns, ", ") + `) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (day, node, instance_type, capacity_type) DO UPDATE SET ` +
-		store.UpsertSet("node_daily", []string{"cpu_seconds", "gib_seconds"})
+		upsertSet("node_daily", []string{"cpu_seconds", "gib_seconds"})
 )
 
 // applyDeltas writes d to the rollups.
-func applyDeltas(ctx context.Context, tx conn, d *store.RollupDeltas) error {
+func applyDeltas(ctx context.Context, tx conn, d *rollupDeltas) error {
 	for _, u := range d.Usage() {
 		if _, err := tx.exec(ctx, sqlUpsertDaily, append(u.Key.Values(), u.Sums.Values()...)...); err != nil {
 			return fmt.Errorf("roll up usage: %w", err)
@@ -138,7 +137,7 @@ func moveRollups(ctx context.Context, tx conn, runID, tags string) error {
 	if err != nil {
 		return err
 	}
-	var d store.RollupDeltas
+	var d rollupDeltas
 	for rows.Next() {
 		var from sql.NullInt64
 		u, err := scanRecord(rows, &from)
@@ -222,7 +221,7 @@ func (db *DB) rollUpBatch(ctx context.Context) (n int, err error) {
 			return err
 		}
 		ids := map[string]int64{}
-		var d store.RollupDeltas
+		var d rollupDeltas
 		for _, r := range recs {
 			id, ok := ids[r.tags]
 			if !ok {

@@ -11,7 +11,7 @@ import (
 
 // CreateSecurityConfiguration implements store.Store.
 func (db *DB) CreateSecurityConfiguration(ctx context.Context, sc *emr.SecurityConfiguration, idem store.Idempotency) (*emr.SecurityConfiguration, error) {
-	out, err := create(ctx, db, idem, sc.ID, func(c conn, id string) (*emr.SecurityConfiguration, error) {
+	out, err := create(ctx, db, idem, sc, sc.ID, func(c conn, id string) (*emr.SecurityConfiguration, error) {
 		return securityConfigurations.get(ctx, c, "", "id = ?", id)
 	}, func(c conn) error {
 		doc, err := marshal(scDoc{sc, sc.ContainerProvider})
@@ -23,9 +23,6 @@ func (db *DB) CreateSecurityConfiguration(ctx context.Context, sc *emr.SecurityC
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create security configuration: %w", err)
-	}
-	if out == nil {
-		out = sc
 	}
 	return out, nil
 }

@@ -101,11 +101,11 @@ func (t *table[T]) list(ctx context.Context, db *DB, scope string, w *where, p s
 
 // create runs a create request in one transaction: when idem names an
 // earlier request with the same hash, it returns what that one created
-// (read by get); otherwise insert writes the resource, whose id is id,
-// and the request is remembered.
-func create[T any](ctx context.Context, db *DB, idem store.Idempotency, id string,
+// (read by get); otherwise insert writes created, whose id is id, the
+// request is remembered and created returned.
+func create[T any](ctx context.Context, db *DB, idem store.Idempotency, created T, id string,
 	get func(c conn, id string) (T, error), insert func(c conn) error) (T, error) {
-	var out T
+	out := created
 	err := db.tx(ctx, func(c conn) error {
 		prev, err := replayed(ctx, c, idem)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 
 // CreateJobTemplate implements store.Store.
 func (db *DB) CreateJobTemplate(ctx context.Context, t *emr.JobTemplate, idem store.Idempotency) (*emr.JobTemplate, error) {
-	out, err := create(ctx, db, idem, t.ID, func(c conn, id string) (*emr.JobTemplate, error) {
+	out, err := create(ctx, db, idem, t, t.ID, func(c conn, id string) (*emr.JobTemplate, error) {
 		return jobTemplates.get(ctx, c, "", "id = ?", id)
 	}, func(c conn) error {
 		doc, err := marshal(t)
@@ -22,9 +22,6 @@ func (db *DB) CreateJobTemplate(ctx context.Context, t *emr.JobTemplate, idem st
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create job template: %w", err)
-	}
-	if out == nil {
-		out = t
 	}
 	return out, nil
 }

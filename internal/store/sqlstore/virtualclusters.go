@@ -10,7 +10,7 @@ import (
 
 // CreateVirtualCluster implements store.Store.
 func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, idem store.Idempotency) (*emr.VirtualCluster, error) {
-	out, err := create(ctx, db, idem, vc.ID, func(c conn, id string) (*emr.VirtualCluster, error) {
+	out, err := create(ctx, db, idem, vc, vc.ID, func(c conn, id string) (*emr.VirtualCluster, error) {
 		return virtualClusters.get(ctx, c, "", "id = ?", id)
 	}, func(c conn) error {
 		if sc := vc.SecurityConfigurationID; sc != "" {
@@ -35,9 +35,6 @@ func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, 
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create virtual cluster: %w", err)
-	}
-	if out == nil {
-		out = vc
 	}
 	return out, nil
 }
