@@ -36,5 +36,7 @@ func TestConformance(t *testing.T) {
 }
 
 func BenchmarkQueuedVirtualClusters(b *testing.B) {
-	storetest.BenchQueuedVirtualClusters(b, MustOpen(b, pgenv.Start(b).NewDatabase(b)), 100_000)
+	db := MustOpen(b, pgenv.Start(b).NewDatabase(b))
+	defer MustClose(b, db)
+	storetest.BenchQueuedVirtualClusters(b, db, 100_000)
 }

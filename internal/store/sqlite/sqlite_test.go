@@ -224,5 +224,7 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func BenchmarkQueuedVirtualClusters(b *testing.B) {
-	storetest.BenchQueuedVirtualClusters(b, MustOpen(b, filepath.Join(b.TempDir(), "sparkplane.db")), 100_000)
+	db := MustOpen(b, filepath.Join(b.TempDir(), "sparkplane.db"))
+	defer MustClose(b, db)
+	storetest.BenchQueuedVirtualClusters(b, db, 100_000)
 }
