@@ -1,13 +1,15 @@
 // Package store declares how sparkplane keeps its state: the Store interface
 // that the API and the controller use, its errors, list filters and
-// leases. The implementations live in sub-packages: sqlite, the embedded
-// default, and postgres, for several servers on one database; storetest is
-// the conformance suite both pass.
+// leases. The implementation, sqlstore, is written once over database/sql;
+// the sub-packages sqlite, the embedded default, and postgres, for several
+// servers on one database, open it on their engine. storetest is the
+// conformance suite both pass.
 package store
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"time"
 
@@ -110,9 +112,12 @@ type Store interface {
 	SetVirtualClusterScheduler(ctx context.Context, id string, cfg *emr.SchedulerConfiguration) (*emr.VirtualCluster, error)
 
 	// CreateJobRun inserts run (PENDING) if its virtual cluster is RUNNING,
-	// or replays an earlier request with the same idempotency token.
-	// ErrNotFound when the virtual cluster does not exist, ErrConflict when it
-	// is not RUNNING.
+	// or replays an earlier request with the same idempotency token (before
+	// any other check). ErrNotFound when the virtual cluster does not exist,
+	// ErrConflict when it is not RUNNING, a *QueueFullError (ErrQueueFull)
+	// when its maxInQueueJobRuns is set and it already has that many runs
+	// PENDING or SUBMITTED: counted in the transaction of the insert, so
+	// concurrent requests never exceed the limit.
 	CreateJobRun(ctx context.Context, run *emr.JobRun, idem Idempotency) (*emr.JobRun, error)
 	GetJobRun(ctx context.Context, virtualClusterID, id string) (*emr.JobRun, error)
 	ListJobRuns(ctx context.Context, f JobRunFilter, p Page) ([]*emr.JobRun, string, error)
@@ -123,9 +128,28 @@ type Store interface {
 	// PendingJobRuns returns the oldest PENDING runs of a virtual cluster,
 	// oldest first, at most limit: the head of its queue.
 	PendingJobRuns(ctx context.Context, virtualClusterID string, limit int) ([]*emr.JobRun, error)
-	// UpdateJobRun writes run if its stored state is still from;
-	// ErrConflict otherwise.
+	// UpdateJobRun writes run (all but its tags and cancel request) if its
+	// stored state is still from; ErrConflict otherwise.
 	UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error
+	// RequestJobRunCancel records that CancelJobRun asked, at at, for a run
+	// to stop, and returns the run as stored, CancelRequestedAt set. A second
+	// request keeps the time of the first. The request is kept apart from
+	// the rest of the run (UpdateJobRun never clears it), and every read of
+	// a run fills CancelRequestedAt. ErrNotFound when there is no such run,
+	// ErrConflict when it is COMPLETED, FAILED or CANCELLED.
+	RequestJobRunCancel(ctx context.Context, virtualClusterID, id string, at time.Time) (*emr.JobRun, error)
+	// JobRunsInStates returns the runs, of every virtual cluster, in any of
+	// states whose ids are after afterID, by id, at most limit: a page of
+	// the controller's resync ("" for the first; job-run ids are unique
+	// across clusters and ordered by creation).
+	JobRunsInStates(ctx context.Context, states []emr.JobRunState, afterID string, limit int) ([]*emr.JobRun, error)
+	// CancelRequestedJobRuns returns the runs PENDING, SUBMITTED or RUNNING
+	// whose cancel was requested, ids after afterID, by id, at most limit.
+	CancelRequestedJobRuns(ctx context.Context, afterID string, limit int) ([]*emr.JobRun, error)
+	// QueuedVirtualClusters returns the ids of the virtual clusters that
+	// have at least one PENDING run, sorted; its cost does not grow with
+	// the length of their queues.
+	QueuedVirtualClusters(ctx context.Context) ([]string, error)
 
 	// CreateJobTemplate inserts t, or, when idem names an earlier request with
 	// the same hash, returns the template that request created (ErrNotFound
@@ -178,7 +202,38 @@ type Store interface {
 	// Metering keeps what job runs' pods used, for cost reports.
 	Metering
 
+	// Logs keep the logs of finished runs for every server to read.
+	Logs
+
 	Close() error
+}
+
+// ErrQueueFull: a virtual cluster's queue is at its maxInQueueJobRuns.
+var ErrQueueFull = errors.New("job run queue full")
+
+// QueueFullError is CreateJobRun's refusal of a run when its virtual
+// cluster already has Queued runs waiting (PENDING or SUBMITTED) and its
+// maxInQueueJobRuns is Limit. errors.Is(err, ErrQueueFull) holds for it.
+type QueueFullError struct {
+	VirtualClusterID string
+	Queued, Limit    int
+}
+
+func (e *QueueFullError) Error() string {
+	return fmt.Sprintf("virtual cluster %s already has %d job runs waiting (maxInQueueJobRuns %d)", e.VirtualClusterID, e.Queued, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrQueueFull) true.
+func (e *QueueFullError) Is(target error) bool { return target == ErrQueueFull }
+
+// Logs keep the logs of finished job runs, so that any server sharing the
+// store can return them.
+type Logs interface {
+	// PutJobRunLog stores (or replaces) the stream ("stdout", "stderr", …)
+	// of an attempt of a job run.
+	PutJobRunLog(ctx context.Context, virtualClusterID, jobRunID string, attempt int, stream string, data []byte) error
+	// JobRunLog returns what PutJobRunLog stored; ErrNotFound when nothing.
+	JobRunLog(ctx context.Context, virtualClusterID, jobRunID string, attempt int, stream string) ([]byte, error)
 }
 
 // ErrInvalidToken: a page token that this store did not hand out for the

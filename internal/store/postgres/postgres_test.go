@@ -34,3 +34,9 @@ func TestConformance(t *testing.T) {
 		return MustOpen(t, srv.NewDatabase(t))
 	})
 }
+
+func BenchmarkQueuedVirtualClusters(b *testing.B) {
+	db := MustOpen(b, pgenv.Start(b).NewDatabase(b))
+	defer MustClose(b, db)
+	storetest.BenchQueuedVirtualClusters(b, db, 100_000)
+}

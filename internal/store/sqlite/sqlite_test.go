@@ -222,3 +222,9 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkQueuedVirtualClusters(b *testing.B) {
+	db := MustOpen(b, filepath.Join(b.TempDir(), "sparkplane.db"))
+	defer MustClose(b, db)
+	storetest.BenchQueuedVirtualClusters(b, db, 100_000)
+}

@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("Leases", leaseTests)
 	group("Metering", meteringTests)
 	group("Rollups", rollupTests)
+	group("JobQueue", jobQueueTests)
+	group("Logs", logTests)
 	t.Run("PageTokens/OfAnotherStore", func(t *testing.T) {
 		t.Parallel()
 		testTokensOfAnotherStore(t, open)

@@ -1,10 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 
@@ -12,27 +9,8 @@ import (
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
-// Tags live in a `tags` column (a JSON object) beside each resource's
-// document, never in the document: the API's TagResource writes only the
-// column and state changes only the document, so neither overwrites the
-// other. Readers put the two together.
-
-// vcDoc, runDoc: the JSON documents of resources, without their tags.
-func vcDoc(vc *emr.VirtualCluster) ([]byte, error) {
-	c := *vc
-	c.Tags = nil
-	c.SchedulerStatus = nil // computed when described
-	return json.Marshal(&c)
-}
-
-func runDoc(run *emr.JobRun) ([]byte, error) {
-	c := *run
-	c.Tags = nil
-	return json.Marshal(&c)
-}
-
 // tagged is where the tags of a resource kind are: the table and the
-// condition that picks one row of it, given (id, virtual cluster id).
+// condition that picks one row of it.
 func tagged(r emr.ResourceRef) (table, cond string, args []any, err error) {
 	switch r.Kind {
 	case emr.KindVirtualCluster:
@@ -45,29 +23,23 @@ func tagged(r emr.ResourceRef) (table, cond string, args []any, err error) {
 	return "", "", nil, fmt.Errorf("%s: %w", r.Kind, store.ErrNotFound)
 }
 
-func readTags(ctx context.Context, q querier, r emr.ResourceRef) (map[string]string, error) {
+// readTags reads the tags of r; lock is "" or a locking clause.
+func readTags(ctx context.Context, c conn, r emr.ResourceRef, lock string) (map[string]string, error) {
 	table, cond, args, err := tagged(r)
 	if err != nil {
 		return nil, err
 	}
 	var tags string
-	err = q.QueryRowContext(ctx, `SELECT tags FROM `+table+` WHERE `+cond, args...).Scan(&tags)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%s %q of virtual cluster %q: %w", r.Kind, r.ID, r.VirtualClusterID, store.ErrNotFound)
-	}
-	if err != nil {
-		return nil, err
+	if err := notFound(c.row(ctx, `SELECT tags FROM `+table+` WHERE `+cond+lock, args...).Scan(&tags)); err != nil {
+		return nil, fmt.Errorf("%s %q of virtual cluster %q: %w", r.Kind, r.ID, r.VirtualClusterID, err)
 	}
 	return store.DecodeTags(tags)
 }
 
 // Tags implements store.Store.
 func (db *DB) Tags(ctx context.Context, r emr.ResourceRef) (map[string]string, error) {
-	tags, err := readTags(ctx, db.read, r)
-	if err != nil {
-		return nil, fmt.Errorf("tags: %w", err)
-	}
-	return tags, nil
+	tags, err := readTags(ctx, db.reader(), r, "")
+	return tags, wrap(err, "tags")
 }
 
 // TagResource implements store.Store.
@@ -84,11 +56,18 @@ func (db *DB) UntagResource(ctx context.Context, r emr.ResourceRef, keys []strin
 	})
 }
 
-// retag rewrites the tags column of r with what change makes of it, in one
-// write transaction (so concurrent tag changes apply one after the other).
+// retag rewrites the tags column of r with what change makes of it, the
+// row locked from the read to the write (so concurrent tag changes apply
+// one after the other). A job run's finished usage records move to its new
+// tags in the rollups, under the run's rollup lock.
 func (db *DB) retag(ctx context.Context, r emr.ResourceRef, change func(map[string]string)) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		cur, err := readTags(ctx, tx, r)
+	err := db.tx(ctx, func(c conn) error {
+		if r.Kind == emr.KindJobRun {
+			if err := c.lock(ctx, runLockKey(r.ID)); err != nil {
+				return err
+			}
+		}
+		cur, err := readTags(ctx, c, r, c.d.ForUpdate)
 		if err != nil {
 			return err
 		}
@@ -104,16 +83,13 @@ func (db *DB) retag(ctx context.Context, r emr.ResourceRef, change func(map[stri
 			return err
 		}
 		table, cond, args, _ := tagged(r)
-		if _, err = tx.ExecContext(ctx, `UPDATE `+table+` SET tags = ? WHERE `+cond, append([]any{enc}, args...)...); err != nil {
+		if _, err = c.exec(ctx, `UPDATE `+table+` SET tags = ? WHERE `+cond, append([]any{enc}, args...)...); err != nil {
 			return err
 		}
-		if r.Kind == emr.KindJobRun { // its records' rollups follow its tags
-			return moveRollups(ctx, tx, r.ID, enc)
+		if r.Kind == emr.KindJobRun {
+			return moveRollups(ctx, c, r.ID, enc)
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("tag %s: %w", r.Kind, err)
-	}
-	return nil
+	return wrap(err, "tag %s", r.Kind)
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
-// Metering lives in the pod_usage and nodes tables (migration 0005), and
-// the daily rollups (migration 0006, rollup.go).
+// Metering lives in the pod_usage and nodes tables, and the daily rollups
+// (rollup.go).
 
-const sqlRecordUsage = `INSERT INTO pod_usage (job_run_id, virtual_cluster_id, attempt, pod, pod_uid, component,
+var sqlRecordUsage = `INSERT INTO pod_usage (job_run_id, virtual_cluster_id, attempt, pod, pod_uid, component,
 	namespace, node, instance_type, capacity_type, zone, cpu_request, memory_request, cpu_limit, memory_limit,
 	cpu_used, memory_used, start_at, end_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (` + marks(19) + `)
 	ON CONFLICT (job_run_id, attempt, pod) DO UPDATE SET
 		virtual_cluster_id = excluded.virtual_cluster_id,
 		pod_uid = CASE WHEN excluded.pod_uid <> '' THEN excluded.pod_uid ELSE pod_usage.pod_uid END,
@@ -31,7 +31,7 @@ const sqlRecordUsage = `INSERT INTO pod_usage (job_run_id, virtual_cluster_id, a
 		cpu_limit = excluded.cpu_limit, memory_limit = excluded.memory_limit,
 		cpu_used = COALESCE(excluded.cpu_used, pod_usage.cpu_used),
 		memory_used = COALESCE(excluded.memory_used, pod_usage.memory_used),
-		start_at = MIN(excluded.start_at, pod_usage.start_at),
+		start_at = CASE WHEN excluded.start_at < pod_usage.start_at THEN excluded.start_at ELSE pod_usage.start_at END,
 		end_at = COALESCE(excluded.end_at, pod_usage.end_at)`
 
 const sqlRecordNode = `INSERT INTO nodes (name, instance_type, capacity_type, zone, cpu, memory, first_seen, last_seen)
@@ -42,19 +42,17 @@ const sqlRecordNode = `INSERT INTO nodes (name, instance_type, capacity_type, zo
 		zone = CASE WHEN excluded.zone <> '' THEN excluded.zone ELSE nodes.zone END,
 		cpu = CASE WHEN excluded.cpu > 0 THEN excluded.cpu ELSE nodes.cpu END,
 		memory = CASE WHEN excluded.memory > 0 THEN excluded.memory ELSE nodes.memory END,
-		first_seen = MIN(excluded.first_seen, nodes.first_seen),
+		first_seen = CASE WHEN excluded.first_seen < nodes.first_seen THEN excluded.first_seen ELSE nodes.first_seen END,
 		last_seen = CASE
 			WHEN nodes.last_seen IS NULL THEN excluded.last_seen
 			WHEN excluded.last_seen IS NULL THEN CASE WHEN excluded.first_seen > nodes.last_seen THEN NULL ELSE nodes.last_seen END
-			ELSE MAX(excluded.last_seen, nodes.last_seen) END`
+			WHEN excluded.last_seen > nodes.last_seen THEN excluded.last_seen ELSE nodes.last_seen END`
 
 // The records overlapping [from, to): ended after from, or running; each
 // half of the UNION has an index of its own.
 const usageColumns = usageFields + ` FROM pod_usage u ` + usageJoins
 
-const usageFields = `u.job_run_id, u.virtual_cluster_id, u.attempt, u.pod, u.pod_uid, u.component, u.namespace,
-	u.node, u.instance_type, u.capacity_type, u.zone, u.cpu_request, u.memory_request, u.cpu_limit, u.memory_limit,
-	u.cpu_used, u.memory_used, u.start_at, u.end_at, COALESCE(r.tags, '{}'), COALESCE(v.tags, '{}')`
+const usageFields = recordColumns + `, COALESCE(r.tags, '{}'), COALESCE(v.tags, '{}')`
 
 const usageJoins = `LEFT JOIN job_runs r ON r.id = u.job_run_id LEFT JOIN virtual_clusters v ON v.id = u.virtual_cluster_id`
 
@@ -66,7 +64,8 @@ const sqlNodes = `SELECT name, instance_type, capacity_type, zone, cpu, memory, 
 
 // RecordUsage implements store.Metering: the record and its daily rollups
 // in one transaction (what its previous version added taken away, what it
-// adds now, if it has ended, added under its job run's current tags).
+// adds now, if it has ended, added under its job run's current tags), under
+// the run's rollup lock.
 func (db *DB) RecordUsage(ctx context.Context, u cost.Usage) error {
 	if err := u.Validate(); err != nil {
 		return fmt.Errorf("record usage: %w", err)
@@ -75,12 +74,15 @@ func (db *DB) RecordUsage(ctx context.Context, u cost.Usage) error {
 	if u.Used != nil {
 		cpuUsed, memUsed = u.Used.CPU, u.Used.Memory
 	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
+		if err := tx.lock(ctx, runLockKey(u.JobRunID)); err != nil {
+			return err
+		}
 		old, oldSet, found, err := readRecord(ctx, tx, u.JobRunID, u.Attempt, u.Pod)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, sqlRecordUsage, u.JobRunID, u.VirtualClusterID, u.Attempt, u.Pod, u.PodUID,
+		if _, err := tx.exec(ctx, sqlRecordUsage, u.JobRunID, u.VirtualClusterID, u.Attempt, u.Pod, u.PodUID,
 			string(u.Component), u.Namespace, u.Node, u.InstanceType, string(u.CapacityType), u.Zone,
 			u.Request.CPU, u.Request.Memory, u.Limit.CPU, u.Limit.Memory, cpuUsed, memUsed,
 			u.Start.UnixMilli(), nullMillis(u.End)); err != nil {
@@ -90,7 +92,7 @@ func (db *DB) RecordUsage(ctx context.Context, u cost.Usage) error {
 		if err != nil {
 			return err
 		}
-		var d store.RollupDeltas
+		var d rollupDeltas
 		if found && oldSet.Valid {
 			d.Add(&old, oldSet.Int64, -1)
 		}
@@ -107,7 +109,7 @@ func (db *DB) RecordUsage(ctx context.Context, u cost.Usage) error {
 			d.Add(&cur, set.Int64, 1)
 		}
 		if set != oldSet {
-			if _, err := tx.ExecContext(ctx, `UPDATE pod_usage SET rollup_tag_set = ? WHERE job_run_id = ? AND attempt = ? AND pod = ?`,
+			if _, err := tx.exec(ctx, `UPDATE pod_usage SET rollup_tag_set = ? WHERE job_run_id = ? AND attempt = ? AND pod = ?`,
 				set, u.JobRunID, u.Attempt, u.Pod); err != nil {
 				return err
 			}
@@ -125,7 +127,7 @@ func (db *DB) RecordNode(ctx context.Context, n cost.Node) error {
 	if err := n.Validate(); err != nil {
 		return fmt.Errorf("record node: %w", err)
 	}
-	_, err := db.write.ExecContext(ctx, sqlRecordNode, n.Name, n.InstanceType, string(n.CapacityType), n.Zone,
+	_, err := db.writer().exec(ctx, sqlRecordNode, n.Name, n.InstanceType, string(n.CapacityType), n.Zone,
 		n.CPU, n.Memory, n.Start.UnixMilli(), nullMillis(n.End))
 	if err != nil {
 		return fmt.Errorf("record node %q: %w", n.Name, err)
@@ -135,18 +137,13 @@ func (db *DB) RecordNode(ctx context.Context, n cost.Node) error {
 
 // Usage implements store.Metering.
 func (db *DB) Usage(ctx context.Context, from, to time.Time) iter.Seq2[cost.Usage, error] {
-	return usageRows(ctx, db.read, sqlUsage, from.UnixMilli(), to.UnixMilli(), to.UnixMilli())
-}
-
-// rowsQuerier is the read pool or a transaction.
-type rowsQuerier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	return usageRows(ctx, db.reader(), sqlUsage, from.UnixMilli(), to.UnixMilli(), to.UnixMilli())
 }
 
 // usageRows streams the records a query of usageColumns selects.
-func usageRows(ctx context.Context, q rowsQuerier, query string, args ...any) iter.Seq2[cost.Usage, error] {
+func usageRows(ctx context.Context, q conn, query string, args ...any) iter.Seq2[cost.Usage, error] {
 	return func(yield func(cost.Usage, error) bool) {
-		rows, err := q.QueryContext(ctx, query, args...)
+		rows, err := q.query(ctx, query, args...)
 		if err != nil {
 			yield(cost.Usage{}, fmt.Errorf("read usage: %w", err))
 			return
@@ -170,43 +167,24 @@ func usageRows(ctx context.Context, q rowsQuerier, query string, args ...any) it
 }
 
 func scanUsage(rows *sql.Rows, tags *store.TagCache) (cost.Usage, error) {
-	var (
-		u                   cost.Usage
-		component, capacity string
-		cpuUsed             sql.NullFloat64
-		memUsed             sql.NullInt64
-		start               int64
-		end                 sql.NullInt64
-		runTags, vcTags     string
-	)
-	err := rows.Scan(&u.JobRunID, &u.VirtualClusterID, &u.Attempt, &u.Pod, &u.PodUID, &component, &u.Namespace,
-		&u.Node, &u.InstanceType, &capacity, &u.Zone, &u.Request.CPU, &u.Request.Memory, &u.Limit.CPU, &u.Limit.Memory,
-		&cpuUsed, &memUsed, &start, &end, &runTags, &vcTags)
-	if err != nil {
-		return u, err
+	var runTags, vcTags string
+	u, err := scanRecord(rows, new(sql.NullInt64), &runTags, &vcTags)
+	if err == nil {
+		u.RunTags, err = tags.Decode(runTags)
 	}
-	u.Component, u.CapacityType = cost.Component(component), cost.CapacityType(capacity)
-	if cpuUsed.Valid || memUsed.Valid {
-		u.Used = &cost.Resources{CPU: cpuUsed.Float64, Memory: memUsed.Int64}
+	if err == nil {
+		u.VirtualClusterTags, err = tags.Decode(vcTags)
 	}
-	u.Start = time.UnixMilli(start).UTC()
-	if end.Valid {
-		u.End = time.UnixMilli(end.Int64).UTC()
-	}
-	if u.RunTags, err = tags.Decode(runTags); err != nil {
-		return u, err
-	}
-	u.VirtualClusterTags, err = tags.Decode(vcTags)
 	return u, err
 }
 
 // Nodes implements store.Metering.
 func (db *DB) Nodes(ctx context.Context, from, to time.Time) ([]cost.Node, error) {
-	return readNodes(ctx, db.read, from, to)
+	return readNodes(ctx, db.reader(), from, to)
 }
 
-func readNodes(ctx context.Context, q rowsQuerier, from, to time.Time) ([]cost.Node, error) {
-	rows, err := q.QueryContext(ctx, sqlNodes, to.UnixMilli(), from.UnixMilli())
+func readNodes(ctx context.Context, q conn, from, to time.Time) ([]cost.Node, error) {
+	rows, err := q.query(ctx, sqlNodes, to.UnixMilli(), from.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("read nodes: %w", err)
 	}

@@ -1,54 +1,53 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"iter"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/cost"
-	"github.com/sparkplane/sparkplane/internal/store"
 )
 
-// ReadMetering implements store.Metering: one read transaction of the pool,
-// whose snapshot (WAL) every read of the source shares.
+// ReadMetering implements store.Metering: one read transaction (on SQLite
+// in WAL mode, or REPEATABLE READ on PostgreSQL), whose snapshot every read
+// of the source shares.
 func (db *DB) ReadMetering(ctx context.Context, read func(cost.Source) error) error {
-	tx, err := db.read.BeginTx(ctx, nil)
+	tx, err := db.read.BeginTx(ctx, db.d.Snapshot)
 	if err != nil {
 		return fmt.Errorf("read metering: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
-	return read(&costSource{ctx: ctx, tx: tx})
+	return read(&costSource{ctx: ctx, tx: conn{tx, db.d}, indexedBy: db.d.IndexedBy})
 }
 
 // costSource is a cost.Source on a read transaction.
 type costSource struct {
-	ctx context.Context
-	tx  *sql.Tx
+	ctx       context.Context
+	tx        conn
+	indexedBy func(index string) string
 }
 
 // sqlSourceUsage is sqlUsage for the short windows around whole days:
 // the records that started at most a day before the window (by start), the
 // few longer than a day (by their partial index) and the running ones.
-const sqlSourceUsage = `SELECT ` + usageFields + ` FROM pod_usage u INDEXED BY pod_usage_start ` + usageJoins + `
-		WHERE u.start_at >= ?1 - 86400000 AND u.start_at < ?2 AND u.end_at > ?1 AND u.end_at - u.start_at <= 86400000
-	UNION ALL SELECT ` + usageColumns + ` WHERE u.end_at - u.start_at > 86400000 AND u.end_at > ?1 AND u.start_at < ?2
-	UNION ALL SELECT ` + usageColumns + ` WHERE u.end_at IS NULL AND u.start_at < ?2`
+// The arguments are a day before from, to, from; from, to; to.
+func (s *costSource) sqlUsage() string {
+	return `SELECT ` + usageFields + ` FROM pod_usage u` + s.indexedBy("pod_usage_start") + ` ` + usageJoins + `
+		WHERE u.start_at >= ? AND u.start_at < ? AND u.end_at > ? AND u.end_at - u.start_at <= 86400000
+	UNION ALL SELECT ` + usageColumns + ` WHERE u.end_at - u.start_at > 86400000 AND u.end_at > ? AND u.start_at < ?
+	UNION ALL SELECT ` + usageColumns + ` WHERE u.end_at IS NULL AND u.start_at < ?`
+}
 
 const sqlRunning = `SELECT ` + usageColumns + ` WHERE u.end_at IS NULL AND u.start_at < ?`
-
-var (
-	sqlDaily     = store.SQLDaily("?", "?")
-	sqlNodeDaily = store.SQLNodeDaily("?", "?")
-)
 
 func (s *costSource) Nodes(from, to time.Time) ([]cost.Node, error) {
 	return readNodes(s.ctx, s.tx, from, to)
 }
 
 func (s *costSource) Usage(from, to time.Time) iter.Seq2[cost.Usage, error] {
-	return usageRows(s.ctx, s.tx, sqlSourceUsage, from.UnixMilli(), to.UnixMilli())
+	f, t := from.UnixMilli(), to.UnixMilli()
+	return usageRows(s.ctx, s.tx, s.sqlUsage(), f-86_400_000, t, f, f, t, t)
 }
 
 func (s *costSource) Running(to time.Time) iter.Seq2[cost.Usage, error] {
@@ -57,24 +56,24 @@ func (s *costSource) Running(to time.Time) iter.Seq2[cost.Usage, error] {
 
 func (s *costSource) Daily(fromDay, toDay int64) iter.Seq2[cost.DailyUsage, error] {
 	return func(yield func(cost.DailyUsage, error) bool) {
-		rows, err := s.tx.QueryContext(s.ctx, sqlDaily, fromDay, toDay)
+		rows, err := s.tx.query(s.ctx, sqlDaily, fromDay, toDay)
 		if err != nil {
 			yield(cost.DailyUsage{}, err)
 			return
 		}
 		defer rows.Close()
-		store.YieldDaily(rows, yield)
+		yieldDaily(rows, yield)
 	}
 }
 
 func (s *costSource) NodeDaily(fromDay, toDay int64) iter.Seq2[cost.NodeDaily, error] {
 	return func(yield func(cost.NodeDaily, error) bool) {
-		rows, err := s.tx.QueryContext(s.ctx, sqlNodeDaily, fromDay, toDay)
+		rows, err := s.tx.query(s.ctx, sqlNodeDaily, fromDay, toDay)
 		if err != nil {
 			yield(cost.NodeDaily{}, err)
 			return
 		}
 		defer rows.Close()
-		store.YieldNodeDaily(rows, yield)
+		yieldNodeDaily(rows, yield)
 	}
 }
