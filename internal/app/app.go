@@ -76,8 +76,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	kube := map[string]*k8sruntime.Runtime{}
 	for _, k := range cfg.Clusters {
-		usage, _ := st.(k8sruntime.UsageRecorder)
-		rt, err := kubernetesRuntime(k, runsDir, usage, log)
+		rt, err := kubernetesRuntime(k, runsDir, st, log)
 		if err != nil {
 			st.Close()
 			return nil, err

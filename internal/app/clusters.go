@@ -11,13 +11,14 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
 )
 
 // kubernetesRuntime builds the runtime of one registered cluster. It does
 // not contact the cluster: an unreachable cluster fails runs, not start-up.
-// usage, when the store can keep metered usage, receives every pod's.
-func kubernetesRuntime(k config.KubernetesCluster, runsDir string, usage k8sruntime.UsageRecorder, log *slog.Logger) (*k8sruntime.Runtime, error) {
+// usage receives every pod's metered usage.
+func kubernetesRuntime(k config.KubernetesCluster, runsDir string, usage runtime.UsageSink, log *slog.Logger) (*k8sruntime.Runtime, error) {
 	rc, err := restConfig(k)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", k.ID, err)

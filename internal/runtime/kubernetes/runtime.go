@@ -38,7 +38,7 @@ type Options struct {
 	LogsDir string
 	// Usage, when set, receives the metered usage of every pod of a run
 	// and of the nodes they ran on (for cost reports).
-	Usage  UsageRecorder
+	Usage  runtime.UsageSink
 	Logger *slog.Logger
 }
 

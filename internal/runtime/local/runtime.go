@@ -36,7 +36,7 @@ type Options struct {
 	Logger    *slog.Logger
 	// Usage, when set, keeps a usage record of every run attempt for cost
 	// reports (see metering.go); nil meters nothing.
-	Usage UsageRecorder
+	Usage runtime.UsageSink
 	// InstanceType prices this host like that EC2 instance type in cost
 	// reports; empty: the pricing's fallback prices.
 	InstanceType string
