@@ -40,6 +40,9 @@ type Options struct {
 	// InstanceType prices this host like that EC2 instance type in cost
 	// reports; empty: the pricing's fallback prices.
 	InstanceType string
+	// Archive, when set, receives the stdout and stderr of every attempt
+	// that ends (see CollectLogs); nil: they stay in the run folder only.
+	Archive runtime.LogArchive
 }
 
 // Runtime runs job runs as local spark-submit processes.
@@ -52,7 +55,11 @@ type Runtime struct {
 	procs map[string]*proc // by the attempt's folder
 }
 
-var _ runtime.Runtime = (*Runtime)(nil)
+var (
+	_ runtime.Runtime      = (*Runtime)(nil)
+	_ runtime.LogCollector = (*Runtime)(nil)
+	_ runtime.LiveLogs     = (*Runtime)(nil)
+)
 
 // New returns a local runtime.
 func New(opts Options) *Runtime {
