@@ -50,7 +50,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	// The local runtime needs an installed Spark; a server that only drives
 	// Kubernetes clusters runs without one.
-	dist, sparkErr := sparkdist.Find(cfg.Local.SparkHome)
+	dist, sparkErr := sparkdist.Find(cfg.Local.SparkHome, cfg.Env)
 	cfg.Clusters = cfg.WithDevCluster()
 	if sparkErr != nil && len(cfg.Clusters) == 0 {
 		return nil, sparkErr
@@ -71,7 +71,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	runtimes := map[string]runtime.Runtime{}
 	if sparkErr == nil {
 		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, Logger: log,
-			Usage: st, Archive: archive, InstanceType: cfg.Local.InstanceType})
+			Env: cfg.Env.JobEnv(), Usage: st, Archive: archive, InstanceType: cfg.Local.InstanceType})
 	} else {
 		log.Warn("the local runtime is off", "reason", sparkErr)
 	}
