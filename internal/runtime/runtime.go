@@ -12,7 +12,7 @@
 // them; a Kubernetes run's job runner and driver logs are read from the
 // cluster's API server, which every server reaches. When an attempt ends,
 // the controller calls CollectLogs before anything is removed, and the
-// runtime puts each stream (its last MaxArchivedLog bytes) into the
+// runtime puts each stream (its last MaxArchivedLog bytes, 16 MiB) into the
 // LogArchive, the store: from then on every server sharing the store reads
 // them, whichever ran the run. LogSource is what the API reads through:
 // the archived copy for a run that has ended, the live logs otherwise or
