@@ -1,22 +1,28 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
-	"github.com/sparkplane/sparkplane/internal/rundir"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 )
 
-// LogStreams are the log files a run may have: stdout and stderr of a local
-// run's spark-submit; the job runner's and the driver's pod logs of a
+// LogStreams are the log streams a run may have: stdout and stderr of a
+// local run's spark-submit; the job runner's and the driver's pod logs of a
 // Kubernetes run.
-var LogStreams = []string{"stdout", "stderr", "job-runner", "driver"}
+var LogStreams = runtime.LogStreams
+
+// LogSource opens one log stream of a run's current attempt; an error
+// wrapping runtime.ErrLogNotFound means there is none (yet). It is
+// runtime.LogSource in a server.
+type LogSource interface {
+	Open(ctx context.Context, run *emr.JobRun, stream string) (io.ReadCloser, error)
+}
 
 // jobRunLog serves one log stream of a run: sparkplane's own endpoint,
 // outside the AWS paths, behind `sparkplane logs`.
@@ -31,8 +37,12 @@ func (s *Server) jobRunLog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.opts.Logger, emr.Validationf("Log stream %q does not exist; use one of %s.", stream, strings.Join(LogStreams, ", ")))
 		return
 	}
-	f, err := os.Open(filepath.Join(rundir.Path(s.opts.RunsDir, run), stream))
-	if errors.Is(err, os.ErrNotExist) {
+	var f io.ReadCloser
+	err = runtime.ErrLogNotFound
+	if s.opts.Logs != nil {
+		f, err = s.opts.Logs.Open(r.Context(), run, stream)
+	}
+	if errors.Is(err, runtime.ErrLogNotFound) {
 		writeError(w, r, s.opts.Logger, emr.NotFoundf("Job run %s has no %s yet (it is %s).", run.ID, stream, run.State))
 		return
 	}

@@ -31,8 +31,8 @@ type Options struct {
 	// on its cluster (exists, sparkplane may work there); it returns an
 	// *emr.Error for the client or another error for a failure.
 	CheckNamespace func(ctx context.Context, clusterID, namespace string) error
-	// RunsDir holds the logs of each run (<RunsDir>/<vc>/<run>/{stdout,stderr}).
-	RunsDir string
+	// Logs serves the logs of runs; nil: no run has any.
+	Logs LogSource
 	// Pricing prices cost reports; nil: cost.DefaultPricing().
 	Pricing *cost.Pricing
 	Now     func() time.Time

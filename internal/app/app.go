@@ -50,7 +50,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	// The local runtime needs an installed Spark; a server that only drives
 	// Kubernetes clusters runs without one.
-	dist, sparkErr := sparkdist.Find(cfg.Local.SparkHome)
+	dist, sparkErr := sparkdist.Find(cfg.Local.SparkHome, cfg.Env)
 	cfg.Clusters = cfg.WithDevCluster()
 	if sparkErr != nil && len(cfg.Clusters) == 0 {
 		return nil, sparkErr
@@ -67,17 +67,17 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	runsDir := filepath.Join(cfg.DataDir, "runs")
+	archive := logArchive(st) // TODO(merge): the store itself once it keeps logs
 	runtimes := map[string]runtime.Runtime{}
 	if sparkErr == nil {
 		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, Logger: log,
-			Usage: st, InstanceType: cfg.Local.InstanceType})
+			Env: cfg.Env.JobEnv(), Usage: st, Archive: archive, InstanceType: cfg.Local.InstanceType})
 	} else {
 		log.Warn("the local runtime is off", "reason", sparkErr)
 	}
 	kube := map[string]*k8sruntime.Runtime{}
 	for _, k := range cfg.Clusters {
-		usage, _ := st.(k8sruntime.UsageRecorder)
-		rt, err := kubernetesRuntime(k, runsDir, usage, log)
+		rt, err := kubernetesRuntime(k, st, archive, log)
 		if err != nil {
 			st.Close()
 			return nil, err
@@ -94,7 +94,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Partition:      emr.Partition{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID},
 		Clusters:       clusters,
 		CheckNamespace: namespaceChecker(kube),
-		RunsDir:        runsDir,
+		Logs:           runtime.NewLogSource(runtimes, archive, st.GetVirtualCluster),
 		Pricing:        pricing,
 		Logger:         log,
 	})

@@ -11,13 +11,15 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
 )
 
 // kubernetesRuntime builds the runtime of one registered cluster. It does
 // not contact the cluster: an unreachable cluster fails runs, not start-up.
-// usage, when the store can keep metered usage, receives every pod's.
-func kubernetesRuntime(k config.KubernetesCluster, runsDir string, usage k8sruntime.UsageRecorder, log *slog.Logger) (*k8sruntime.Runtime, error) {
+// usage receives every pod's metered usage, archive the logs of ended
+// attempts (nil: none kept).
+func kubernetesRuntime(k config.KubernetesCluster, usage runtime.UsageSink, archive runtime.LogArchive, log *slog.Logger) (*k8sruntime.Runtime, error) {
 	rc, err := restConfig(k)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", k.ID, err)
@@ -33,7 +35,7 @@ func kubernetesRuntime(k config.KubernetesCluster, runsDir string, usage k8srunt
 		images[i] = k8sruntime.Image{ReleasePrefix: im.ReleasePrefix, Image: im.Image, SparkHome: im.SparkHome}
 	}
 	return k8sruntime.New(k8sruntime.Options{ClusterID: k.ID, Client: client, Images: images,
-		SparkDefaults: k.SparkDefaults, LogsDir: runsDir, Usage: usage, Logger: log.With("cluster", k.ID)}), nil
+		SparkDefaults: k.SparkDefaults, Usage: usage, Archive: archive, Logger: log.With("cluster", k.ID)}), nil
 }
 
 func restConfig(k config.KubernetesCluster) (*rest.Config, error) {

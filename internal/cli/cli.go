@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sparkplane/sparkplane/internal/config"
 )
 
 // Version is set at build time (-ldflags "-X …/cli.Version=…").
@@ -27,7 +29,10 @@ type command struct {
 // can run commands in-process.
 type Env struct {
 	Stdout, Stderr io.Writer
-	Getenv         func(string) string
+	// Getenv looks up the CLI's variables (SPARKPLANE_ENDPOINT, the AWS
+	// keys); Main gives the snapshot config.ReadEnv takes. A server started
+	// by a command reads its environment through config.Default.
+	Getenv func(string) string
 }
 
 func commands() []command {
@@ -51,7 +56,7 @@ var errUsage = errors.New("usage")
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: config.ReadEnv().Get}
 	return Run(ctx, env, args)
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
+
+	"github.com/sparkplane/sparkplane/internal/config"
 )
 
 // defaultEndpoint is where a server started with default flags listens.
@@ -20,7 +22,7 @@ const defaultEndpoint = "http://127.0.0.1:8080"
 // not check signatures, so any credentials do; the environment's are used
 // when set.
 func newClient(env *Env, endpoint, region string) *emrcontainers.Client {
-	akid, secret := env.Getenv("AWS_ACCESS_KEY_ID"), env.Getenv("AWS_SECRET_ACCESS_KEY")
+	akid, secret := env.Getenv(config.EnvAWSAccessKey), env.Getenv(config.EnvAWSSecretKey)
 	if akid == "" || secret == "" {
 		akid, secret = "sparkplane", "sparkplane"
 	}

@@ -75,7 +75,7 @@ func devClusterUp(ctx context.Context, env *Env, cfg config.Config, layout devcl
 	}
 	fmt.Fprintf(env.Stdout, "starting the embedded Kubernetes cluster in %s\n", layout.Dir)
 	begin := time.Now()
-	st, err := devcluster.Up(ctx, layout, append([]string{exe, "dev-cluster", "run"}, flags...), env.Stdout)
+	st, err := devcluster.Up(ctx, layout, append([]string{exe, "dev-cluster", "run"}, flags...), cfg.Env.Environ(), env.Stdout)
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func devClusterStatus(ctx context.Context, env *Env, layout devcluster.Layout, o
 // devClusterRun is the supervisor: progress lines on stdout (which up
 // follows), the node agent's log in the cluster folder.
 func devClusterRun(ctx context.Context, env *Env, cfg config.Config, layout devcluster.Layout) error {
-	dist, err := sparkdist.Find(cfg.Local.SparkHome)
+	dist, err := sparkdist.Find(cfg.Local.SparkHome, cfg.Env)
 	if err != nil {
 		return fmt.Errorf("the embedded cluster runs Spark images from the installed Spark: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/config"
 )
 
 func runLogs(ctx context.Context, env *Env, args []string) error {
@@ -53,7 +54,7 @@ func runLogs(ctx context.Context, env *Env, args []string) error {
 }
 
 func endpointDefault(env *Env) string {
-	if e := env.Getenv("SPARKPLANE_ENDPOINT"); e != "" {
+	if e := env.Getenv(config.EnvEndpoint); e != "" {
 		return e
 	}
 	return defaultEndpoint

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -40,6 +39,9 @@ type Config struct {
 	// DevCluster configures the embedded Kubernetes cluster (`sparkplane
 	// dev-cluster`), registered as cluster "dev" while its kubeconfig exists.
 	DevCluster DevCluster `json:"devCluster"`
+	// Env is the environment the server started with (Default reads it);
+	// never read from or written to a file.
+	Env Env `json:"-"`
 }
 
 // KubernetesCluster registers a Kubernetes cluster: how to reach it and
@@ -68,7 +70,8 @@ type Image struct {
 
 // LocalRuntime configures the embedded runtime.
 type LocalRuntime struct {
-	// SparkHome is the Spark installation; empty finds it ($SPARK_HOME, then the cache).
+	// SparkHome is the Spark installation; empty finds it ($SPARK_HOME, then
+	// the cache: see sparkdist.Find).
 	SparkHome string `json:"sparkHome"`
 	// SparkDefaults are Spark properties every local run starts from.
 	SparkDefaults map[string]string `json:"sparkDefaults"`
@@ -78,27 +81,23 @@ type LocalRuntime struct {
 	InstanceType string `json:"instanceType"`
 }
 
-// Default returns the configuration used when nothing else is given.
+// Default returns the configuration used when nothing else is given, with
+// the process's environment (ReadEnv).
 func Default() Config {
+	env := ReadEnv()
 	return Config{
+		Env:       env,
 		Addr:      "127.0.0.1:8080",
-		DataDir:   DefaultDataDir(),
+		DataDir:   env.DataDir(),
 		Region:    "us-east-1",
 		AccountID: "123456789012",
 		Partition: "aws",
 	}
 }
 
-// DefaultDataDir is $XDG_DATA_HOME/sparkplane, else ~/.local/share/sparkplane.
-func DefaultDataDir() string {
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "sparkplane")
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(home, ".local", "share", "sparkplane")
-	}
-	return filepath.Join(os.TempDir(), "sparkplane")
-}
+// DefaultDataDir is $XDG_DATA_HOME/sparkplane, else ~/.local/share/sparkplane
+// (Env.DataDir of the process's environment).
+func DefaultDataDir() string { return ReadEnv().DataDir() }
 
 // Load overlays the file at path on c. Unknown keys are an error, so a typo
 // does not go unnoticed.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sparkplane/sparkplane/internal/config"
 )
 
 // KubeVersion is the Kubernetes version the binaries are built at.
@@ -25,16 +27,20 @@ type binaries struct {
 }
 
 // findBinaries looks in $SPARKPLANE_KUBE_BIN, else in the cache folder, and
-// runs the build script when the cache folder is incomplete.
+// runs the build script when the cache folder is incomplete. The variables
+// are read through package config, the one package that reads the
+// environment, when Start is called (Start's callers include the test
+// harness internal/testenv, which passes no environment).
 func findBinaries(ctx context.Context, logf func(string, ...any)) (binaries, error) {
-	if dir := os.Getenv("SPARKPLANE_KUBE_BIN"); dir != "" {
+	env := config.ReadEnv()
+	if dir := env.Get(config.EnvKubeBin); dir != "" {
 		b, err := binariesIn(dir)
 		if err != nil {
 			return b, fmt.Errorf("controlplane: SPARKPLANE_KUBE_BIN=%s: %w", dir, err)
 		}
 		return b, nil
 	}
-	dir, err := cacheDir()
+	dir, err := cacheDir(env)
 	if err != nil {
 		return binaries{}, err
 	}
@@ -49,13 +55,16 @@ func findBinaries(ctx context.Context, logf func(string, ...any)) (binaries, err
 	return binariesIn(dir)
 }
 
-func cacheDir() (string, error) {
-	if c := os.Getenv("SPARKPLANE_CACHE"); c != "" {
+// cacheDir is where scripts/kube-binaries.sh puts the binaries:
+// $SPARKPLANE_CACHE, else ~/.cache/sparkplane (not $XDG_CACHE_HOME, as the
+// script).
+func cacheDir(env config.Env) (string, error) {
+	if c := env.Get(config.EnvCache); c != "" {
 		return filepath.Join(c, "kube-"+KubeVersion), nil
 	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", fmt.Errorf("controlplane: locate cache folder: %w", err)
+	home := env.Get(config.EnvHome)
+	if home == "" {
+		return "", fmt.Errorf("controlplane: locate cache folder: $HOME is not set")
 	}
 	return filepath.Join(home, ".cache", "sparkplane", "kube-"+KubeVersion), nil
 }

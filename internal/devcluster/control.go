@@ -26,9 +26,11 @@ const MarkerEnv = "SPARKPLANE_DEV_CLUSTER"
 const upTimeout = 20 * time.Minute
 
 // Up starts the supervisor (argv, e.g. `sparkplane dev-cluster run …`) in
-// the background, shows its progress on out, and returns once the cluster
-// is ready. When a supervisor already runs it returns its state.
-func Up(ctx context.Context, l Layout, argv []string, out io.Writer) (State, error) {
+// the background with the environment environ (KEY=value: the command's
+// own, config.Env.Environ, since the supervisor is sparkplane again), shows
+// its progress on out, and returns once the cluster is ready. When a
+// supervisor already runs it returns its state.
+func Up(ctx context.Context, l Layout, argv, environ []string, out io.Writer) (State, error) {
 	if st, ok, err := l.ReadState(); err != nil || ok {
 		if ok {
 			fmt.Fprintf(out, "already running (pid %d)\n", st.PID)
@@ -46,7 +48,7 @@ func Up(ctx context.Context, l Layout, argv []string, out io.Writer) (State, err
 	defer log.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Env = append(os.Environ(), MarkerEnv+"="+l.Dir)
+	cmd.Env = append(append([]string(nil), environ...), MarkerEnv+"="+l.Dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return State{}, fmt.Errorf("start the supervisor: %w", err)

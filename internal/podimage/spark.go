@@ -2,7 +2,6 @@ package podimage
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -20,7 +19,7 @@ func SparkRules(d sparkdist.Dist) []Rule {
 	env := []string{
 		"SPARK_HOME=" + SparkHome,
 		"JAVA_HOME=" + d.JavaHome,
-		"PATH=" + SparkHome + "/bin:" + filepath.Join(d.JavaHome, "bin") + ":" + hostPath(),
+		"PATH=" + SparkHome + "/bin:" + filepath.Join(d.JavaHome, "bin") + ":" + hostPath(d),
 		"PYTHONPATH=" + d.PythonPath,
 		"PYSPARK_PYTHON=" + d.Python,
 		"PYSPARK_DRIVER_PYTHON=" + d.Python,
@@ -36,20 +35,28 @@ func SparkRules(d sparkdist.Dist) []Rule {
 }
 
 // HostRules map common base images to the host itself: their commands
-// (sh, python3, ...) are the host's.
-func HostRules() []Rule {
+// (sh, python3, ...) are the host's, found on /usr/local/bin:/usr/bin:/bin.
+func HostRules() []Rule { return hostRules(defaultPath) }
+
+// hostRules are HostRules with path as the containers' PATH.
+func hostRules(path string) []Rule {
 	var rules []Rule
 	for _, m := range []string{"busybox", "alpine", "debian", "ubuntu", "python", "bash"} {
-		rules = append(rules, Rule{Match: m, Env: []string{"PATH=" + hostPath()}, WorkingDir: "/"})
+		rules = append(rules, Rule{Match: m, Env: []string{"PATH=" + path}, WorkingDir: "/"})
 	}
 	return rules
 }
 
-func hostPath() string {
-	if p := os.Getenv("PATH"); p != "" {
-		return p
+// defaultPath is the PATH of containers mapped to the host when the
+// server's is not known.
+const defaultPath = "/usr/local/bin:/usr/bin:/bin"
+
+// hostPath is the server's PATH as sparkdist.Find saw it.
+func hostPath(d sparkdist.Dist) string {
+	if d.HostPath != "" {
+		return d.HostPath
 	}
-	return "/usr/local/bin:/usr/bin:/bin"
+	return defaultPath
 }
 
 // sparkEntrypoint is the behaviour of the official image's entrypoint:
@@ -157,6 +164,6 @@ func executorClasspath(env map[string]string) string {
 // DefaultMapper maps the Apache Spark images to d and common base images to
 // the host, after the caller's own rules.
 func DefaultMapper(d sparkdist.Dist, own ...Rule) (*Mapper, error) {
-	rules := append(append(append([]Rule{}, own...), SparkRules(d)...), HostRules()...)
+	rules := append(append(append([]Rule{}, own...), SparkRules(d)...), hostRules(hostPath(d))...)
 	return NewMapper(rules...)
 }

@@ -4,6 +4,20 @@
 // used to a UsageSink. The implementations are the sub-packages local (the
 // embedded runtime) and kubernetes; the controller imports this package,
 // never an implementation, and no implementation imports the controller.
+//
+// Where a run's logs live (see logs.go): while an attempt runs, only in its
+// runtime, which serves them through LiveLogs. A local run's stdout and
+// stderr are files in its run folder, so only a server that sees that
+// folder (the one running it, or one sharing its data directory) can serve
+// them; a Kubernetes run's job runner and driver logs are read from the
+// cluster's API server, which every server reaches. When an attempt ends,
+// the controller calls CollectLogs before anything is removed, and the
+// runtime puts each stream (its last MaxArchivedLog bytes, 16 MiB) into the
+// LogArchive, the store: from then on every server sharing the store reads
+// them, whichever ran the run. LogSource is what the API reads through:
+// the archived copy for a run that has ended, the live logs otherwise or
+// when nothing was archived. Archiving to S3 (monitoringConfiguration's
+// s3MonitoringConfiguration) comes next, behind the same LogArchive.
 package runtime
 
 import (
@@ -45,8 +59,11 @@ type Runtime interface {
 	Events() <-chan string
 }
 
-// LogCollector is a Runtime that keeps a run's logs once it ends, before
-// what produced them is removed.
+// LogCollector is a Runtime that archives the logs of a run's current
+// attempt when it ends, before what produced them is removed: each stream
+// goes into the LogArchive the runtime was given (none: nothing is kept
+// beyond what the runtime itself keeps). It is best-effort; a stream that
+// does not exist is skipped.
 type LogCollector interface {
 	CollectLogs(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error
 }

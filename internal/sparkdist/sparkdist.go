@@ -1,6 +1,7 @@
 // Package sparkdist finds the Apache Spark distribution and the JDK that
 // sparkplane runs spark-submit from: an explicit path, $SPARK_HOME, or the
-// copy scripts/setup.sh installs into the cache folder.
+// copy scripts/setup.sh installs into the cache folder. It reads the
+// environment only through the config.Env it is given.
 package sparkdist
 
 import (
@@ -10,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/sparkplane/sparkplane/internal/config"
 )
 
 // Version is the Apache Spark version scripts/setup.sh installs (EMR 7.x
@@ -22,13 +25,16 @@ type Dist struct {
 	JavaHome   string
 	PythonPath string // where the pyspark and py4j packages are, for PySpark jobs
 	Python     string // the python3 that runs PySpark drivers
+	// HostPath is the server's PATH (default /usr/local/bin:/usr/bin:/bin),
+	// what pods mapped to the host run with.
+	HostPath string
 }
 
 // SparkSubmit is the path of bin/spark-submit.
 func (d Dist) SparkSubmit() string { return filepath.Join(d.SparkHome, "bin", "spark-submit") }
 
-// Env returns the environment spark-submit runs with: base plus the
-// variables that point at this distribution.
+// Env returns the environment spark-submit runs with: base (see
+// config.Env.JobEnv) plus the variables that point at this distribution.
 func (d Dist) Env(base []string) []string {
 	env := make([]string, 0, len(base)+5)
 	for _, kv := range base {
@@ -48,26 +54,19 @@ func (d Dist) Env(base []string) []string {
 	)
 }
 
-// CacheDir is the folder downloaded and built tools are kept in:
-// $SPARKPLANE_CACHE, else ~/.cache/sparkplane.
-func CacheDir() string {
-	if d := os.Getenv("SPARKPLANE_CACHE"); d != "" {
-		return d
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "sparkplane")
-	}
-	return filepath.Join(os.TempDir(), "sparkplane-cache")
-}
-
 // ErrNotInstalled says Spark or Java could not be found.
 var ErrNotInstalled = errors.New("not installed")
 
-// Find locates Spark (sparkHome if given, else $SPARK_HOME, else the cache)
-// and a JDK ($JAVA_HOME, else a JDK 17 under /usr/lib/jvm, else java on PATH).
-func Find(sparkHome string) (Dist, error) {
-	var d Dist
-	candidates := []string{sparkHome, os.Getenv("SPARK_HOME"), filepath.Join(CacheDir(), "spark-"+Version, "pyspark")}
+// Find locates Spark (sparkHome if given, else env's $SPARK_HOME, else the
+// cache folder, env.CacheDir) and a JDK ($JAVA_HOME, else a JDK 17 under
+// /usr/lib/jvm, else java on PATH).
+func Find(sparkHome string, env config.Env) (Dist, error) {
+	d := Dist{HostPath: env.Get(config.EnvPath)}
+	if d.HostPath == "" {
+		d.HostPath = "/usr/local/bin:/usr/bin:/bin"
+	}
+	cached := filepath.Join(env.CacheDir(), "spark-"+Version, "pyspark")
+	candidates := []string{sparkHome, env.Get(config.EnvSparkHome), cached}
 	for _, c := range candidates {
 		if c != "" && isFile(filepath.Join(c, "bin", "spark-submit")) {
 			d.SparkHome = c
@@ -76,7 +75,7 @@ func Find(sparkHome string) (Dist, error) {
 	}
 	if d.SparkHome == "" {
 		return d, fmt.Errorf("apache spark %w (looked for bin/spark-submit in --spark-home, $SPARK_HOME and %s); run scripts/setup.sh to install it",
-			ErrNotInstalled, filepath.Join(CacheDir(), "spark-"+Version, "pyspark"))
+			ErrNotInstalled, cached)
 	}
 	// A pip-installed pyspark keeps its Python package next to py4j, one level up.
 	if parent := filepath.Dir(d.SparkHome); isDir(filepath.Join(parent, "py4j")) {
@@ -85,7 +84,7 @@ func Find(sparkHome string) (Dist, error) {
 		libs, _ := filepath.Glob(filepath.Join(d.SparkHome, "python", "lib", "*.zip"))
 		d.PythonPath = strings.Join(append([]string{filepath.Join(d.SparkHome, "python")}, libs...), string(os.PathListSeparator))
 	}
-	java, err := findJava()
+	java, err := findJava(env.Get(config.EnvJavaHome))
 	if err != nil {
 		return d, err
 	}
@@ -96,8 +95,8 @@ func Find(sparkHome string) (Dist, error) {
 	return d, nil
 }
 
-func findJava() (string, error) {
-	if h := os.Getenv("JAVA_HOME"); h != "" && isFile(filepath.Join(h, "bin", "java")) {
+func findJava(javaHome string) (string, error) {
+	if h := javaHome; h != "" && isFile(filepath.Join(h, "bin", "java")) {
 		return h, nil
 	}
 	if homes, _ := filepath.Glob("/usr/lib/jvm/java-17-openjdk-*"); len(homes) > 0 {

@@ -27,7 +27,7 @@ import (
 // and finishedAt) with the same spark-submit command run by hand. Each b.N
 // runs both once, alternating; medians are reported.
 func BenchmarkPiOverhead(b *testing.B) {
-	dist, err := sparkdist.Find("")
+	dist, err := sparkdist.Find("", config.ReadEnv())
 	if err != nil {
 		b.Fatal(err)
 	}

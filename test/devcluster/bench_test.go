@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
 )
 
@@ -145,7 +146,7 @@ func handSubmitter(b *testing.B) func(ctx context.Context, name string) (string,
 	if err != nil {
 		b.Fatal(err)
 	}
-	dist, err := sparkdist.Find("")
+	dist, err := sparkdist.Find("", config.ReadEnv())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func TestPodsAreMeteredFromTheAPIServer(t *testing.T) {
 	})
 
 	rec := &recorder{usage: map[string]cost.Usage{}, nodes: map[string]cost.Node{}}
-	rt := k8sruntime.New(k8sruntime.Options{ClusterID: clusterID, Client: kube, Usage: rec, LogsDir: t.TempDir()})
+	rt := k8sruntime.New(k8sruntime.Options{ClusterID: clusterID, Client: kube, Usage: rec})
 	t.Cleanup(rt.Close)
 	vc := &emr.VirtualCluster{ID: "vc" + fmt.Sprint(time.Now().UnixNano()%100000), ContainerProvider: emr.ContainerProvider{Type: "EKS", ID: clusterID,
 		Info: &emr.ContainerInfo{EKSInfo: &emr.EKSInfo{Namespace: ns}}}}

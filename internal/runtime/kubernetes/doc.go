@@ -11,4 +11,8 @@
 // cluster shows to a runtime.Observation. Every method is idempotent:
 // objects are named after the job run id, so a restarted server finds what
 // it created instead of creating it twice.
+//
+// Logs: the job runner's and driver's pod logs are streamed from the API
+// server while the pods exist (any server can), and put into the
+// LogArchive when an attempt ends (CollectLogs), before the pods go.
 package kubernetes

@@ -14,21 +14,15 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/sparkplane/sparkplane/internal/cost"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 )
-
-// UsageRecorder keeps what the runtime meters: each pod of a run from when
-// it is scheduled to when it ends, and the nodes they ran on.
-type UsageRecorder interface {
-	RecordUsage(ctx context.Context, u cost.Usage) error
-	RecordNode(ctx context.Context, n cost.Node) error
-}
 
 // meter records the usage of the pods the runtime's informers see, off the
 // informers' goroutines: every change of a scheduled pod is written again
 // (an upsert), so its end is recorded when it terminates or is deleted,
 // and a restarted server re-records what the API still shows.
 type meter struct {
-	rec    UsageRecorder
+	rec    runtime.UsageSink
 	client kubernetes.Interface
 	log    *slog.Logger
 	events chan podEvent
@@ -46,7 +40,7 @@ type podEvent struct {
 	at      time.Time
 }
 
-func newMeter(rec UsageRecorder, client kubernetes.Interface, log *slog.Logger) *meter {
+func newMeter(rec runtime.UsageSink, client kubernetes.Interface, log *slog.Logger) *meter {
 	m := &meter{rec: rec, client: client, log: log, events: make(chan podEvent, 4096),
 		stop: make(chan struct{}), done: make(chan struct{}), nodes: map[string]cost.Node{}}
 	go m.run()

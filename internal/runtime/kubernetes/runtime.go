@@ -33,12 +33,13 @@ type Options struct {
 	Images []Image
 	// SparkDefaults are Spark properties every run starts from.
 	SparkDefaults map[string]string
-	// LogsDir receives the job runner's and driver's logs of each run
-	// (<LogsDir>/<virtual cluster>/<run>/{job-runner,driver}).
-	LogsDir string
+	// Archive, when set, receives the job runner's and driver's logs of
+	// every attempt that ends (see CollectLogs); nil: they are readable
+	// only while the pods exist.
+	Archive runtime.LogArchive
 	// Usage, when set, receives the metered usage of every pod of a run
 	// and of the nodes they ran on (for cost reports).
-	Usage  UsageRecorder
+	Usage  runtime.UsageSink
 	Logger *slog.Logger
 }
 
@@ -55,7 +56,11 @@ type Runtime struct {
 	meter     *meter   // nil without Options.Usage
 }
 
-var _ runtime.Runtime = (*Runtime)(nil)
+var (
+	_ runtime.Runtime      = (*Runtime)(nil)
+	_ runtime.LogCollector = (*Runtime)(nil)
+	_ runtime.LiveLogs     = (*Runtime)(nil)
+)
 
 // nsWatch is the informer cache of the run objects of one namespace.
 type nsWatch struct {

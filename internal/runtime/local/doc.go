@@ -7,4 +7,9 @@
 // wrapping shell writes when spark-submit ends. Observations are read from
 // there, so a restarted server re-adopts runs whose process still lives and
 // finishes those that ended while it was down.
+//
+// Logs: while a run's attempt runs, its stdout and stderr are served from
+// that folder (Logs), so only a server that sees the folder serves them;
+// when it ends, CollectLogs puts them into the LogArchive (the store), from
+// which every server serves them. The files stay in the folder.
 package local

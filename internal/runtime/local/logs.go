@@ -3,13 +3,78 @@ package local
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/rundir"
+	"github.com/sparkplane/sparkplane/internal/runtime"
 )
+
+// Logs implements runtime.LiveLogs: the stdout or stderr file of the run's
+// current attempt, as far as spark-submit has written it. Only a server
+// that sees the run folder has it: the one that runs it, or one sharing its
+// data directory. Files stay there after the run ends, so this also serves
+// ended runs whose logs were not archived.
+func (r *Runtime) Logs(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun, stream string) (io.ReadCloser, error) {
+	if stream != fileStdout && stream != fileStderr {
+		return nil, fmt.Errorf("a local run has no %s: %w", stream, runtime.ErrLogNotFound)
+	}
+	f, err := os.Open(filepath.Join(rundir.Path(r.opts.Dir, run), stream))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s of %s: %w", stream, runtime.Key(run.VirtualClusterID, run.ID), runtime.ErrLogNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// CollectLogs implements runtime.LogCollector: it puts the stdout and
+// stderr of the run's current attempt (the last runtime.MaxArchivedLog
+// bytes of each) into Options.Archive. The files stay in the run folder.
+func (r *Runtime) CollectLogs(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
+	if r.opts.Archive == nil {
+		return nil
+	}
+	dir := rundir.Path(r.opts.Dir, run)
+	var errs []error
+	for _, stream := range []string{fileStdout, fileStderr} {
+		data, err := readTail(filepath.Join(dir, stream))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // never started
+		}
+		if err == nil {
+			err = r.opts.Archive.PutJobRunLog(ctx, run.VirtualClusterID, run.ID, run.Attempt(), stream, data)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("archive %s: %w", stream, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readTail returns the last runtime.MaxArchivedLog bytes of the file at path.
+func readTail(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > runtime.MaxArchivedLog {
+		if _, err := f.Seek(-runtime.MaxArchivedLog, io.SeekEnd); err != nil {
+			return nil, err
+		}
+	}
+	return runtime.ReadTail(f, runtime.MaxArchivedLog)
+}
 
 // driverStarted is the log line Spark writes once the SparkContext (the
 // driver) is up: the run is RUNNING from then on.

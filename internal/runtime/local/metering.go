@@ -14,12 +14,6 @@ import (
 	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 )
 
-// UsageRecorder keeps usage records for cost reports (store.Metering's
-// RecordUsage).
-type UsageRecorder interface {
-	RecordUsage(ctx context.Context, u cost.Usage) error
-}
-
 // Metering: a local run attempt is one usage record of component "local"
 // on this host (cost.Usage.Node is the hostname): CPU is the N of the
 // local[N] master it runs with (spark.executor.instances ×

@@ -15,13 +15,15 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sparkplane/sparkplane/internal/runtime"
 )
 
 // Files of a run's folder.
 const (
 	fileDefaults = "spark-defaults.conf"
-	fileStdout   = "stdout"
-	fileStderr   = "stderr"
+	fileStdout   = runtime.StreamStdout
+	fileStderr   = runtime.StreamStderr
 	filePID      = "pid"
 	fileExit     = "exit"
 )

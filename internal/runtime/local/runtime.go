@@ -31,15 +31,24 @@ type Options struct {
 	Dist sparkdist.Dist
 	// Defaults are Spark properties every run starts from (lowest precedence).
 	Defaults map[string]string
+	// Env is the base environment of every job process, KEY=value
+	// (config.Env.JobEnv: PATH, HOME, locale, …); the runtime adds Spark's,
+	// Java's and Python's variables. Nothing else of the server's
+	// environment reaches a job, so secrets given to the server (a
+	// PGPASSWORD, AWS credentials) do not. Nil: PATH=/usr/local/bin:/usr/bin:/bin.
+	Env []string
 	// StopGrace is how long a cancelled run has between SIGTERM and SIGKILL.
 	StopGrace time.Duration
 	Logger    *slog.Logger
 	// Usage, when set, keeps a usage record of every run attempt for cost
 	// reports (see metering.go); nil meters nothing.
-	Usage UsageRecorder
+	Usage runtime.UsageSink
 	// InstanceType prices this host like that EC2 instance type in cost
 	// reports; empty: the pricing's fallback prices.
 	InstanceType string
+	// Archive, when set, receives the stdout and stderr of every attempt
+	// that ends (see CollectLogs); nil: they stay in the run folder only.
+	Archive runtime.LogArchive
 }
 
 // Runtime runs job runs as local spark-submit processes.
@@ -52,7 +61,11 @@ type Runtime struct {
 	procs map[string]*proc // by the attempt's folder
 }
 
-var _ runtime.Runtime = (*Runtime)(nil)
+var (
+	_ runtime.Runtime      = (*Runtime)(nil)
+	_ runtime.LogCollector = (*Runtime)(nil)
+	_ runtime.LiveLogs     = (*Runtime)(nil)
+)
 
 // New returns a local runtime.
 func New(opts Options) *Runtime {
@@ -61,6 +74,9 @@ func New(opts Options) *Runtime {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Env == nil {
+		opts.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
 	}
 	return &Runtime{opts: opts, events: make(chan string, 1024), procs: map[string]*proc{}, host: hostname()}
 }
@@ -110,7 +126,7 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// Local mode needs no network beyond loopback: SPARK_LOCAL_IP keeps the
 	// driver off the host's interfaces.
-	cmd.Env = append(r.opts.Dist.Env(os.Environ()), envRunKey+"="+dir, "SPARK_LOCAL_IP=127.0.0.1")
+	cmd.Env = append(r.opts.Dist.Env(r.opts.Env), envRunKey+"="+dir, "SPARK_LOCAL_IP=127.0.0.1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start spark-submit: %w", err)

@@ -1,0 +1,41 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sparkplane/sparkplane/internal/runtime"
+	"github.com/sparkplane/sparkplane/internal/store"
+)
+
+// storeLogArchive is the store's table of job run logs as a
+// runtime.LogArchive: the store's not-found becomes runtime.ErrLogNotFound,
+// so the runtimes and the API need not know the store.
+type storeLogArchive struct {
+	st runtime.LogArchive
+}
+
+// logArchive returns the store's log archive, nil when the store keeps no
+// logs (then logs are served live only).
+func logArchive(st store.Store) runtime.LogArchive {
+	// TODO(merge): store.Store implements PutJobRunLog/JobRunLog once the
+	// store branch lands; take st directly then instead of asserting.
+	a, ok := st.(runtime.LogArchive)
+	if !ok {
+		return nil
+	}
+	return storeLogArchive{st: a}
+}
+
+func (a storeLogArchive) PutJobRunLog(ctx context.Context, virtualClusterID, jobRunID string, attempt int, stream string, data []byte) error {
+	return a.st.PutJobRunLog(ctx, virtualClusterID, jobRunID, attempt, stream, data)
+}
+
+func (a storeLogArchive) JobRunLog(ctx context.Context, virtualClusterID, jobRunID string, attempt int, stream string) ([]byte, error) {
+	b, err := a.st.JobRunLog(ctx, virtualClusterID, jobRunID, attempt, stream)
+	if errors.Is(err, store.ErrNotFound) && !errors.Is(err, runtime.ErrLogNotFound) {
+		return nil, fmt.Errorf("%w: %w", runtime.ErrLogNotFound, err)
+	}
+	return b, err
+}
