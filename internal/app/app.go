@@ -67,7 +67,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	runsDir := filepath.Join(cfg.DataDir, "runs")
-	archive := logArchive(st) // TODO(merge): the store itself once it keeps logs
+	archive := logArchive(st)
 	runtimes := map[string]runtime.Runtime{}
 	if sparkErr == nil {
 		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, Logger: log,

@@ -13,20 +13,11 @@ import (
 // runtime.LogArchive: the store's not-found becomes runtime.ErrLogNotFound,
 // so the runtimes and the API need not know the store.
 type storeLogArchive struct {
-	st runtime.LogArchive
+	st store.Logs
 }
 
-// logArchive returns the store's log archive, nil when the store keeps no
-// logs (then logs are served live only).
-func logArchive(st store.Store) runtime.LogArchive {
-	// TODO(merge): store.Store implements PutJobRunLog/JobRunLog once the
-	// store branch lands; take st directly then instead of asserting.
-	a, ok := st.(runtime.LogArchive)
-	if !ok {
-		return nil
-	}
-	return storeLogArchive{st: a}
-}
+// logArchive returns the store's log archive.
+func logArchive(st store.Store) runtime.LogArchive { return storeLogArchive{st: st} }
 
 func (a storeLogArchive) PutJobRunLog(ctx context.Context, virtualClusterID, jobRunID string, attempt int, stream string, data []byte) error {
 	return a.st.PutJobRunLog(ctx, virtualClusterID, jobRunID, attempt, stream, data)

@@ -25,7 +25,9 @@ func Decide(s Snapshot) Decision {
 	if !s.Registered {
 		if cancel || run.State == JobRunCancelPending { // nothing here can stop it
 			nothingLeft := true
-			return decideStop(Snapshot{Run: run, Stopped: &nothingLeft}, cancelled())
+			d := decideStop(Snapshot{Run: run, Stopped: &nothingLeft}, cancelled())
+			d.KeepLogs = false
+			return d
 		}
 		return Decision{Steps: []Transition{{To: JobRunFailed, Reason: FailureClusterUnavailable,
 			Details: fmt.Sprintf("Cluster %q is not registered with this sparkplane server.", s.Cluster)}}}
@@ -142,10 +144,14 @@ func decideStop(s Snapshot, final Transition) Decision {
 	case !*s.Stopped:
 		return Decision{After: stopRetry}
 	}
+	// Logs are kept again once the run is stopped: a local run's files
+	// survive the stop and hold its last lines; a Kubernetes run's pods are
+	// gone, so the copy kept before the stop stays.
+	d := Decision{Steps: []Transition{final}, KeepLogs: true}
 	if final.To == JobRunCancelled && s.Run.State != JobRunCancelPending {
-		return Decision{Steps: []Transition{{To: JobRunCancelPending, Details: "Cancel requested."}, final}}
+		d.Steps = []Transition{{To: JobRunCancelPending, Details: "Cancel requested."}, final}
 	}
-	return Decision{Steps: []Transition{final}}
+	return d
 }
 
 func decideObserved(s Snapshot) Decision {

@@ -68,6 +68,9 @@ func stopped(gone bool) *bool { return &gone }
 
 func steps(ts ...emr.Transition) emr.Decision { return emr.Decision{Steps: ts} }
 
+// keptAndStepped: the logs are kept again once the run is stopped, then ts written.
+func keptAndStepped(ts ...emr.Transition) emr.Decision { return emr.Decision{Steps: ts, KeepLogs: true} }
+
 func failedWith(reason emr.FailureReason, details string) emr.Transition {
 	return emr.Transition{To: emr.JobRunFailed, Reason: reason, Details: details}
 }
@@ -182,17 +185,17 @@ func TestDecide(t *testing.T) {
 			want: steps(emr.Transition{To: failed, Details: "No."})},
 		{name: "PENDING cancelled is stopped first", run: newRun(pending, cancelRequested), s: emr.Snapshot{Slot: true}, want: stopFirst},
 		{name: "PENDING cancelled and stopped", run: newRun(pending, cancelRequested), s: emr.Snapshot{Stopped: stopped(true)},
-			want: steps(toCancelPending, toCancelled)},
+			want: keptAndStepped(toCancelPending, toCancelled)},
 		{name: "PENDING cancelled, the stop left something", run: newRun(pending, cancelRequested), s: emr.Snapshot{Stopped: stopped(false)},
 			want: stopAgain},
 		{name: "PENDING cancel wins over a submission", run: newRun(pending, cancelRequested), s: emr.Snapshot{Slot: true, Submitted: true},
 			want: stopFirst},
 		{name: "PENDING cancel wins over a rejection", run: newRun(pending, cancelRequested),
-			s: emr.Snapshot{Rejected: &emr.Rejection{Reason: emr.FailureUser, Message: "No."}, Stopped: stopped(true)}, want: steps(toCancelPending, toCancelled)},
+			s: emr.Snapshot{Rejected: &emr.Rejection{Reason: emr.FailureUser, Message: "No."}, Stopped: stopped(true)}, want: keptAndStepped(toCancelPending, toCancelled)},
 
 		// CANCEL_PENDING.
 		{name: "CANCEL_PENDING is stopped", run: newRun(cancelPending, cancelRequested), want: stopFirst},
-		{name: "CANCEL_PENDING stopped", run: newRun(cancelPending, cancelRequested), s: emr.Snapshot{Stopped: stopped(true)}, want: steps(toCancelled)},
+		{name: "CANCEL_PENDING stopped", run: newRun(cancelPending, cancelRequested), s: emr.Snapshot{Stopped: stopped(true)}, want: keptAndStepped(toCancelled)},
 		{name: "CANCEL_PENDING, the stop left something", run: newRun(cancelPending), s: emr.Snapshot{Stopped: stopped(false)}, want: stopAgain},
 		{name: "CANCEL_PENDING ignores what was observed", run: newRun(cancelPending), s: emr.Snapshot{Observed: succeeded}, want: stopFirst},
 
@@ -219,19 +222,19 @@ func TestDecide(t *testing.T) {
 		{name: "Submitted past the default timeout is stopped", run: newRun(submitted, createdAgo(15*time.Minute+time.Nanosecond)),
 			s: emr.Snapshot{Observed: stillSubmitted}, want: stopFirst},
 		{name: "timed out and stopped", run: newRun(submitted, createdAgo(16*time.Minute)),
-			s: emr.Snapshot{Observed: stillSubmitted, Stopped: stopped(true)}, want: steps(timedOut("15m0s", ""))},
+			s: emr.Snapshot{Observed: stillSubmitted, Stopped: stopped(true)}, want: keptAndStepped(timedOut("15m0s", ""))},
 		{name: "timed out with the runtime's details", run: newRun(submitted, createdAgo(16*time.Minute)),
-			s: emr.Snapshot{Observed: noCPUSubmitted, Stopped: stopped(true)}, want: steps(timedOut("15m0s", noCPU))},
+			s: emr.Snapshot{Observed: noCPUSubmitted, Stopped: stopped(true)}, want: keptAndStepped(timedOut("15m0s", noCPU))},
 		{name: "timed out, the stop left something", run: newRun(submitted, createdAgo(16*time.Minute)),
 			s: emr.Snapshot{Observed: noCPUSubmitted, Stopped: stopped(false)}, want: stopAgain},
 		{name: "emr-containers-defaults timeout passed", run: newRun(submitted, withTimeout("emr-containers-defaults", "60")),
 			s: emr.Snapshot{Observed: noCPUSubmitted}, want: stopFirst},
 		{name: "emr-containers-defaults timeout in the details", run: newRun(submitted, withTimeout("emr-containers-defaults", "60")),
-			s: emr.Snapshot{Observed: noCPUSubmitted, Stopped: stopped(true)}, want: steps(timedOut("1m0s", noCPU))},
+			s: emr.Snapshot{Observed: noCPUSubmitted, Stopped: stopped(true)}, want: keptAndStepped(timedOut("1m0s", noCPU))},
 		{name: "emr-containers-defaults timeout longer than the default", run: newRun(submitted, withTimeout("emr-containers-defaults", "1800"), createdAgo(16*time.Minute)),
 			s: emr.Snapshot{Observed: stillSubmitted}, want: emr.Decision{After: 14*time.Minute + time.Millisecond}},
 		{name: "spark-defaults timeout", run: newRun(submitted, withTimeout("spark-defaults", "120"), createdAgo(3*time.Minute)),
-			s: emr.Snapshot{Observed: stillSubmitted, Stopped: stopped(true)}, want: steps(timedOut("2m0s", ""))},
+			s: emr.Snapshot{Observed: stillSubmitted, Stopped: stopped(true)}, want: keptAndStepped(timedOut("2m0s", ""))},
 		{name: "emr-containers-defaults wins over spark-defaults", run: newRun(submitted, withTimeout("spark-defaults", "60"), withTimeout("emr-containers-defaults", "1800")),
 			s: emr.Snapshot{Observed: stillSubmitted}, want: emr.Decision{After: 25*time.Minute + time.Millisecond}},
 		{name: "unparsable timeout: the default", run: newRun(submitted, withTimeout("emr-containers-defaults", "soon")),
