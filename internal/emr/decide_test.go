@@ -69,7 +69,9 @@ func stopped(gone bool) *bool { return &gone }
 func steps(ts ...emr.Transition) emr.Decision { return emr.Decision{Steps: ts} }
 
 // keptAndStepped: the logs are kept again once the run is stopped, then ts written.
-func keptAndStepped(ts ...emr.Transition) emr.Decision { return emr.Decision{Steps: ts, KeepLogs: true} }
+func keptAndStepped(ts ...emr.Transition) emr.Decision {
+	return emr.Decision{Steps: ts, KeepLogs: true}
+}
 
 func failedWith(reason emr.FailureReason, details string) emr.Transition {
 	return emr.Transition{To: emr.JobRunFailed, Reason: reason, Details: details}
