@@ -2,7 +2,7 @@
 // directory's runs/: <virtual cluster>/<job run>/ for the first attempt and
 // <virtual cluster>/<job run>/attempt-<N>/ for each later attempt of a retry
 // policy. Runtimes write a run's files (configuration, logs, exit code)
-// there; the API serves its logs from there.
+// there; the local runtime serves a live run's logs from there.
 package rundir
 
 import (
