@@ -10,7 +10,7 @@ import (
 
 // CreateVirtualCluster implements store.Store.
 func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, idem store.Idempotency) (*emr.VirtualCluster, error) {
-	out, err := create(ctx, db, idem, vc, vc.ID, func(c conn, id string) (*emr.VirtualCluster, error) {
+	return create(ctx, db, "virtual cluster", idem, vc, vc.ID, func(c conn, id string) (*emr.VirtualCluster, error) {
 		return virtualClusters.get(ctx, c, "", "id = ?", id)
 	}, func(c conn) error {
 		if sc := vc.SecurityConfigurationID; sc != "" {
@@ -33,10 +33,6 @@ func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, 
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			vc.ID, vc.Name, vc.State, vc.ContainerProvider.ID, ns, vc.CreatedAt.UnixMilli(), doc, tags, vc.SecurityConfigurationID)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("create virtual cluster: %w", err)
-	}
-	return out, nil
 }
 
 // GetVirtualCluster implements store.Store.

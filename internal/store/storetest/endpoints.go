@@ -88,9 +88,7 @@ func testCreateEndpointNeedsRunningCluster(t *testing.T, s store.Store) {
 	_, err := s.CreateManagedEndpoint(ctx, NewEndpoint(emr.NewResourceID(), "x", Epoch), NoIdempotency)
 	MustBe(t, err, store.ErrNotFound)
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
-	if err := s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated))
 	_, err = s.CreateManagedEndpoint(ctx, NewEndpoint(vc.ID, "x", Epoch), NoIdempotency)
 	MustBe(t, err, store.ErrConflict)
 }
@@ -104,9 +102,7 @@ func testEndpointIdempotency(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	again, err := s.CreateManagedEndpoint(ctx, NewEndpoint(vc.ID, "x", Epoch), idem)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	MustEqual(t, again, orig)
 	other := idem
 	other.Hash = "h2"
@@ -119,9 +115,7 @@ func testUpdateEndpoint(t *testing.T, s store.Store) {
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
 	e := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "x", Epoch))
 	stale := *e
-	if err := s.TagResource(ctx, emr.ResourceRef{Kind: emr.KindEndpoint, VirtualClusterID: vc.ID, ID: e.ID}, map[string]string{"new": "tag"}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.TagResource(ctx, emr.ResourceRef{Kind: emr.KindEndpoint, VirtualClusterID: vc.ID, ID: e.ID}, map[string]string{"new": "tag"}))
 	stale.State, stale.StateDetails, stale.FailureReason = emr.EndpointTerminated, "Deleted.", ""
 	if err := s.UpdateManagedEndpoint(ctx, &stale, emr.EndpointTerminatedWithErrors); err != nil {
 		t.Fatalf("UpdateManagedEndpoint() error = %v", err)
@@ -146,9 +140,7 @@ func testListEndpoints(t *testing.T, s store.Store) {
 	MustCreateEndpoint(t, s, NewEndpoint(other.ID, "LIVY", at(5)))
 	done := *b
 	done.State = emr.EndpointTerminated
-	if err := s.UpdateManagedEndpoint(ctx, &done, b.State); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.UpdateManagedEndpoint(ctx, &done, b.State))
 	f := func(mod func(*store.ManagedEndpointFilter)) store.ManagedEndpointFilter {
 		mf := store.ManagedEndpointFilter{VirtualClusterID: vc.ID}
 		mod(&mf)
@@ -192,12 +184,8 @@ func testEndpointTags(t *testing.T, s store.Store) {
 	e := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "x", Epoch))
 	r := emr.ResourceRef{Kind: emr.KindEndpoint, VirtualClusterID: vc.ID, ID: e.ID}
 	MustHaveTags(t, s, r, e.Tags)
-	if err := s.TagResource(ctx, r, map[string]string{"a": "1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.UntagResource(ctx, r, []string{"team"}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.TagResource(ctx, r, map[string]string{"a": "1"}))
+	must(t, s.UntagResource(ctx, r, []string{"team"}))
 	MustHaveTags(t, s, r, map[string]string{"a": "1"})
 	listed, _, err := s.ListManagedEndpoints(ctx, store.ManagedEndpointFilter{VirtualClusterID: vc.ID}, store.Page{})
 	if err != nil || len(listed) != 1 {

@@ -63,9 +63,7 @@ func testCreateJobRunNeedsRunningCluster(t *testing.T, s store.Store) {
 
 	for _, state := range []emr.VirtualClusterState{emr.VirtualClusterTerminating, emr.VirtualClusterArrested, emr.VirtualClusterTerminated} {
 		vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "ns-"+string(state), Epoch))
-		if err := s.SetVirtualClusterState(ctx, vc.ID, state); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.SetVirtualClusterState(ctx, vc.ID, state))
 		_, err := s.CreateJobRun(ctx, NewJobRun(&gen, vc.ID, "x", Epoch), NoIdempotency)
 		MustBe(t, err, store.ErrConflict)
 		runs, _, err := s.ListJobRuns(ctx, store.JobRunFilter{VirtualClusterID: vc.ID}, store.Page{Limit: 10})
@@ -123,9 +121,7 @@ func testJobRunIdempotency(t *testing.T, s store.Store) {
 	}
 
 	// A replay answers with the original even once its cluster is gone.
-	if err := s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated))
 	again, err = s.CreateJobRun(ctx, NewJobRun(&gen, vc.ID, "pi", Epoch), idem)
 	if err != nil || again.ID != orig.ID {
 		t.Fatalf("replay on a TERMINATED cluster = %+v, %v; want the original", again, err)
@@ -237,9 +233,7 @@ func MustMove(tb testing.TB, s store.Store, run *emr.JobRun, state emr.JobRunSta
 	tb.Helper()
 	for _, to := range path[state] {
 		from := run.State
-		if err := run.Apply(emr.Transition{To: to, Details: "now " + string(to)}, run.CreatedAt.Add(time.Minute)); err != nil {
-			tb.Fatal(err)
-		}
+		must(tb, run.Apply(emr.Transition{To: to, Details: "now " + string(to)}, run.CreatedAt.Add(time.Minute)))
 		if err := s.UpdateJobRun(tb.Context(), run, from); err != nil {
 			tb.Fatalf("UpdateJobRun(%s, from %s) error = %v", run.ID, from, err)
 		}
@@ -260,9 +254,7 @@ func testActiveJobRuns(t *testing.T, s store.Store) {
 		}
 	}
 	got, err := s.ActiveJobRuns(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	gotIDs := ids(got)
 	slices.Sort(gotIDs)
 	slices.Sort(want)
@@ -290,9 +282,7 @@ func testUpdateJobRun(t *testing.T, s store.Store) {
 	MustEqual(t, MustGetJobRun(t, s, vc.ID, run.ID), run)
 
 	// Every field is written, not only the state.
-	if err := run.Apply(emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureUser, Details: "exit 1"}, Epoch.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, run.Apply(emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureUser, Details: "exit 1"}, Epoch.Add(time.Hour)))
 	run.RetryPolicyExecution.CurrentAttemptCount = 2
 	if err := s.UpdateJobRun(ctx, run, emr.JobRunRunning); err != nil {
 		t.Fatalf("UpdateJobRun() error = %v", err)
@@ -331,9 +321,7 @@ func testConcurrentUpdateJobRun(t *testing.T, s store.Store) {
 	)
 	for i := range writers {
 		mine := *run
-		if err := mine.Apply(emr.Transition{To: targets[i%len(targets)]}, Epoch.Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
+		must(t, mine.Apply(emr.Transition{To: targets[i%len(targets)]}, Epoch.Add(time.Hour)))
 		wg.Go(func() { errs[i] = s.UpdateJobRun(t.Context(), &mine, emr.JobRunRunning) })
 	}
 	wg.Wait()
@@ -372,9 +360,7 @@ func testUpdateJobRunSeveralSteps(t *testing.T, s store.Store) {
 		run := MustCreateJobRun(t, s, NewJobRun(&gen, vc.ID, "pi", Epoch))
 		MustMove(t, s, run, emr.JobRunSubmitted)
 		for _, to := range steps {
-			if err := run.Apply(emr.Transition{To: to}, Epoch.Add(time.Hour)); err != nil {
-				t.Fatal(err)
-			}
+			must(t, run.Apply(emr.Transition{To: to}, Epoch.Add(time.Hour)))
 		}
 		if err := s.UpdateJobRun(t.Context(), run, emr.JobRunSubmitted); err != nil {
 			t.Fatalf("UpdateJobRun(SUBMITTED -> %v) error = %v", steps, err)
@@ -395,9 +381,7 @@ func testCountAndPendingJobRuns(t *testing.T, s store.Store) {
 	MustCreateJobRun(t, s, NewJobRun(&gen, other.ID, "elsewhere", Epoch))
 	running := pending[0]
 	running.State = emr.JobRunSubmitted
-	if err := s.UpdateJobRun(ctx, running, emr.JobRunPending); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.UpdateJobRun(ctx, running, emr.JobRunPending))
 	for _, tc := range []struct {
 		states []emr.JobRunState
 		want   int

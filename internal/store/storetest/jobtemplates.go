@@ -113,9 +113,7 @@ func testJobTemplateIdempotency(t *testing.T, s store.Store) {
 	MustBe(t, err, store.ErrTokenMismatch)
 
 	// Once the template is deleted, a replay cannot answer with it.
-	if err := s.DeleteJobTemplate(ctx, orig.ID); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.DeleteJobTemplate(ctx, orig.ID))
 	_, err = s.CreateJobTemplate(ctx, NewJobTemplate("pi", Epoch), idem)
 	MustBe(t, err, store.ErrNotFound)
 	all, _, err := s.ListJobTemplates(ctx, store.JobTemplateFilter{}, store.Page{})
@@ -136,12 +134,8 @@ func testDeleteJobTemplate(t *testing.T, s store.Store) {
 	MustBe(t, s.DeleteJobTemplate(ctx, gone.ID), store.ErrNotFound)
 	MustBe(t, s.DeleteJobTemplate(ctx, emr.NewResourceID()), store.ErrNotFound)
 	all, _, err := s.ListJobTemplates(ctx, store.JobTemplateFilter{}, store.Page{Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sameIDs(ids(all), []string{keep.ID}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
+	must(t, sameIDs(ids(all), []string{keep.ID}))
 }
 
 func testListJobTemplateFilters(t *testing.T, s store.Store) {

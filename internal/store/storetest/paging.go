@@ -122,9 +122,7 @@ func testPageJobRuns(t *testing.T, s store.Store) {
 	for _, limit := range []int{1, 3, 5, 22, 23, 24, 100} {
 		t.Run(fmt.Sprint("limit ", limit), func(t *testing.T) {
 			pages := MustPage(t, jobRunLister(t, s, vc.ID), limit, nil)
-			if err := sameIDs(slices.Concat(pages...), want); err != nil {
-				t.Fatal(err)
-			}
+			must(t, sameIDs(slices.Concat(pages...), want))
 			if n := (len(want) + limit - 1) / limit; len(pages) > n+1 {
 				t.Errorf("%d pages, want at most %d", len(pages), n+1)
 			}
@@ -143,9 +141,7 @@ func testPageVirtualClusters(t *testing.T, s store.Store) {
 	for _, limit := range []int{1, 2, 4, 13, 14, 15} {
 		t.Run(fmt.Sprint("limit ", limit), func(t *testing.T) {
 			pages := MustPage(t, virtualClusterLister(t, s), limit, nil)
-			if err := sameIDs(slices.Concat(pages...), want); err != nil {
-				t.Fatal(err)
-			}
+			must(t, sameIDs(slices.Concat(pages...), want))
 		})
 	}
 }

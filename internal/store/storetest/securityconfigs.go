@@ -67,9 +67,7 @@ func testCreateAndGetSecurityConfiguration(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	sc := MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration("lf", Epoch))
 	got, err := s.GetSecurityConfiguration(ctx, sc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	MustEqual(t, got, sc)
 	// The container provider, which the API does not return, is kept too.
 	MustEqual(t, got.ContainerProvider, sc.ContainerProvider)
@@ -98,9 +96,7 @@ func testSecurityConfigurationIdempotency(t *testing.T, s store.Store) {
 	other.Hash = "h2"
 	_, err = s.CreateSecurityConfiguration(ctx, NewSecurityConfiguration("b", Epoch), other)
 	MustBe(t, err, store.ErrTokenMismatch)
-	if err := s.DeleteSecurityConfiguration(ctx, orig.ID); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.DeleteSecurityConfiguration(ctx, orig.ID))
 	_, err = s.CreateSecurityConfiguration(ctx, NewSecurityConfiguration("a", Epoch), idem)
 	MustBe(t, err, store.ErrNotFound)
 }
@@ -116,17 +112,13 @@ func testDeleteSecurityConfiguration(t *testing.T, s store.Store) {
 		t.Fatalf("ListVirtualClusters(securityConfigurationId) = %v, %v", ids(users), err)
 	}
 	for _, state := range []emr.VirtualClusterState{emr.VirtualClusterRunning, emr.VirtualClusterArrested, emr.VirtualClusterTerminating} {
-		if err := s.SetVirtualClusterState(ctx, vc.ID, state); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.SetVirtualClusterState(ctx, vc.ID, state))
 		MustBe(t, s.DeleteSecurityConfiguration(ctx, sc.ID), store.ErrConflict)
 	}
 	if _, err := s.GetSecurityConfiguration(ctx, sc.ID); err != nil {
 		t.Fatalf("after refused deletes: %v", err)
 	}
-	if err := s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated))
 	if err := s.DeleteSecurityConfiguration(ctx, sc.ID); err != nil {
 		t.Fatalf("DeleteSecurityConfiguration() once unused: %v", err)
 	}
@@ -174,8 +166,6 @@ func testListSecurityConfigurations(t *testing.T, s store.Store) {
 		}
 	}
 	listed, _, err := s.ListSecurityConfigurations(t.Context(), store.SecurityConfigurationFilter{}, store.Page{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	MustEqual(t, listed, all)
 }

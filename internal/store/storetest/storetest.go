@@ -171,13 +171,9 @@ func MustGetJobRun(tb testing.TB, s store.Store, vcID, id string) *emr.JobRun {
 func MustEqual(tb testing.TB, got, want any) {
 	tb.Helper()
 	g, err := json.Marshal(got)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	must(tb, err)
 	w, err := json.Marshal(want)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	must(tb, err)
 	if string(g) != string(w) {
 		tb.Fatalf("got  %s\nwant %s", g, w)
 	}
@@ -226,4 +222,12 @@ func sameIDs(got, want []string) error {
 		}
 	}
 	return nil
+}
+
+// must fails the test on error.
+func must(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -133,9 +133,7 @@ func testTokensBoundToQuery(t *testing.T, s store.Store) {
 	// The order of states does not make another query.
 	a := f.vcs[0].ID
 	_, next, err := s.ListJobRuns(t.Context(), store.JobRunFilter{VirtualClusterID: a, States: []emr.JobRunState{emr.JobRunRunning, emr.JobRunPending}}, store.Page{Limit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	if _, _, err := ls["runs of a PENDING or RUNNING"](store.Page{Limit: 1, Token: next}); err != nil {
 		t.Errorf("states in another order: %v", err)
 	}
@@ -146,9 +144,7 @@ func testTamperedTokens(t *testing.T, s store.Store) {
 	f := newTokenFixture(t, s)
 	l := listings(t, s, f)["runs of a"]
 	_, token, err := l(store.Page{Limit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	var bad []string
 	for i := range token {
@@ -191,9 +187,7 @@ func testTokensOfAnotherStore(t *testing.T, open func(t *testing.T) store.Store)
 		fixtures[i] = newTokenFixture(t, stores[i])
 	}
 	_, token, err := listings(t, stores[0], fixtures[0])["templates"](store.Page{Limit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	if _, _, err := listings(t, stores[1], fixtures[1])["templates"](store.Page{Limit: 1, Token: token}); !errors.Is(err, store.ErrInvalidToken) {
 		t.Errorf("another store's token: error = %v, want ErrInvalidToken", err)
 	}

@@ -57,16 +57,12 @@ func testOneActivePerNamespace(t *testing.T, s store.Store) {
 
 	// Every state but TERMINATED holds the namespace.
 	for _, state := range []emr.VirtualClusterState{emr.VirtualClusterRunning, emr.VirtualClusterTerminating, emr.VirtualClusterArrested} {
-		if err := s.SetVirtualClusterState(ctx, first.ID, state); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.SetVirtualClusterState(ctx, first.ID, state))
 		_, err := s.CreateVirtualCluster(ctx, NewVirtualCluster("prod", "spark", Epoch), NoIdempotency)
 		MustBe(t, err, store.ErrConflict)
 	}
 
-	if err := s.SetVirtualClusterState(ctx, first.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, first.ID, emr.VirtualClusterTerminated))
 	second := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch.Add(time.Second)))
 	_, err := s.CreateVirtualCluster(ctx, NewVirtualCluster("prod", "spark", Epoch), NoIdempotency)
 	MustBe(t, err, store.ErrConflict)
@@ -79,9 +75,7 @@ func testOneActivePerNamespace(t *testing.T, s store.Store) {
 	}
 
 	// A second TERMINATED one on the namespace is fine.
-	if err := s.SetVirtualClusterState(ctx, second.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, second.ID, emr.VirtualClusterTerminated))
 
 	// Reusing an id is a conflict too.
 	dup := NewVirtualCluster("prod", "other", Epoch)
@@ -98,9 +92,7 @@ func testSetVirtualClusterState(t *testing.T, s store.Store) {
 			t.Fatalf("SetVirtualClusterState(%s) error = %v", state, err)
 		}
 		got, err := s.GetVirtualCluster(ctx, vc.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		want := *vc
 		want.State = state
 		MustEqual(t, got, &want) // only the state changes
@@ -116,9 +108,7 @@ func testVirtualClusterIdempotency(t *testing.T, s store.Store) {
 	idem := store.Idempotency{Scope: "CreateVirtualCluster", Token: "token-1", Hash: "hash-1"}
 	orig := NewVirtualCluster("prod", "spark", Epoch)
 	got, err := s.CreateVirtualCluster(ctx, orig, idem)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	MustEqual(t, got, orig)
 
 	// The same request again (a retry: the API made a new id) gets the original.
@@ -144,9 +134,7 @@ func testVirtualClusterIdempotency(t *testing.T, s store.Store) {
 	MustCreateVirtualClusterWith(t, s, NewVirtualCluster("prod", "b", Epoch), NoIdempotency)
 
 	// Replay still answers once the cluster is gone, rather than conflict.
-	if err := s.SetVirtualClusterState(ctx, orig.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, orig.ID, emr.VirtualClusterTerminated))
 	again, err = s.CreateVirtualCluster(ctx, NewVirtualCluster("prod", "spark", Epoch), idem)
 	if err != nil || again.ID != orig.ID || again.State != emr.VirtualClusterTerminated {
 		t.Fatalf("replay after termination = %+v, %v; want the original, TERMINATED", again, err)
@@ -179,9 +167,7 @@ func testListVirtualClusterFilters(t *testing.T, s store.Store) {
 	c := MustCreateVirtualCluster(t, s, NewVirtualCluster("staging", "c", at(20)))
 	d := MustCreateVirtualCluster(t, s, NewVirtualCluster("staging", "d", at(30)))
 	for id, state := range map[string]emr.VirtualClusterState{b.ID: emr.VirtualClusterTerminated, c.ID: emr.VirtualClusterArrested} {
-		if err := s.SetVirtualClusterState(ctx, id, state); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.SetVirtualClusterState(ctx, id, state))
 	}
 	states := func(ss ...emr.VirtualClusterState) []emr.VirtualClusterState { return ss }
 	tests := []struct {
@@ -224,13 +210,9 @@ func testSetVirtualClusterScheduler(t *testing.T, s store.Store) {
 	two, hundred := 2, 100
 	cfg := &emr.SchedulerConfiguration{MaxConcurrentJobRuns: &two, MaxInQueueJobRuns: &hundred}
 	got, err := s.SetVirtualClusterScheduler(ctx, vc.ID, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	read, err := s.GetVirtualCluster(ctx, vc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	want := *vc
 	want.SchedulerConfiguration = cfg
 	MustEqual(t, got, &want)
