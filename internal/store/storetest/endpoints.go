@@ -43,17 +43,6 @@ func NewEndpoint(vcID, typ string, createdAt time.Time) *emr.Endpoint {
 	}
 }
 
-// MustCreateEndpoint stores e and fails the test on error.
-func MustCreateEndpoint(tb testing.TB, s store.Store, e *emr.Endpoint) *emr.Endpoint {
-	tb.Helper()
-	got, err := s.CreateManagedEndpoint(tb.Context(), e, NoIdempotency)
-	if err != nil {
-		tb.Fatalf("CreateManagedEndpoint(%s) error = %v", e.ID, err)
-	}
-	MustEqual(tb, got, e)
-	return got
-}
-
 func mustGetEndpoint(tb testing.TB, s store.Store, vcID, id string) *emr.Endpoint {
 	tb.Helper()
 	e, err := s.GetManagedEndpoint(tb.Context(), vcID, id)
@@ -67,7 +56,7 @@ func testCreateAndGetEndpoint(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
 	other := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "other", Epoch))
-	e := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", Epoch))
+	e := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", Epoch))
 	got := mustGetEndpoint(t, s, vc.ID, e.ID)
 	MustEqual(t, got, e)
 	if got.SessionIdleTimeoutInMinutes == nil || *got.SessionIdleTimeoutInMinutes != 120 {
@@ -113,7 +102,7 @@ func testEndpointIdempotency(t *testing.T, s store.Store) {
 func testUpdateEndpoint(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
-	e := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "x", Epoch))
+	e := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "x", Epoch))
 	stale := *e
 	must(t, s.TagResource(ctx, emr.ResourceRef{Kind: emr.KindEndpoint, VirtualClusterID: vc.ID, ID: e.ID}, map[string]string{"new": "tag"}))
 	stale.State, stale.StateDetails, stale.FailureReason = emr.EndpointTerminated, "Deleted.", ""
@@ -131,13 +120,12 @@ func testUpdateEndpoint(t *testing.T, s store.Store) {
 
 func testListEndpoints(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	at := func(sec int) time.Time { return Epoch.Add(time.Duration(sec) * time.Second) }
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
 	other := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "other", Epoch))
-	a := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", at(0)))
-	b := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "LIVY", at(10)))
-	c := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", at(20)))
-	MustCreateEndpoint(t, s, NewEndpoint(other.ID, "LIVY", at(5)))
+	a := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", secs(0)))
+	b := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "LIVY", secs(10)))
+	c := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", secs(20)))
+	mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(other.ID, "LIVY", secs(5)))
 	done := *b
 	done.State = emr.EndpointTerminated
 	must(t, s.UpdateManagedEndpoint(ctx, &done, b.State))
@@ -158,20 +146,14 @@ func testListEndpoints(t *testing.T, s store.Store) {
 		}), []string{c.ID, b.ID, a.ID}},
 		{"type", f(func(m *store.ManagedEndpointFilter) { m.Types = []string{"JUPYTER_ENTERPRISE_GATEWAY"} }), []string{c.ID, a.ID}},
 		{"types", f(func(m *store.ManagedEndpointFilter) { m.Types = []string{"LIVY", "OTHER"} }), []string{b.ID}},
-		{"created after", f(func(m *store.ManagedEndpointFilter) { m.CreatedAfter = at(10) }), []string{c.ID, b.ID}},
-		{"created before", f(func(m *store.ManagedEndpointFilter) { m.CreatedBefore = at(10) }), []string{b.ID, a.ID}},
+		{"created after", f(func(m *store.ManagedEndpointFilter) { m.CreatedAfter = secs(10) }), []string{c.ID, b.ID}},
+		{"created before", f(func(m *store.ManagedEndpointFilter) { m.CreatedBefore = secs(10) }), []string{b.ID, a.ID}},
 		{"everything", f(func(m *store.ManagedEndpointFilter) {
-			m.Types, m.States, m.CreatedBefore = []string{"JUPYTER_ENTERPRISE_GATEWAY"}, []emr.EndpointState{emr.EndpointTerminatedWithErrors}, at(15)
+			m.Types, m.States, m.CreatedBefore = []string{"JUPYTER_ENTERPRISE_GATEWAY"}, []emr.EndpointState{emr.EndpointTerminatedWithErrors}, secs(15)
 		}), []string{a.ID}},
 		{"another cluster", store.ManagedEndpointFilter{VirtualClusterID: emr.NewResourceID()}, nil},
 	} {
-		var got []string
-		for _, page := range MustPage(t, func(p store.Page) ([]string, string, error) {
-			r, next, err := s.ListManagedEndpoints(ctx, tc.f, p)
-			return ids(r), next, err
-		}, 1, nil) {
-			got = append(got, page...)
-		}
+		got := slices.Concat(MustPage(t, listing(t, s.ListManagedEndpoints, tc.f), 1, nil)...)
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
@@ -181,7 +163,7 @@ func testListEndpoints(t *testing.T, s store.Store) {
 func testEndpointTags(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
-	e := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "x", Epoch))
+	e := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "x", Epoch))
 	r := emr.ResourceRef{Kind: emr.KindEndpoint, VirtualClusterID: vc.ID, ID: e.ID}
 	MustHaveTags(t, s, r, e.Tags)
 	must(t, s.TagResource(ctx, r, map[string]string{"a": "1"}))

@@ -165,13 +165,12 @@ func testConcurrentIdempotentCreate(t *testing.T, s store.Store) {
 func testListJobRunFilters(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	var gen emr.JobRunIDs
-	at := func(sec int) time.Time { return Epoch.Add(time.Duration(sec) * time.Second) }
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
 	other := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "other", Epoch))
-	MustCreateJobRun(t, s, NewJobRun(&gen, other.ID, "etl", at(15))) // never listed below
+	MustCreateJobRun(t, s, NewJobRun(&gen, other.ID, "etl", secs(15))) // never listed below
 
 	mk := func(name string, sec int, state emr.JobRunState) *emr.JobRun {
-		run := MustCreateJobRun(t, s, NewJobRun(&gen, vc.ID, name, at(sec)))
+		run := MustCreateJobRun(t, s, NewJobRun(&gen, vc.ID, name, secs(sec)))
 		if state != emr.JobRunPending {
 			MustMove(t, s, run, state)
 		}
@@ -194,10 +193,10 @@ func testListJobRunFilters(t *testing.T, s store.Store) {
 		{"states are or-ed", store.JobRunFilter{States: states(emr.JobRunPending, emr.JobRunFailed, emr.JobRunCancelled)}, []*emr.JobRun{d, a}},
 		{"name", store.JobRunFilter{Name: "etl"}, []*emr.JobRun{b, a}},
 		{"name is exact", store.JobRunFilter{Name: "et"}, nil},
-		{"created after, inclusive", store.JobRunFilter{CreatedAfter: at(20)}, []*emr.JobRun{d, c}},
-		{"created before, inclusive", store.JobRunFilter{CreatedBefore: at(10)}, []*emr.JobRun{b, a}},
-		{"created between", store.JobRunFilter{CreatedAfter: at(5), CreatedBefore: at(25)}, []*emr.JobRun{c, b}},
-		{"everything at once", store.JobRunFilter{Name: "etl", States: states(emr.JobRunPending), CreatedBefore: at(5)}, []*emr.JobRun{a}},
+		{"created after, inclusive", store.JobRunFilter{CreatedAfter: secs(20)}, []*emr.JobRun{d, c}},
+		{"created before, inclusive", store.JobRunFilter{CreatedBefore: secs(10)}, []*emr.JobRun{b, a}},
+		{"created between", store.JobRunFilter{CreatedAfter: secs(5), CreatedBefore: secs(25)}, []*emr.JobRun{c, b}},
+		{"everything at once", store.JobRunFilter{Name: "etl", States: states(emr.JobRunPending), CreatedBefore: secs(5)}, []*emr.JobRun{a}},
 	}
 	for _, tc := range tests {
 		tc.f.VirtualClusterID = vc.ID

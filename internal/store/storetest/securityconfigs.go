@@ -52,20 +52,9 @@ func NewSecurityConfiguration(name string, createdAt time.Time) *emr.SecurityCon
 	}
 }
 
-// MustCreateSecurityConfiguration stores sc and fails the test on error.
-func MustCreateSecurityConfiguration(tb testing.TB, s store.Store, sc *emr.SecurityConfiguration) *emr.SecurityConfiguration {
-	tb.Helper()
-	got, err := s.CreateSecurityConfiguration(tb.Context(), sc, NoIdempotency)
-	if err != nil {
-		tb.Fatalf("CreateSecurityConfiguration(%s) error = %v", sc.ID, err)
-	}
-	MustEqual(tb, got, sc)
-	return got
-}
-
 func testCreateAndGetSecurityConfiguration(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	sc := MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration("lf", Epoch))
+	sc := mustCreate(t, s.CreateSecurityConfiguration, NewSecurityConfiguration("lf", Epoch))
 	got, err := s.GetSecurityConfiguration(ctx, sc.ID)
 	must(t, err)
 	MustEqual(t, got, sc)
@@ -103,7 +92,7 @@ func testSecurityConfigurationIdempotency(t *testing.T, s store.Store) {
 
 func testDeleteSecurityConfiguration(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	sc := MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration("lf", Epoch))
+	sc := mustCreate(t, s.CreateSecurityConfiguration, NewSecurityConfiguration("lf", Epoch))
 	vc := NewVirtualCluster("prod", "spark", Epoch)
 	vc.SecurityConfigurationID = sc.ID
 	MustCreateVirtualCluster(t, s, vc)
@@ -139,10 +128,9 @@ func testVirtualClusterNeedsSecurityConfiguration(t *testing.T, s store.Store) {
 }
 
 func testListSecurityConfigurations(t *testing.T, s store.Store) {
-	at := func(sec int) time.Time { return Epoch.Add(time.Duration(sec) * time.Second) }
 	var all []*emr.SecurityConfiguration
 	for i := range 5 {
-		all = append([]*emr.SecurityConfiguration{MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration(fmt.Sprint("sc", i), at(i*10)))}, all...)
+		all = append([]*emr.SecurityConfiguration{mustCreate(t, s.CreateSecurityConfiguration, NewSecurityConfiguration(fmt.Sprint("sc", i), secs(i*10)))}, all...)
 	}
 	for _, tc := range []struct {
 		name string
@@ -150,17 +138,11 @@ func testListSecurityConfigurations(t *testing.T, s store.Store) {
 		want []*emr.SecurityConfiguration
 	}{
 		{"all", store.SecurityConfigurationFilter{}, all},
-		{"created after", store.SecurityConfigurationFilter{CreatedAfter: at(20)}, all[:3]},
-		{"created before", store.SecurityConfigurationFilter{CreatedBefore: at(20)}, all[2:]},
-		{"between", store.SecurityConfigurationFilter{CreatedAfter: at(5), CreatedBefore: at(25)}, all[2:4]},
+		{"created after", store.SecurityConfigurationFilter{CreatedAfter: secs(20)}, all[:3]},
+		{"created before", store.SecurityConfigurationFilter{CreatedBefore: secs(20)}, all[2:]},
+		{"between", store.SecurityConfigurationFilter{CreatedAfter: secs(5), CreatedBefore: secs(25)}, all[2:4]},
 	} {
-		var got []string
-		for _, page := range MustPage(t, func(p store.Page) ([]string, string, error) {
-			r, next, err := s.ListSecurityConfigurations(t.Context(), tc.f, p)
-			return ids(r), next, err
-		}, 2, nil) {
-			got = append(got, page...)
-		}
+		got := slices.Concat(MustPage(t, listing(t, s.ListSecurityConfigurations, tc.f), 2, nil)...)
 		if !slices.Equal(got, ids(tc.want)) {
 			t.Errorf("%s: %v, want %v", tc.name, got, ids(tc.want))
 		}

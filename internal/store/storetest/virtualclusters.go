@@ -21,7 +21,7 @@ var virtualClusterTests = []subtest{
 
 func testCreateAndGetVirtualCluster(t *testing.T, s store.Store) {
 	vc := NewVirtualCluster("prod", "spark", Epoch)
-	vc.SecurityConfigurationID = MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration("sc", Epoch)).ID
+	vc.SecurityConfigurationID = mustCreate(t, s.CreateSecurityConfiguration, NewSecurityConfiguration("sc", Epoch)).ID
 	vc.ContainerProvider.Info.EKSInfo.NodeLabel = "spark-nodes"
 	MustCreateVirtualCluster(t, s, vc)
 
@@ -161,11 +161,10 @@ func MustCreateVirtualClusterWith(tb testing.TB, s store.Store, vc *emr.VirtualC
 
 func testListVirtualClusterFilters(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	at := func(sec int) time.Time { return Epoch.Add(time.Duration(sec) * time.Second) }
-	a := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "a", at(0)))
-	b := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "b", at(10)))
-	c := MustCreateVirtualCluster(t, s, NewVirtualCluster("staging", "c", at(20)))
-	d := MustCreateVirtualCluster(t, s, NewVirtualCluster("staging", "d", at(30)))
+	a := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "a", secs(0)))
+	b := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "b", secs(10)))
+	c := MustCreateVirtualCluster(t, s, NewVirtualCluster("staging", "c", secs(20)))
+	d := MustCreateVirtualCluster(t, s, NewVirtualCluster("staging", "d", secs(30)))
 	for id, state := range map[string]emr.VirtualClusterState{b.ID: emr.VirtualClusterTerminated, c.ID: emr.VirtualClusterArrested} {
 		must(t, s.SetVirtualClusterState(ctx, id, state))
 	}
@@ -181,11 +180,11 @@ func testListVirtualClusterFilters(t *testing.T, s store.Store) {
 		{"state none has", store.VirtualClusterFilter{States: states(emr.VirtualClusterTerminating)}, nil},
 		{"provider", store.VirtualClusterFilter{ProviderID: "staging"}, []*emr.VirtualCluster{d, c}},
 		{"unknown provider", store.VirtualClusterFilter{ProviderID: "nope"}, nil},
-		{"created after, inclusive", store.VirtualClusterFilter{CreatedAfter: at(10)}, []*emr.VirtualCluster{d, c, b}},
-		{"created before, inclusive", store.VirtualClusterFilter{CreatedBefore: at(20)}, []*emr.VirtualCluster{c, b, a}},
-		{"created between", store.VirtualClusterFilter{CreatedAfter: at(5), CreatedBefore: at(25)}, []*emr.VirtualCluster{c, b}},
-		{"empty range", store.VirtualClusterFilter{CreatedAfter: at(25), CreatedBefore: at(5)}, nil},
-		{"everything at once", store.VirtualClusterFilter{States: states(emr.VirtualClusterRunning), ProviderID: "prod", CreatedBefore: at(5)}, []*emr.VirtualCluster{a}},
+		{"created after, inclusive", store.VirtualClusterFilter{CreatedAfter: secs(10)}, []*emr.VirtualCluster{d, c, b}},
+		{"created before, inclusive", store.VirtualClusterFilter{CreatedBefore: secs(20)}, []*emr.VirtualCluster{c, b, a}},
+		{"created between", store.VirtualClusterFilter{CreatedAfter: secs(5), CreatedBefore: secs(25)}, []*emr.VirtualCluster{c, b}},
+		{"empty range", store.VirtualClusterFilter{CreatedAfter: secs(25), CreatedBefore: secs(5)}, nil},
+		{"everything at once", store.VirtualClusterFilter{States: states(emr.VirtualClusterRunning), ProviderID: "prod", CreatedBefore: secs(5)}, []*emr.VirtualCluster{a}},
 	}
 	for _, tc := range tests {
 		got, next, err := s.ListVirtualClusters(ctx, tc.f, store.Page{Limit: 10})
