@@ -25,13 +25,9 @@ func (db *DB) CreateManagedEndpoint(ctx context.Context, e *emr.Endpoint, idem s
 		if err != nil {
 			return err
 		}
-		tags, err := store.EncodeTags(e.Tags)
-		if err != nil {
-			return err
-		}
 		return c.execUnique(ctx, fmt.Errorf("managed endpoint %s exists: %w", e.ID, store.ErrConflict),
 			`INSERT INTO managed_endpoints (id, virtual_cluster_id, name, type, state, created_at, tags, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, e.VirtualClusterID, e.Name, e.Type, e.State, e.CreatedAt.UnixMilli(), tags, doc)
+			e.ID, e.VirtualClusterID, e.Name, e.Type, e.State, e.CreatedAt.UnixMilli(), store.EncodeTags(e.Tags), doc)
 	})
 }
 

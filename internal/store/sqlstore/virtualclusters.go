@@ -23,15 +23,11 @@ func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, 
 		if err != nil {
 			return err
 		}
-		tags, err := store.EncodeTags(vc.Tags)
-		if err != nil {
-			return err
-		}
 		ns := vc.ContainerProvider.Namespace()
 		return c.execUnique(ctx, fmt.Errorf("namespace %s of cluster %s: %w", ns, vc.ContainerProvider.ID, store.ErrConflict),
 			`INSERT INTO virtual_clusters (id, name, state, provider_id, namespace, created_at, doc, tags, security_configuration_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			vc.ID, vc.Name, vc.State, vc.ContainerProvider.ID, ns, vc.CreatedAt.UnixMilli(), doc, tags, vc.SecurityConfigurationID)
+			vc.ID, vc.Name, vc.State, vc.ContainerProvider.ID, ns, vc.CreatedAt.UnixMilli(), doc, store.EncodeTags(vc.Tags), vc.SecurityConfigurationID)
 	})
 }
 

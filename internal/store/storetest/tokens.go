@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,7 +119,7 @@ func testTamperedTokens(t *testing.T, s store.Store) {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	var bad []string
 	for i := range token {
-		for _, c := range []byte{alphabet[(indexOf(alphabet, token[i])+1)%len(alphabet)], '!', '='} {
+		for _, c := range []byte{alphabet[(strings.IndexByte(alphabet, token[i])+1)%len(alphabet)], '!', '='} {
 			bad = append(bad, token[:i]+string(c)+token[i+1:])
 		}
 		bad = append(bad, token[:i], token[:i]+token[i+1:])
@@ -132,15 +133,6 @@ func testTamperedTokens(t *testing.T, s store.Store) {
 			t.Fatalf("token %q (was %q): error = %v, want ErrInvalidToken", b, token, err)
 		}
 	}
-}
-
-func indexOf(s string, c byte) int {
-	for i := range len(s) {
-		if s[i] == c {
-			return i
-		}
-	}
-	return 0
 }
 
 // testTokensOfAnotherStore: a token is bound to the database that made it.
