@@ -10,15 +10,12 @@ import (
 // changes never overwrite each other. These helpers read and write it.
 
 // EncodeTags renders tags for the tags column; no tags is "{}".
-func EncodeTags(tags map[string]string) (string, error) {
+func EncodeTags(tags map[string]string) string {
 	if len(tags) == 0 {
-		return "{}", nil
+		return "{}"
 	}
-	b, err := json.Marshal(tags)
-	if err != nil {
-		return "", fmt.Errorf("encode tags: %w", err)
-	}
-	return string(b), nil
+	b, _ := json.Marshal(tags) // a map of strings always encodes
+	return string(b)
 }
 
 // DecodeTags reads the tags column; no tags is nil, as the API omits them.

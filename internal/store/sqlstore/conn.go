@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/sparkplane/sparkplane/internal/store"
@@ -76,6 +77,34 @@ func collect[T any](scan func(*sql.Rows) (T, error)) func(*sql.Rows, error) ([]T
 			out = append(out, v)
 		}
 		return out, rows.Err()
+	}
+}
+
+// stream is the rows of a query as scan reads them, read as the sequence is
+// ranged over; a failure ends it with its error (reading what).
+func stream[T any](ctx context.Context, c conn, what string, scan func(*sql.Rows) (T, error),
+	query string, args ...any) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		rows, err := c.query(ctx, query, args...)
+		if err != nil {
+			yield(zero, fmt.Errorf("read %s: %w", what, err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			v, err := scan(rows)
+			if err != nil {
+				yield(zero, fmt.Errorf("read %s: %w", what, err))
+				return
+			}
+			if !yield(v, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(zero, fmt.Errorf("read %s: %w", what, err))
+		}
 	}
 }
 

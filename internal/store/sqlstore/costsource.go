@@ -2,11 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"iter"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/cost"
+	"github.com/sparkplane/sparkplane/internal/store"
 )
 
 // ReadMetering implements store.Metering: one read transaction (on SQLite
@@ -55,25 +57,12 @@ func (s *costSource) Running(to time.Time) iter.Seq2[cost.Usage, error] {
 }
 
 func (s *costSource) Daily(fromDay, toDay int64) iter.Seq2[cost.DailyUsage, error] {
-	return func(yield func(cost.DailyUsage, error) bool) {
-		rows, err := s.tx.query(s.ctx, sqlDaily, fromDay, toDay)
-		if err != nil {
-			yield(cost.DailyUsage{}, err)
-			return
-		}
-		defer rows.Close()
-		yieldDaily(rows, yield)
-	}
+	var tags store.TagCache
+	return stream(s.ctx, s.tx, "daily usage", func(rows *sql.Rows) (cost.DailyUsage, error) {
+		return scanDaily(rows, &tags)
+	}, sqlDaily, fromDay, toDay)
 }
 
 func (s *costSource) NodeDaily(fromDay, toDay int64) iter.Seq2[cost.NodeDaily, error] {
-	return func(yield func(cost.NodeDaily, error) bool) {
-		rows, err := s.tx.query(s.ctx, sqlNodeDaily, fromDay, toDay)
-		if err != nil {
-			yield(cost.NodeDaily{}, err)
-			return
-		}
-		defer rows.Close()
-		yieldNodeDaily(rows, yield)
-	}
+	return stream(s.ctx, s.tx, "daily node usage", scanNodeDaily, sqlNodeDaily, fromDay, toDay)
 }

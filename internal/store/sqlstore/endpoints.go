@@ -10,7 +10,7 @@ import (
 
 // CreateManagedEndpoint implements store.Store.
 func (db *DB) CreateManagedEndpoint(ctx context.Context, e *emr.Endpoint, idem store.Idempotency) (*emr.Endpoint, error) {
-	out, err := create(ctx, db, idem, e, e.ID, func(c conn, id string) (*emr.Endpoint, error) {
+	return create(ctx, db, "managed endpoint", idem, e, e.ID, func(c conn, id string) (*emr.Endpoint, error) {
 		return managedEndpoints.get(ctx, c, "", "id = ? AND virtual_cluster_id = ?", id, e.VirtualClusterID)
 	}, func(c conn) error {
 		// Locked: the cluster cannot change state until the endpoint is in.
@@ -25,18 +25,10 @@ func (db *DB) CreateManagedEndpoint(ctx context.Context, e *emr.Endpoint, idem s
 		if err != nil {
 			return err
 		}
-		tags, err := store.EncodeTags(e.Tags)
-		if err != nil {
-			return err
-		}
 		return c.execUnique(ctx, fmt.Errorf("managed endpoint %s exists: %w", e.ID, store.ErrConflict),
 			`INSERT INTO managed_endpoints (id, virtual_cluster_id, name, type, state, created_at, tags, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, e.VirtualClusterID, e.Name, e.Type, e.State, e.CreatedAt.UnixMilli(), tags, doc)
+			e.ID, e.VirtualClusterID, e.Name, e.Type, e.State, e.CreatedAt.UnixMilli(), store.EncodeTags(e.Tags), doc)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("create managed endpoint: %w", err)
-	}
-	return out, nil
 }
 
 // GetManagedEndpoint implements store.Store.

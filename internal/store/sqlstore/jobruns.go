@@ -13,7 +13,7 @@ import (
 // meanwhile, or, when it limits its queue, FOR UPDATE, so that concurrent
 // creations count the queue one after the other.
 func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idempotency) (*emr.JobRun, error) {
-	out, err := create(ctx, db, idem, run, run.ID, func(c conn, id string) (*emr.JobRun, error) {
+	return create(ctx, db, "job run", idem, run, run.ID, func(c conn, id string) (*emr.JobRun, error) {
 		return jobRuns.get(ctx, c, "", "id = ? AND virtual_cluster_id = ?", id, run.VirtualClusterID)
 	}, func(c conn) error {
 		vc, err := lockForRun(ctx, c, run.VirtualClusterID)
@@ -37,18 +37,10 @@ func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idem
 		if err != nil {
 			return err
 		}
-		tags, err := store.EncodeTags(run.Tags)
-		if err != nil {
-			return err
-		}
 		return c.execUnique(ctx, fmt.Errorf("job run %s exists: %w", run.ID, store.ErrConflict),
 			`INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc, tags) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc, tags)
+			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc, store.EncodeTags(run.Tags))
 	})
-	if err != nil {
-		return nil, fmt.Errorf("create job run: %w", err)
-	}
-	return out, nil
 }
 
 // lockForRun reads the virtual cluster a run is being created in, locked

@@ -142,40 +142,18 @@ func (db *DB) Usage(ctx context.Context, from, to time.Time) iter.Seq2[cost.Usag
 
 // usageRows streams the records a query of usageColumns selects.
 func usageRows(ctx context.Context, q conn, query string, args ...any) iter.Seq2[cost.Usage, error] {
-	return func(yield func(cost.Usage, error) bool) {
-		rows, err := q.query(ctx, query, args...)
-		if err != nil {
-			yield(cost.Usage{}, fmt.Errorf("read usage: %w", err))
-			return
+	var tags store.TagCache
+	return stream(ctx, q, "usage", func(rows *sql.Rows) (cost.Usage, error) {
+		var runTags, vcTags string
+		u, err := scanRecord(rows, new(sql.NullInt64), &runTags, &vcTags)
+		if err == nil {
+			u.RunTags, err = tags.Decode(runTags)
 		}
-		defer rows.Close()
-		var tags store.TagCache
-		for rows.Next() {
-			u, err := scanUsage(rows, &tags)
-			if err != nil {
-				yield(cost.Usage{}, fmt.Errorf("read usage: %w", err))
-				return
-			}
-			if !yield(u, nil) {
-				return
-			}
+		if err == nil {
+			u.VirtualClusterTags, err = tags.Decode(vcTags)
 		}
-		if err := rows.Err(); err != nil {
-			yield(cost.Usage{}, fmt.Errorf("read usage: %w", err))
-		}
-	}
-}
-
-func scanUsage(rows *sql.Rows, tags *store.TagCache) (cost.Usage, error) {
-	var runTags, vcTags string
-	u, err := scanRecord(rows, new(sql.NullInt64), &runTags, &vcTags)
-	if err == nil {
-		u.RunTags, err = tags.Decode(runTags)
-	}
-	if err == nil {
-		u.VirtualClusterTags, err = tags.Decode(vcTags)
-	}
-	return u, err
+		return u, err
+	}, query, args...)
 }
 
 // Nodes implements store.Metering.
@@ -184,33 +162,21 @@ func (db *DB) Nodes(ctx context.Context, from, to time.Time) ([]cost.Node, error
 }
 
 func readNodes(ctx context.Context, q conn, from, to time.Time) ([]cost.Node, error) {
-	rows, err := q.query(ctx, sqlNodes, to.UnixMilli(), from.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("read nodes: %w", err)
-	}
-	defer rows.Close()
-	var nodes []cost.Node
-	for rows.Next() {
+	nodes, err := collect(func(rows *sql.Rows) (n cost.Node, err error) {
 		var (
-			n        cost.Node
 			capacity string
 			first    int64
 			last     sql.NullInt64
 		)
-		if err := rows.Scan(&n.Name, &n.InstanceType, &capacity, &n.Zone, &n.CPU, &n.Memory, &first, &last); err != nil {
-			return nil, fmt.Errorf("read nodes: %w", err)
-		}
+		err = rows.Scan(&n.Name, &n.InstanceType, &capacity, &n.Zone, &n.CPU, &n.Memory, &first, &last)
 		n.CapacityType = cost.CapacityType(capacity)
 		n.Start = time.UnixMilli(first).UTC()
 		if last.Valid {
 			n.End = time.UnixMilli(last.Int64).UTC()
 		}
-		nodes = append(nodes, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read nodes: %w", err)
-	}
-	return nodes, nil
+		return n, err
+	})(q.query(ctx, sqlNodes, to.UnixMilli(), from.UnixMilli()))
+	return nodes, wrap(err, "read nodes")
 }
 
 // nullMillis is t in unix milliseconds, NULL when t is zero.

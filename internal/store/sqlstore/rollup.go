@@ -54,6 +54,20 @@ func scanRecord(s scanner, tagSet *sql.NullInt64, more ...any) (u cost.Usage, er
 	return u, nil
 }
 
+// counted is a record, the tag set it is counted under and, where a query
+// selects them, the tags of its job run.
+type counted struct {
+	u      cost.Usage
+	tagSet sql.NullInt64
+	tags   string
+}
+
+// scanCounted reads recordColumns.
+func scanCounted(rows *sql.Rows) (r counted, err error) {
+	r.u, err = scanRecord(rows, &r.tagSet)
+	return r, err
+}
+
 // readRecord reads one record; found is false when there is none.
 func readRecord(ctx context.Context, tx conn, runID string, attempt int, pod string) (u cost.Usage, tagSet sql.NullInt64, found bool, err error) {
 	row := tx.row(ctx, `SELECT `+recordColumns+` FROM pod_usage u WHERE job_run_id = ? AND attempt = ? AND pod = ?`,
@@ -132,24 +146,15 @@ func moveRollups(ctx context.Context, tx conn, runID, tags string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := tx.query(ctx, `SELECT `+recordColumns+` FROM pod_usage u
-		WHERE job_run_id = ? AND rollup_tag_set IS NOT NULL AND rollup_tag_set <> ?`, runID, to)
+	recs, err := collect(scanCounted)(tx.query(ctx, `SELECT `+recordColumns+` FROM pod_usage u
+		WHERE job_run_id = ? AND rollup_tag_set IS NOT NULL AND rollup_tag_set <> ?`, runID, to))
 	if err != nil {
 		return err
 	}
 	var d rollupDeltas
-	for rows.Next() {
-		var from sql.NullInt64
-		u, err := scanRecord(rows, &from)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		d.Add(&u, from.Int64, -1)
-		d.Add(&u, to, 1)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return err
+	for _, r := range recs {
+		d.Add(&r.u, r.tagSet.Int64, -1)
+		d.Add(&r.u, to, 1)
 	}
 	if _, err := tx.exec(ctx, `UPDATE pod_usage SET rollup_tag_set = ?
 		WHERE job_run_id = ? AND rollup_tag_set IS NOT NULL AND rollup_tag_set <> ?`, to, runID, to); err != nil {
@@ -208,12 +213,8 @@ func (db *DB) rollUpBatch(ctx context.Context) (n int, err error) {
 				return err
 			}
 		}
-		type rec struct {
-			u    cost.Usage
-			tags string
-		}
-		recs, err := collect(func(rows *sql.Rows) (r rec, err error) {
-			r.u, err = scanRecord(rows, new(sql.NullInt64), &r.tags)
+		recs, err := collect(func(rows *sql.Rows) (r counted, err error) {
+			r.u, err = scanRecord(rows, &r.tagSet, &r.tags)
 			return r, err
 		})(tx.query(ctx, `SELECT `+recordColumns+`, COALESCE((SELECT tags FROM job_runs r WHERE r.id = u.job_run_id), '{}')
 			FROM pod_usage u WHERE job_run_id IN (`+marks(len(runs))+`) AND end_at IS NOT NULL AND rollup_tag_set IS NULL`, args(runs)...))

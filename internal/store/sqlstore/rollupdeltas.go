@@ -142,9 +142,7 @@ func tagSet(tagsColumn string) (enc, digest string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if enc, err = store.EncodeTags(tags); err != nil {
-		return "", "", err
-	}
+	enc = store.EncodeTags(tags)
 	sum := sha256.Sum256([]byte(enc))
 	return enc, hex.EncodeToString(sum[:]), nil
 }
@@ -152,12 +150,9 @@ func tagSet(tagsColumn string) (enc, digest string, err error) {
 // upsertSet is the SET list of an upsert that adds the inserted sums to
 // those of the row in table.
 func upsertSet(table string, columns []string) string {
-	var b strings.Builder
+	set := make([]string, len(columns))
 	for i, c := range columns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(c + " = " + table + "." + c + " + excluded." + c)
+		set[i] = c + " = " + table + "." + c + " + excluded." + c
 	}
-	return b.String()
+	return strings.Join(set, ", ")
 }

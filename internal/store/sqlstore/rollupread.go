@@ -19,55 +19,25 @@ var sqlDaily = `SELECT d.day, d.virtual_cluster_id, d.namespace, d.component, d.
 const sqlNodeDaily = `SELECT day, node, instance_type, capacity_type, cpu_seconds, gib_seconds FROM node_daily
 	WHERE day >= ? AND day < ?`
 
-// yieldDaily passes the rows of sqlDailyOf to yield, then their error.
-func yieldDaily(rows *sql.Rows, yield func(cost.DailyUsage, error) bool) {
-	var tags store.TagCache
-	for rows.Next() {
-		var (
-			d                   cost.DailyUsage
-			component, capacity string
-			runTags, vcTags     string
-		)
-		err := rows.Scan(append([]any{&d.Day, &d.VirtualClusterID, &d.Namespace, &component, &d.InstanceType, &capacity,
-			&d.Zone, &runTags, &vcTags}, d.Fields()...)...)
-		if err == nil {
-			d.RunTags, err = tags.Decode(runTags)
-		}
-		if err == nil {
-			d.VirtualClusterTags, err = tags.Decode(vcTags)
-		}
-		if err != nil {
-			yield(d, err)
-			return
-		}
-		d.Component, d.CapacityType = cost.Component(component), cost.CapacityType(capacity)
-		if !yield(d, nil) {
-			return
-		}
+// scanDaily reads a row of sqlDaily, its tags through tags.
+func scanDaily(rows *sql.Rows, tags *store.TagCache) (d cost.DailyUsage, err error) {
+	var component, capacity, runTags, vcTags string
+	err = rows.Scan(append([]any{&d.Day, &d.VirtualClusterID, &d.Namespace, &component, &d.InstanceType, &capacity,
+		&d.Zone, &runTags, &vcTags}, d.Fields()...)...)
+	if err == nil {
+		d.RunTags, err = tags.Decode(runTags)
 	}
-	if err := rows.Err(); err != nil {
-		yield(cost.DailyUsage{}, err)
+	if err == nil {
+		d.VirtualClusterTags, err = tags.Decode(vcTags)
 	}
+	d.Component, d.CapacityType = cost.Component(component), cost.CapacityType(capacity)
+	return d, err
 }
 
-// yieldNodeDaily passes the rows of sqlNodeDailyOf to yield, then their
-// error.
-func yieldNodeDaily(rows *sql.Rows, yield func(cost.NodeDaily, error) bool) {
-	for rows.Next() {
-		var (
-			n        cost.NodeDaily
-			capacity string
-		)
-		if err := rows.Scan(&n.Day, &n.Node, &n.InstanceType, &capacity, &n.CPUSeconds, &n.GiBSeconds); err != nil {
-			yield(n, err)
-			return
-		}
-		n.CapacityType = cost.CapacityType(capacity)
-		if !yield(n, nil) {
-			return
-		}
-	}
-	if err := rows.Err(); err != nil {
-		yield(cost.NodeDaily{}, err)
-	}
+// scanNodeDaily reads a row of sqlNodeDaily.
+func scanNodeDaily(rows *sql.Rows) (n cost.NodeDaily, err error) {
+	var capacity string
+	err = rows.Scan(&n.Day, &n.Node, &n.InstanceType, &capacity, &n.CPUSeconds, &n.GiBSeconds)
+	n.CapacityType = cost.CapacityType(capacity)
+	return n, err
 }

@@ -11,7 +11,7 @@ import (
 
 // CreateSecurityConfiguration implements store.Store.
 func (db *DB) CreateSecurityConfiguration(ctx context.Context, sc *emr.SecurityConfiguration, idem store.Idempotency) (*emr.SecurityConfiguration, error) {
-	out, err := create(ctx, db, idem, sc, sc.ID, func(c conn, id string) (*emr.SecurityConfiguration, error) {
+	return create(ctx, db, "security configuration", idem, sc, sc.ID, func(c conn, id string) (*emr.SecurityConfiguration, error) {
 		return securityConfigurations.get(ctx, c, "", "id = ?", id)
 	}, func(c conn) error {
 		doc, err := marshal(scDoc{sc, sc.ContainerProvider})
@@ -21,10 +21,6 @@ func (db *DB) CreateSecurityConfiguration(ctx context.Context, sc *emr.SecurityC
 		return c.execUnique(ctx, fmt.Errorf("security configuration %s exists: %w", sc.ID, store.ErrConflict),
 			`INSERT INTO security_configurations (id, name, created_at, doc) VALUES (?, ?, ?, ?)`, sc.ID, sc.Name, sc.CreatedAt.UnixMilli(), doc)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("create security configuration: %w", err)
-	}
-	return out, nil
 }
 
 // GetSecurityConfiguration implements store.Store.

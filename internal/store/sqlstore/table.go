@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -99,11 +100,11 @@ func (t *table[T]) list(ctx context.Context, db *DB, scope string, w *where, p s
 	return out, "", rows.Err()
 }
 
-// create runs a create request in one transaction: when idem names an
-// earlier request with the same hash, it returns what that one created
-// (read by get); otherwise insert writes created, whose id is id, the
-// request is remembered and created returned.
-func create[T any](ctx context.Context, db *DB, idem store.Idempotency, created T, id string,
+// create runs a create request for a what in one transaction: when idem
+// names an earlier request with the same hash, it returns what that one
+// created (read by get); otherwise insert writes created, whose id is id,
+// the request is remembered and created returned.
+func create[T any](ctx context.Context, db *DB, what string, idem store.Idempotency, created T, id string,
 	get func(c conn, id string) (T, error), insert func(c conn) error) (T, error) {
 	out := created
 	err := db.tx(ctx, func(c conn) error {
@@ -120,7 +121,11 @@ func create[T any](ctx context.Context, db *DB, idem store.Idempotency, created 
 		}
 		return remember(ctx, c, idem, id)
 	})
-	return out, err
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("create %s: %w", what, err)
+	}
+	return out, nil
 }
 
 // execUnique runs an INSERT or UPDATE; conflict when it violates a unique

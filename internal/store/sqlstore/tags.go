@@ -78,12 +78,9 @@ func (db *DB) retag(ctx context.Context, r emr.ResourceRef, change func(map[stri
 		if len(cur) > emr.MaxTags {
 			return fmt.Errorf("%d tags: %w", len(cur), store.ErrTooManyTags)
 		}
-		enc, err := store.EncodeTags(cur)
-		if err != nil {
-			return err
-		}
+		enc := store.EncodeTags(cur)
 		table, cond, args, _ := tagged(r)
-		if _, err = c.exec(ctx, `UPDATE `+table+` SET tags = ? WHERE `+cond, append([]any{enc}, args...)...); err != nil {
+		if _, err := c.exec(ctx, `UPDATE `+table+` SET tags = ? WHERE `+cond, append([]any{enc}, args...)...); err != nil {
 			return err
 		}
 		if r.Kind == emr.KindJobRun {

@@ -10,7 +10,7 @@ import (
 
 // CreateJobTemplate implements store.Store.
 func (db *DB) CreateJobTemplate(ctx context.Context, t *emr.JobTemplate, idem store.Idempotency) (*emr.JobTemplate, error) {
-	out, err := create(ctx, db, idem, t, t.ID, func(c conn, id string) (*emr.JobTemplate, error) {
+	return create(ctx, db, "job template", idem, t, t.ID, func(c conn, id string) (*emr.JobTemplate, error) {
 		return jobTemplates.get(ctx, c, "", "id = ?", id)
 	}, func(c conn) error {
 		doc, err := marshal(t)
@@ -20,10 +20,6 @@ func (db *DB) CreateJobTemplate(ctx context.Context, t *emr.JobTemplate, idem st
 		return c.execUnique(ctx, fmt.Errorf("job template %s exists: %w", t.ID, store.ErrConflict),
 			`INSERT INTO job_templates (id, name, created_at, doc) VALUES (?, ?, ?, ?)`, t.ID, t.Name, t.CreatedAt.UnixMilli(), doc)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("create job template: %w", err)
-	}
-	return out, nil
 }
 
 // GetJobTemplate implements store.Store.

@@ -10,7 +10,7 @@ import (
 
 // CreateVirtualCluster implements store.Store.
 func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, idem store.Idempotency) (*emr.VirtualCluster, error) {
-	out, err := create(ctx, db, idem, vc, vc.ID, func(c conn, id string) (*emr.VirtualCluster, error) {
+	return create(ctx, db, "virtual cluster", idem, vc, vc.ID, func(c conn, id string) (*emr.VirtualCluster, error) {
 		return virtualClusters.get(ctx, c, "", "id = ?", id)
 	}, func(c conn) error {
 		if sc := vc.SecurityConfigurationID; sc != "" {
@@ -23,20 +23,12 @@ func (db *DB) CreateVirtualCluster(ctx context.Context, vc *emr.VirtualCluster, 
 		if err != nil {
 			return err
 		}
-		tags, err := store.EncodeTags(vc.Tags)
-		if err != nil {
-			return err
-		}
 		ns := vc.ContainerProvider.Namespace()
 		return c.execUnique(ctx, fmt.Errorf("namespace %s of cluster %s: %w", ns, vc.ContainerProvider.ID, store.ErrConflict),
 			`INSERT INTO virtual_clusters (id, name, state, provider_id, namespace, created_at, doc, tags, security_configuration_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			vc.ID, vc.Name, vc.State, vc.ContainerProvider.ID, ns, vc.CreatedAt.UnixMilli(), doc, tags, vc.SecurityConfigurationID)
+			vc.ID, vc.Name, vc.State, vc.ContainerProvider.ID, ns, vc.CreatedAt.UnixMilli(), doc, store.EncodeTags(vc.Tags), vc.SecurityConfigurationID)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("create virtual cluster: %w", err)
-	}
-	return out, nil
 }
 
 // GetVirtualCluster implements store.Store.

@@ -43,17 +43,6 @@ func NewEndpoint(vcID, typ string, createdAt time.Time) *emr.Endpoint {
 	}
 }
 
-// MustCreateEndpoint stores e and fails the test on error.
-func MustCreateEndpoint(tb testing.TB, s store.Store, e *emr.Endpoint) *emr.Endpoint {
-	tb.Helper()
-	got, err := s.CreateManagedEndpoint(tb.Context(), e, NoIdempotency)
-	if err != nil {
-		tb.Fatalf("CreateManagedEndpoint(%s) error = %v", e.ID, err)
-	}
-	MustEqual(tb, got, e)
-	return got
-}
-
 func mustGetEndpoint(tb testing.TB, s store.Store, vcID, id string) *emr.Endpoint {
 	tb.Helper()
 	e, err := s.GetManagedEndpoint(tb.Context(), vcID, id)
@@ -67,7 +56,7 @@ func testCreateAndGetEndpoint(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
 	other := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "other", Epoch))
-	e := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", Epoch))
+	e := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", Epoch))
 	got := mustGetEndpoint(t, s, vc.ID, e.ID)
 	MustEqual(t, got, e)
 	if got.SessionIdleTimeoutInMinutes == nil || *got.SessionIdleTimeoutInMinutes != 120 {
@@ -88,9 +77,7 @@ func testCreateEndpointNeedsRunningCluster(t *testing.T, s store.Store) {
 	_, err := s.CreateManagedEndpoint(ctx, NewEndpoint(emr.NewResourceID(), "x", Epoch), NoIdempotency)
 	MustBe(t, err, store.ErrNotFound)
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
-	if err := s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated))
 	_, err = s.CreateManagedEndpoint(ctx, NewEndpoint(vc.ID, "x", Epoch), NoIdempotency)
 	MustBe(t, err, store.ErrConflict)
 }
@@ -104,9 +91,7 @@ func testEndpointIdempotency(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	again, err := s.CreateManagedEndpoint(ctx, NewEndpoint(vc.ID, "x", Epoch), idem)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	MustEqual(t, again, orig)
 	other := idem
 	other.Hash = "h2"
@@ -117,11 +102,9 @@ func testEndpointIdempotency(t *testing.T, s store.Store) {
 func testUpdateEndpoint(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
-	e := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "x", Epoch))
+	e := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "x", Epoch))
 	stale := *e
-	if err := s.TagResource(ctx, emr.ResourceRef{Kind: emr.KindEndpoint, VirtualClusterID: vc.ID, ID: e.ID}, map[string]string{"new": "tag"}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.TagResource(ctx, emr.ResourceRef{Kind: emr.KindEndpoint, VirtualClusterID: vc.ID, ID: e.ID}, map[string]string{"new": "tag"}))
 	stale.State, stale.StateDetails, stale.FailureReason = emr.EndpointTerminated, "Deleted.", ""
 	if err := s.UpdateManagedEndpoint(ctx, &stale, emr.EndpointTerminatedWithErrors); err != nil {
 		t.Fatalf("UpdateManagedEndpoint() error = %v", err)
@@ -137,18 +120,15 @@ func testUpdateEndpoint(t *testing.T, s store.Store) {
 
 func testListEndpoints(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	at := func(sec int) time.Time { return Epoch.Add(time.Duration(sec) * time.Second) }
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
 	other := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "other", Epoch))
-	a := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", at(0)))
-	b := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "LIVY", at(10)))
-	c := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", at(20)))
-	MustCreateEndpoint(t, s, NewEndpoint(other.ID, "LIVY", at(5)))
+	a := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", secs(0)))
+	b := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "LIVY", secs(10)))
+	c := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", secs(20)))
+	mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(other.ID, "LIVY", secs(5)))
 	done := *b
 	done.State = emr.EndpointTerminated
-	if err := s.UpdateManagedEndpoint(ctx, &done, b.State); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.UpdateManagedEndpoint(ctx, &done, b.State))
 	f := func(mod func(*store.ManagedEndpointFilter)) store.ManagedEndpointFilter {
 		mf := store.ManagedEndpointFilter{VirtualClusterID: vc.ID}
 		mod(&mf)
@@ -166,20 +146,14 @@ func testListEndpoints(t *testing.T, s store.Store) {
 		}), []string{c.ID, b.ID, a.ID}},
 		{"type", f(func(m *store.ManagedEndpointFilter) { m.Types = []string{"JUPYTER_ENTERPRISE_GATEWAY"} }), []string{c.ID, a.ID}},
 		{"types", f(func(m *store.ManagedEndpointFilter) { m.Types = []string{"LIVY", "OTHER"} }), []string{b.ID}},
-		{"created after", f(func(m *store.ManagedEndpointFilter) { m.CreatedAfter = at(10) }), []string{c.ID, b.ID}},
-		{"created before", f(func(m *store.ManagedEndpointFilter) { m.CreatedBefore = at(10) }), []string{b.ID, a.ID}},
+		{"created after", f(func(m *store.ManagedEndpointFilter) { m.CreatedAfter = secs(10) }), []string{c.ID, b.ID}},
+		{"created before", f(func(m *store.ManagedEndpointFilter) { m.CreatedBefore = secs(10) }), []string{b.ID, a.ID}},
 		{"everything", f(func(m *store.ManagedEndpointFilter) {
-			m.Types, m.States, m.CreatedBefore = []string{"JUPYTER_ENTERPRISE_GATEWAY"}, []emr.EndpointState{emr.EndpointTerminatedWithErrors}, at(15)
+			m.Types, m.States, m.CreatedBefore = []string{"JUPYTER_ENTERPRISE_GATEWAY"}, []emr.EndpointState{emr.EndpointTerminatedWithErrors}, secs(15)
 		}), []string{a.ID}},
 		{"another cluster", store.ManagedEndpointFilter{VirtualClusterID: emr.NewResourceID()}, nil},
 	} {
-		var got []string
-		for _, page := range MustPage(t, func(p store.Page) ([]string, string, error) {
-			r, next, err := s.ListManagedEndpoints(ctx, tc.f, p)
-			return ids(r), next, err
-		}, 1, nil) {
-			got = append(got, page...)
-		}
+		got := slices.Concat(MustPage(t, listing(t, s.ListManagedEndpoints, tc.f), 1, nil)...)
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
@@ -189,15 +163,11 @@ func testListEndpoints(t *testing.T, s store.Store) {
 func testEndpointTags(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
-	e := MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "x", Epoch))
+	e := mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "x", Epoch))
 	r := emr.ResourceRef{Kind: emr.KindEndpoint, VirtualClusterID: vc.ID, ID: e.ID}
 	MustHaveTags(t, s, r, e.Tags)
-	if err := s.TagResource(ctx, r, map[string]string{"a": "1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.UntagResource(ctx, r, []string{"team"}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.TagResource(ctx, r, map[string]string{"a": "1"}))
+	must(t, s.UntagResource(ctx, r, []string{"team"}))
 	MustHaveTags(t, s, r, map[string]string{"a": "1"})
 	listed, _, err := s.ListManagedEndpoints(ctx, store.ManagedEndpointFilter{VirtualClusterID: vc.ID}, store.Page{})
 	if err != nil || len(listed) != 1 {

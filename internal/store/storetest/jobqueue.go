@@ -25,9 +25,7 @@ var jobQueueTests = []subtest{
 func newLimitedCluster(t *testing.T, s store.Store, ns string, limit int) *emr.VirtualCluster {
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", ns, Epoch))
 	vc, err := s.SetVirtualClusterScheduler(t.Context(), vc.ID, &emr.SchedulerConfiguration{MaxInQueueJobRuns: &limit})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	return vc
 }
 
@@ -72,9 +70,7 @@ func testQueueLimitCounts(t *testing.T, s store.Store) {
 	var gen emr.JobRunIDs
 	idem := store.Idempotency{Scope: "StartJobRun/" + vc.ID, Token: "tok", Hash: "h"}
 	first, err := s.CreateJobRun(t.Context(), NewJobRun(&gen, vc.ID, "a", Epoch), idem)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	MustMove(t, s, first, emr.JobRunSubmitted)
 	MustCreateJobRun(t, s, NewJobRun(&gen, vc.ID, "b", Epoch))
 	_, err = s.CreateJobRun(t.Context(), NewJobRun(&gen, vc.ID, "c", Epoch), NoIdempotency)
@@ -85,9 +81,7 @@ func testQueueLimitCounts(t *testing.T, s store.Store) {
 	if replay, err := s.CreateJobRun(t.Context(), NewJobRun(&gen, vc.ID, "a", Epoch), idem); err != nil || replay.ID != first.ID {
 		t.Fatalf("replay = %v, %v; want %s", replay, err, first.ID)
 	}
-	if err := first.Apply(emr.Transition{To: emr.JobRunRunning}, Epoch.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, first.Apply(emr.Transition{To: emr.JobRunRunning}, Epoch.Add(time.Minute)))
 	if err := s.UpdateJobRun(t.Context(), first, emr.JobRunSubmitted); err != nil { // RUNNING no longer waits
 		t.Fatal(err)
 	}
@@ -150,18 +144,14 @@ func testJobRunsInStates(t *testing.T, s store.Store) {
 	var got []string
 	for after := ""; ; {
 		page, err := s.JobRunsInStates(t.Context(), states, after, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		if len(page) == 0 {
 			break
 		}
 		got = append(got, ids(page)...)
 		after = page[len(page)-1].ID
 	}
-	if err := sameIDs(got, want); err != nil {
-		t.Fatal(err)
-	}
+	must(t, sameIDs(got, want))
 }
 
 // Runs with a cancel request that have not finished, by id.
@@ -188,12 +178,8 @@ func testCancelRequestedJobRuns(t *testing.T, s store.Store) {
 		t.Fatalf("first page = %v, %v", first, err)
 	}
 	rest, err := s.CancelRequestedJobRuns(t.Context(), first[0].ID, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sameIDs(append(ids(first), ids(rest)...), want); err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
+	must(t, sameIDs(append(ids(first), ids(rest)...), want))
 }
 
 // The clusters with a PENDING run, sorted.
@@ -212,11 +198,7 @@ func testQueuedVirtualClusters(t *testing.T, s store.Store) {
 		}
 	}
 	got, err := s.QueuedVirtualClusters(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	slices.Sort(want)
-	if err := sameIDs(got, want); err != nil {
-		t.Fatal(err)
-	}
+	must(t, sameIDs(got, want))
 }

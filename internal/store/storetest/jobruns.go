@@ -63,9 +63,7 @@ func testCreateJobRunNeedsRunningCluster(t *testing.T, s store.Store) {
 
 	for _, state := range []emr.VirtualClusterState{emr.VirtualClusterTerminating, emr.VirtualClusterArrested, emr.VirtualClusterTerminated} {
 		vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "ns-"+string(state), Epoch))
-		if err := s.SetVirtualClusterState(ctx, vc.ID, state); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.SetVirtualClusterState(ctx, vc.ID, state))
 		_, err := s.CreateJobRun(ctx, NewJobRun(&gen, vc.ID, "x", Epoch), NoIdempotency)
 		MustBe(t, err, store.ErrConflict)
 		runs, _, err := s.ListJobRuns(ctx, store.JobRunFilter{VirtualClusterID: vc.ID}, store.Page{Limit: 10})
@@ -123,9 +121,7 @@ func testJobRunIdempotency(t *testing.T, s store.Store) {
 	}
 
 	// A replay answers with the original even once its cluster is gone.
-	if err := s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated))
 	again, err = s.CreateJobRun(ctx, NewJobRun(&gen, vc.ID, "pi", Epoch), idem)
 	if err != nil || again.ID != orig.ID {
 		t.Fatalf("replay on a TERMINATED cluster = %+v, %v; want the original", again, err)
@@ -169,13 +165,12 @@ func testConcurrentIdempotentCreate(t *testing.T, s store.Store) {
 func testListJobRunFilters(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	var gen emr.JobRunIDs
-	at := func(sec int) time.Time { return Epoch.Add(time.Duration(sec) * time.Second) }
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
 	other := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "other", Epoch))
-	MustCreateJobRun(t, s, NewJobRun(&gen, other.ID, "etl", at(15))) // never listed below
+	MustCreateJobRun(t, s, NewJobRun(&gen, other.ID, "etl", secs(15))) // never listed below
 
 	mk := func(name string, sec int, state emr.JobRunState) *emr.JobRun {
-		run := MustCreateJobRun(t, s, NewJobRun(&gen, vc.ID, name, at(sec)))
+		run := MustCreateJobRun(t, s, NewJobRun(&gen, vc.ID, name, secs(sec)))
 		if state != emr.JobRunPending {
 			MustMove(t, s, run, state)
 		}
@@ -198,10 +193,10 @@ func testListJobRunFilters(t *testing.T, s store.Store) {
 		{"states are or-ed", store.JobRunFilter{States: states(emr.JobRunPending, emr.JobRunFailed, emr.JobRunCancelled)}, []*emr.JobRun{d, a}},
 		{"name", store.JobRunFilter{Name: "etl"}, []*emr.JobRun{b, a}},
 		{"name is exact", store.JobRunFilter{Name: "et"}, nil},
-		{"created after, inclusive", store.JobRunFilter{CreatedAfter: at(20)}, []*emr.JobRun{d, c}},
-		{"created before, inclusive", store.JobRunFilter{CreatedBefore: at(10)}, []*emr.JobRun{b, a}},
-		{"created between", store.JobRunFilter{CreatedAfter: at(5), CreatedBefore: at(25)}, []*emr.JobRun{c, b}},
-		{"everything at once", store.JobRunFilter{Name: "etl", States: states(emr.JobRunPending), CreatedBefore: at(5)}, []*emr.JobRun{a}},
+		{"created after, inclusive", store.JobRunFilter{CreatedAfter: secs(20)}, []*emr.JobRun{d, c}},
+		{"created before, inclusive", store.JobRunFilter{CreatedBefore: secs(10)}, []*emr.JobRun{b, a}},
+		{"created between", store.JobRunFilter{CreatedAfter: secs(5), CreatedBefore: secs(25)}, []*emr.JobRun{c, b}},
+		{"everything at once", store.JobRunFilter{Name: "etl", States: states(emr.JobRunPending), CreatedBefore: secs(5)}, []*emr.JobRun{a}},
 	}
 	for _, tc := range tests {
 		tc.f.VirtualClusterID = vc.ID
@@ -237,9 +232,7 @@ func MustMove(tb testing.TB, s store.Store, run *emr.JobRun, state emr.JobRunSta
 	tb.Helper()
 	for _, to := range path[state] {
 		from := run.State
-		if err := run.Apply(emr.Transition{To: to, Details: "now " + string(to)}, run.CreatedAt.Add(time.Minute)); err != nil {
-			tb.Fatal(err)
-		}
+		must(tb, run.Apply(emr.Transition{To: to, Details: "now " + string(to)}, run.CreatedAt.Add(time.Minute)))
 		if err := s.UpdateJobRun(tb.Context(), run, from); err != nil {
 			tb.Fatalf("UpdateJobRun(%s, from %s) error = %v", run.ID, from, err)
 		}
@@ -260,9 +253,7 @@ func testActiveJobRuns(t *testing.T, s store.Store) {
 		}
 	}
 	got, err := s.ActiveJobRuns(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	gotIDs := ids(got)
 	slices.Sort(gotIDs)
 	slices.Sort(want)
@@ -290,9 +281,7 @@ func testUpdateJobRun(t *testing.T, s store.Store) {
 	MustEqual(t, MustGetJobRun(t, s, vc.ID, run.ID), run)
 
 	// Every field is written, not only the state.
-	if err := run.Apply(emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureUser, Details: "exit 1"}, Epoch.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, run.Apply(emr.Transition{To: emr.JobRunFailed, Reason: emr.FailureUser, Details: "exit 1"}, Epoch.Add(time.Hour)))
 	run.RetryPolicyExecution.CurrentAttemptCount = 2
 	if err := s.UpdateJobRun(ctx, run, emr.JobRunRunning); err != nil {
 		t.Fatalf("UpdateJobRun() error = %v", err)
@@ -331,9 +320,7 @@ func testConcurrentUpdateJobRun(t *testing.T, s store.Store) {
 	)
 	for i := range writers {
 		mine := *run
-		if err := mine.Apply(emr.Transition{To: targets[i%len(targets)]}, Epoch.Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
+		must(t, mine.Apply(emr.Transition{To: targets[i%len(targets)]}, Epoch.Add(time.Hour)))
 		wg.Go(func() { errs[i] = s.UpdateJobRun(t.Context(), &mine, emr.JobRunRunning) })
 	}
 	wg.Wait()
@@ -372,9 +359,7 @@ func testUpdateJobRunSeveralSteps(t *testing.T, s store.Store) {
 		run := MustCreateJobRun(t, s, NewJobRun(&gen, vc.ID, "pi", Epoch))
 		MustMove(t, s, run, emr.JobRunSubmitted)
 		for _, to := range steps {
-			if err := run.Apply(emr.Transition{To: to}, Epoch.Add(time.Hour)); err != nil {
-				t.Fatal(err)
-			}
+			must(t, run.Apply(emr.Transition{To: to}, Epoch.Add(time.Hour)))
 		}
 		if err := s.UpdateJobRun(t.Context(), run, emr.JobRunSubmitted); err != nil {
 			t.Fatalf("UpdateJobRun(SUBMITTED -> %v) error = %v", steps, err)
@@ -395,9 +380,7 @@ func testCountAndPendingJobRuns(t *testing.T, s store.Store) {
 	MustCreateJobRun(t, s, NewJobRun(&gen, other.ID, "elsewhere", Epoch))
 	running := pending[0]
 	running.State = emr.JobRunSubmitted
-	if err := s.UpdateJobRun(ctx, running, emr.JobRunPending); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.UpdateJobRun(ctx, running, emr.JobRunPending))
 	for _, tc := range []struct {
 		states []emr.JobRunState
 		want   int

@@ -54,23 +54,12 @@ func NewJobTemplate(name string, createdAt time.Time) *emr.JobTemplate {
 	}
 }
 
-// MustCreateJobTemplate stores t and fails the test on error.
-func MustCreateJobTemplate(tb testing.TB, s store.Store, t *emr.JobTemplate) *emr.JobTemplate {
-	tb.Helper()
-	got, err := s.CreateJobTemplate(tb.Context(), t, NoIdempotency)
-	if err != nil {
-		tb.Fatalf("CreateJobTemplate(%s) error = %v", t.ID, err)
-	}
-	MustEqual(tb, got, t)
-	return got
-}
-
 func testCreateAndGetJobTemplate(t *testing.T, s store.Store) {
-	tmpl := MustCreateJobTemplate(t, s, NewJobTemplate("pi", Epoch))
+	tmpl := mustCreate(t, s.CreateJobTemplate, NewJobTemplate("pi", Epoch))
 	bare := NewJobTemplate("bare", Epoch)
 	bare.Tags, bare.KMSKeyARN, bare.CreatedBy = nil, "", ""
 	bare.JobTemplateData.ConfigurationOverrides, bare.JobTemplateData.ParameterConfiguration, bare.JobTemplateData.JobTags = nil, nil, nil
-	MustCreateJobTemplate(t, s, bare)
+	mustCreate(t, s.CreateJobTemplate, bare)
 	for _, want := range []*emr.JobTemplate{tmpl, bare} {
 		got, err := s.GetJobTemplate(t.Context(), want.ID)
 		if err != nil {
@@ -85,7 +74,7 @@ func testCreateAndGetJobTemplate(t *testing.T, s store.Store) {
 }
 
 func testGetMissingJobTemplate(t *testing.T, s store.Store) {
-	MustCreateJobTemplate(t, s, NewJobTemplate("pi", Epoch))
+	mustCreate(t, s.CreateJobTemplate, NewJobTemplate("pi", Epoch))
 	for _, id := range []string{emr.NewResourceID(), "", "x' OR '1'='1"} {
 		got, err := s.GetJobTemplate(t.Context(), id)
 		MustBe(t, err, store.ErrNotFound)
@@ -113,9 +102,7 @@ func testJobTemplateIdempotency(t *testing.T, s store.Store) {
 	MustBe(t, err, store.ErrTokenMismatch)
 
 	// Once the template is deleted, a replay cannot answer with it.
-	if err := s.DeleteJobTemplate(ctx, orig.ID); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.DeleteJobTemplate(ctx, orig.ID))
 	_, err = s.CreateJobTemplate(ctx, NewJobTemplate("pi", Epoch), idem)
 	MustBe(t, err, store.ErrNotFound)
 	all, _, err := s.ListJobTemplates(ctx, store.JobTemplateFilter{}, store.Page{})
@@ -126,8 +113,8 @@ func testJobTemplateIdempotency(t *testing.T, s store.Store) {
 
 func testDeleteJobTemplate(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	keep := MustCreateJobTemplate(t, s, NewJobTemplate("keep", Epoch))
-	gone := MustCreateJobTemplate(t, s, NewJobTemplate("gone", Epoch))
+	keep := mustCreate(t, s.CreateJobTemplate, NewJobTemplate("keep", Epoch))
+	gone := mustCreate(t, s.CreateJobTemplate, NewJobTemplate("gone", Epoch))
 	if err := s.DeleteJobTemplate(ctx, gone.ID); err != nil {
 		t.Fatalf("DeleteJobTemplate() error = %v", err)
 	}
@@ -136,29 +123,24 @@ func testDeleteJobTemplate(t *testing.T, s store.Store) {
 	MustBe(t, s.DeleteJobTemplate(ctx, gone.ID), store.ErrNotFound)
 	MustBe(t, s.DeleteJobTemplate(ctx, emr.NewResourceID()), store.ErrNotFound)
 	all, _, err := s.ListJobTemplates(ctx, store.JobTemplateFilter{}, store.Page{Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sameIDs(ids(all), []string{keep.ID}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
+	must(t, sameIDs(ids(all), []string{keep.ID}))
 }
 
 func testListJobTemplateFilters(t *testing.T, s store.Store) {
-	at := func(sec int) time.Time { return Epoch.Add(time.Duration(sec) * time.Second) }
-	a := MustCreateJobTemplate(t, s, NewJobTemplate("a", at(0)))
-	b := MustCreateJobTemplate(t, s, NewJobTemplate("b", at(10)))
-	c := MustCreateJobTemplate(t, s, NewJobTemplate("c", at(20)))
+	a := mustCreate(t, s.CreateJobTemplate, NewJobTemplate("a", secs(0)))
+	b := mustCreate(t, s.CreateJobTemplate, NewJobTemplate("b", secs(10)))
+	c := mustCreate(t, s.CreateJobTemplate, NewJobTemplate("c", secs(20)))
 	tests := []struct {
 		name string
 		f    store.JobTemplateFilter
 		want []*emr.JobTemplate
 	}{
 		{"all", store.JobTemplateFilter{}, []*emr.JobTemplate{c, b, a}},
-		{"created after, inclusive", store.JobTemplateFilter{CreatedAfter: at(10)}, []*emr.JobTemplate{c, b}},
-		{"created before, inclusive", store.JobTemplateFilter{CreatedBefore: at(10)}, []*emr.JobTemplate{b, a}},
-		{"between", store.JobTemplateFilter{CreatedAfter: at(5), CreatedBefore: at(15)}, []*emr.JobTemplate{b}},
-		{"empty range", store.JobTemplateFilter{CreatedAfter: at(15), CreatedBefore: at(5)}, nil},
+		{"created after, inclusive", store.JobTemplateFilter{CreatedAfter: secs(10)}, []*emr.JobTemplate{c, b}},
+		{"created before, inclusive", store.JobTemplateFilter{CreatedBefore: secs(10)}, []*emr.JobTemplate{b, a}},
+		{"between", store.JobTemplateFilter{CreatedAfter: secs(5), CreatedBefore: secs(15)}, []*emr.JobTemplate{b}},
+		{"empty range", store.JobTemplateFilter{CreatedAfter: secs(15), CreatedBefore: secs(5)}, nil},
 	}
 	for _, tc := range tests {
 		got, next, err := s.ListJobTemplates(t.Context(), tc.f, store.Page{Limit: 10})

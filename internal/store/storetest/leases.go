@@ -114,9 +114,7 @@ func testLeaseRenew(t *testing.T, s store.Store) {
 	MustAcquire(t, s, "other", "server-b", hour, true)
 	time.Sleep(400 * time.Millisecond) // n3 expires
 	names, err := s.RenewLeases(t.Context(), "server-a", hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	slices.Sort(names)
 	if !slices.Equal(names, []string{"n1", "n2", "n4"}) {
 		t.Fatalf("RenewLeases(server-a) = %v, want [n1 n2 n4]", names)
@@ -132,13 +130,9 @@ func testLeaseRelease(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	MustAcquire(t, s, "n1", "server-a", hour, true)
 	MustAcquire(t, s, "n2", "server-a", hour, true)
-	if err := s.ReleaseLeases(ctx, "server-b", "n1", "n2"); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.ReleaseLeases(ctx, "server-b", "n1", "n2"))
 	MustAcquire(t, s, "n1", "server-b", hour, false)
-	if err := s.ReleaseLeases(ctx, "server-a", "n1", "never-held"); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.ReleaseLeases(ctx, "server-a", "n1", "never-held"))
 	if err := s.ReleaseLeases(ctx, "server-a"); err != nil {
 		t.Fatalf("ReleaseLeases(no names) error = %v", err)
 	}

@@ -19,9 +19,7 @@ func testJobRunLogs(t *testing.T, s store.Store) {
 		stream  string
 		data    []byte
 	}{{1, "stdout", []byte("old")}, {1, "stdout", data}, {1, "stderr", []byte("err")}, {2, "stdout", nil}} {
-		if err := s.PutJobRunLog(ctx, "vc", "run", put.attempt, put.stream, put.data); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.PutJobRunLog(ctx, "vc", "run", put.attempt, put.stream, put.data))
 	}
 	for _, want := range []struct {
 		attempt int

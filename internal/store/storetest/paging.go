@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,24 +27,12 @@ var pagingTests = []subtest{
 // lister fetches one page of some listing.
 type lister func(p store.Page) (ids []string, next string, err error)
 
-func jobRunLister(tb testing.TB, s store.Store, vcID string) lister {
+// listing is the lister of a List method of a store (s.ListJobRuns, …)
+// with the query f.
+func listing[F any, T resource](tb testing.TB, list func(context.Context, F, store.Page) ([]T, string, error), f F) lister {
 	return func(p store.Page) ([]string, string, error) {
-		runs, next, err := s.ListJobRuns(tb.Context(), store.JobRunFilter{VirtualClusterID: vcID}, p)
-		return ids(runs), next, err
-	}
-}
-
-func virtualClusterLister(tb testing.TB, s store.Store) lister {
-	return func(p store.Page) ([]string, string, error) {
-		vcs, next, err := s.ListVirtualClusters(tb.Context(), store.VirtualClusterFilter{}, p)
-		return ids(vcs), next, err
-	}
-}
-
-func jobTemplateLister(tb testing.TB, s store.Store) lister {
-	return func(p store.Page) ([]string, string, error) {
-		ts, next, err := s.ListJobTemplates(tb.Context(), store.JobTemplateFilter{}, p)
-		return ids(ts), next, err
+		items, next, err := list(tb.Context(), f, p)
+		return ids(items), next, err
 	}
 }
 
@@ -121,10 +110,8 @@ func testPageJobRuns(t *testing.T, s store.Store) {
 	want := newestFirst(items)
 	for _, limit := range []int{1, 3, 5, 22, 23, 24, 100} {
 		t.Run(fmt.Sprint("limit ", limit), func(t *testing.T) {
-			pages := MustPage(t, jobRunLister(t, s, vc.ID), limit, nil)
-			if err := sameIDs(slices.Concat(pages...), want); err != nil {
-				t.Fatal(err)
-			}
+			pages := MustPage(t, listing(t, s.ListJobRuns, store.JobRunFilter{VirtualClusterID: vc.ID}), limit, nil)
+			must(t, sameIDs(slices.Concat(pages...), want))
 			if n := (len(want) + limit - 1) / limit; len(pages) > n+1 {
 				t.Errorf("%d pages, want at most %d", len(pages), n+1)
 			}
@@ -142,10 +129,8 @@ func testPageVirtualClusters(t *testing.T, s store.Store) {
 	want := newestFirst(items)
 	for _, limit := range []int{1, 2, 4, 13, 14, 15} {
 		t.Run(fmt.Sprint("limit ", limit), func(t *testing.T) {
-			pages := MustPage(t, virtualClusterLister(t, s), limit, nil)
-			if err := sameIDs(slices.Concat(pages...), want); err != nil {
-				t.Fatal(err)
-			}
+			pages := MustPage(t, listing(t, s.ListVirtualClusters, store.VirtualClusterFilter{}), limit, nil)
+			must(t, sameIDs(slices.Concat(pages...), want))
 		})
 	}
 }
@@ -154,12 +139,12 @@ func testPageJobTemplates(t *testing.T, s store.Store) {
 	var items []item
 	for i := range 11 {
 		at := at3((i * 4) % 11)
-		tmpl := MustCreateJobTemplate(t, s, NewJobTemplate(fmt.Sprint("t", i), at))
+		tmpl := mustCreate(t, s.CreateJobTemplate, NewJobTemplate(fmt.Sprint("t", i), at))
 		items = append(items, item{tmpl.ID, at})
 	}
 	want := newestFirst(items)
 	for _, limit := range []int{1, 2, 5, 10, 11, 12} {
-		pages := MustPage(t, jobTemplateLister(t, s), limit, nil)
+		pages := MustPage(t, listing(t, s.ListJobTemplates, store.JobTemplateFilter{}), limit, nil)
 		if err := sameIDs(slices.Concat(pages...), want); err != nil {
 			t.Fatalf("limit %d: %v", limit, err)
 		}
@@ -205,7 +190,7 @@ func testPageJobRunsWithInserts(t *testing.T, s store.Store) {
 		original = append(original, add(at3(i)))
 	}
 	later := at3(100)
-	pages := MustPage(t, jobRunLister(t, s, vc.ID), 4, func() {
+	pages := MustPage(t, listing(t, s.ListJobRuns, store.JobRunFilter{VirtualClusterID: vc.ID}), 4, func() {
 		later = later.Add(time.Second)
 		add(later)    // newer than everything: belongs before the first page
 		add(at3(7))   // a tie with items already listed or still to come
@@ -229,7 +214,7 @@ func testPageVirtualClustersWithInserts(t *testing.T, s store.Store) {
 	for i := range 12 {
 		original = append(original, add(at3(i)))
 	}
-	pages := MustPage(t, virtualClusterLister(t, s), 5, func() {
+	pages := MustPage(t, listing(t, s.ListVirtualClusters, store.VirtualClusterFilter{}), 5, func() {
 		add(at3(50))
 		add(at3(5)) // a tie: the random id falls before or after the cursor
 		add(at3(5))
@@ -255,8 +240,8 @@ func testPageNoLimit(t *testing.T, s store.Store) {
 		l    lister
 		want []string
 	}{
-		{"job runs", jobRunLister(t, s, vcs[0].id), newestFirst(runs)},
-		{"virtual clusters", virtualClusterLister(t, s), newestFirst(vcs)},
+		{"job runs", listing(t, s.ListJobRuns, store.JobRunFilter{VirtualClusterID: vcs[0].id}), newestFirst(runs)},
+		{"virtual clusters", listing(t, s.ListVirtualClusters, store.VirtualClusterFilter{}), newestFirst(vcs)},
 	} {
 		for _, limit := range []int{0, -1} {
 			got, next, err := tc.l(store.Page{Limit: limit})
@@ -275,8 +260,8 @@ func testInvalidToken(t *testing.T, s store.Store) {
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
 	MustCreateJobRun(t, s, NewJobRun(&gen, vc.ID, "r", Epoch))
 	for _, token := range []string{"!", " ", "bm9wZQ", "MTIz", "=====", strings.Repeat("A", 1024), "eyJ0cyI6MX0"} {
-		for name, l := range map[string]lister{"job runs": jobRunLister(t, s, vc.ID), "virtual clusters": virtualClusterLister(t, s),
-			"job templates": jobTemplateLister(t, s)} {
+		for name, l := range map[string]lister{"job runs": listing(t, s.ListJobRuns, store.JobRunFilter{VirtualClusterID: vc.ID}), "virtual clusters": listing(t, s.ListVirtualClusters, store.VirtualClusterFilter{}),
+			"job templates": listing(t, s.ListJobTemplates, store.JobTemplateFilter{})} {
 			if _, _, err := l(store.Page{Limit: 10, Token: token}); !errors.Is(err, store.ErrInvalidToken) {
 				t.Errorf("%s, token %.20q: error = %v, want ErrInvalidToken", name, token, err)
 			}

@@ -82,19 +82,13 @@ func WriteRollupFixture(t *testing.T, s store.Store) {
 		switch r.IntN(12) {
 		case 0: // a run retagged, or untagged
 			ref := emr.ResourceRef{Kind: emr.KindJobRun, ID: run.ID, VirtualClusterID: run.VirtualClusterID}
-			if err := s.TagResource(ctx, ref, map[string]string{"team": fmt.Sprintf("t%d", r.IntN(3))}); err != nil {
-				t.Fatal(err)
-			}
+			must(t, s.TagResource(ctx, ref, map[string]string{"team": fmt.Sprintf("t%d", r.IntN(3))}))
 		case 1:
 			ref := emr.ResourceRef{Kind: emr.KindJobRun, ID: run.ID, VirtualClusterID: run.VirtualClusterID}
-			if err := s.UntagResource(ctx, ref, []string{"team"}); err != nil {
-				t.Fatal(err)
-			}
+			must(t, s.UntagResource(ctx, ref, []string{"team"}))
 		case 2: // its virtual cluster
 			ref := emr.ResourceRef{Kind: emr.KindVirtualCluster, ID: run.VirtualClusterID, VirtualClusterID: run.VirtualClusterID}
-			if err := s.TagResource(ctx, ref, map[string]string{"team": "vc", "org": fmt.Sprint(r.IntN(2))}); err != nil {
-				t.Fatal(err)
-			}
+			must(t, s.TagResource(ctx, ref, map[string]string{"team": "vc", "org": fmt.Sprint(r.IntN(2))}))
 		case 3: // an ended record written again, with other values
 			v := ended[r.IntN(len(ended))]
 			v.Request.CPU += 1
@@ -117,9 +111,7 @@ func CheckRollupsEqualRecords(t *testing.T, s store.Store) {
 		for _, w := range [][2]time.Duration{{0, 48 * time.Hour}, {-24 * time.Hour, 96 * time.Hour},
 			{5 * time.Hour, 70 * time.Hour}, {30 * time.Hour, 79 * time.Hour}, {25 * time.Hour, 26 * time.Hour}} {
 			dims, err := cost.ParseGroupBy(g)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, err)
 			q := cost.Query{From: rollupDay0.Add(w[0]), To: rollupDay0.Add(w[1]), GroupBy: dims, Idle: true}
 			if i%3 == 1 {
 				q.Filters = []cost.Filter{{Dimension: cost.Dimension{Kind: cost.DimTag, Tag: "team"}, Values: []string{"ml", "t1", cost.UnallocatedValue}}}
@@ -143,13 +135,9 @@ func CheckRollupsEqualRecords(t *testing.T, s store.Store) {
 func recordsReport(t *testing.T, s store.Store, q cost.Query, p *cost.Pricing, now time.Time) *cost.Report {
 	t.Helper()
 	nodes, err := s.Nodes(t.Context(), q.From, q.To)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	rep, err := cost.Aggregate(q, p, now, nodes, s.Usage(t.Context(), q.From, q.To))
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	return rep
 }
 

@@ -52,24 +52,11 @@ func NewSecurityConfiguration(name string, createdAt time.Time) *emr.SecurityCon
 	}
 }
 
-// MustCreateSecurityConfiguration stores sc and fails the test on error.
-func MustCreateSecurityConfiguration(tb testing.TB, s store.Store, sc *emr.SecurityConfiguration) *emr.SecurityConfiguration {
-	tb.Helper()
-	got, err := s.CreateSecurityConfiguration(tb.Context(), sc, NoIdempotency)
-	if err != nil {
-		tb.Fatalf("CreateSecurityConfiguration(%s) error = %v", sc.ID, err)
-	}
-	MustEqual(tb, got, sc)
-	return got
-}
-
 func testCreateAndGetSecurityConfiguration(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	sc := MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration("lf", Epoch))
+	sc := mustCreate(t, s.CreateSecurityConfiguration, NewSecurityConfiguration("lf", Epoch))
 	got, err := s.GetSecurityConfiguration(ctx, sc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	MustEqual(t, got, sc)
 	// The container provider, which the API does not return, is kept too.
 	MustEqual(t, got.ContainerProvider, sc.ContainerProvider)
@@ -98,16 +85,14 @@ func testSecurityConfigurationIdempotency(t *testing.T, s store.Store) {
 	other.Hash = "h2"
 	_, err = s.CreateSecurityConfiguration(ctx, NewSecurityConfiguration("b", Epoch), other)
 	MustBe(t, err, store.ErrTokenMismatch)
-	if err := s.DeleteSecurityConfiguration(ctx, orig.ID); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.DeleteSecurityConfiguration(ctx, orig.ID))
 	_, err = s.CreateSecurityConfiguration(ctx, NewSecurityConfiguration("a", Epoch), idem)
 	MustBe(t, err, store.ErrNotFound)
 }
 
 func testDeleteSecurityConfiguration(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	sc := MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration("lf", Epoch))
+	sc := mustCreate(t, s.CreateSecurityConfiguration, NewSecurityConfiguration("lf", Epoch))
 	vc := NewVirtualCluster("prod", "spark", Epoch)
 	vc.SecurityConfigurationID = sc.ID
 	MustCreateVirtualCluster(t, s, vc)
@@ -116,17 +101,13 @@ func testDeleteSecurityConfiguration(t *testing.T, s store.Store) {
 		t.Fatalf("ListVirtualClusters(securityConfigurationId) = %v, %v", ids(users), err)
 	}
 	for _, state := range []emr.VirtualClusterState{emr.VirtualClusterRunning, emr.VirtualClusterArrested, emr.VirtualClusterTerminating} {
-		if err := s.SetVirtualClusterState(ctx, vc.ID, state); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.SetVirtualClusterState(ctx, vc.ID, state))
 		MustBe(t, s.DeleteSecurityConfiguration(ctx, sc.ID), store.ErrConflict)
 	}
 	if _, err := s.GetSecurityConfiguration(ctx, sc.ID); err != nil {
 		t.Fatalf("after refused deletes: %v", err)
 	}
-	if err := s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated))
 	if err := s.DeleteSecurityConfiguration(ctx, sc.ID); err != nil {
 		t.Fatalf("DeleteSecurityConfiguration() once unused: %v", err)
 	}
@@ -147,10 +128,9 @@ func testVirtualClusterNeedsSecurityConfiguration(t *testing.T, s store.Store) {
 }
 
 func testListSecurityConfigurations(t *testing.T, s store.Store) {
-	at := func(sec int) time.Time { return Epoch.Add(time.Duration(sec) * time.Second) }
 	var all []*emr.SecurityConfiguration
 	for i := range 5 {
-		all = append([]*emr.SecurityConfiguration{MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration(fmt.Sprint("sc", i), at(i*10)))}, all...)
+		all = append([]*emr.SecurityConfiguration{mustCreate(t, s.CreateSecurityConfiguration, NewSecurityConfiguration(fmt.Sprint("sc", i), secs(i*10)))}, all...)
 	}
 	for _, tc := range []struct {
 		name string
@@ -158,24 +138,16 @@ func testListSecurityConfigurations(t *testing.T, s store.Store) {
 		want []*emr.SecurityConfiguration
 	}{
 		{"all", store.SecurityConfigurationFilter{}, all},
-		{"created after", store.SecurityConfigurationFilter{CreatedAfter: at(20)}, all[:3]},
-		{"created before", store.SecurityConfigurationFilter{CreatedBefore: at(20)}, all[2:]},
-		{"between", store.SecurityConfigurationFilter{CreatedAfter: at(5), CreatedBefore: at(25)}, all[2:4]},
+		{"created after", store.SecurityConfigurationFilter{CreatedAfter: secs(20)}, all[:3]},
+		{"created before", store.SecurityConfigurationFilter{CreatedBefore: secs(20)}, all[2:]},
+		{"between", store.SecurityConfigurationFilter{CreatedAfter: secs(5), CreatedBefore: secs(25)}, all[2:4]},
 	} {
-		var got []string
-		for _, page := range MustPage(t, func(p store.Page) ([]string, string, error) {
-			r, next, err := s.ListSecurityConfigurations(t.Context(), tc.f, p)
-			return ids(r), next, err
-		}, 2, nil) {
-			got = append(got, page...)
-		}
+		got := slices.Concat(MustPage(t, listing(t, s.ListSecurityConfigurations, tc.f), 2, nil)...)
 		if !slices.Equal(got, ids(tc.want)) {
 			t.Errorf("%s: %v, want %v", tc.name, got, ids(tc.want))
 		}
 	}
 	listed, _, err := s.ListSecurityConfigurations(t.Context(), store.SecurityConfigurationFilter{}, store.Page{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	MustEqual(t, listed, all)
 }

@@ -15,6 +15,7 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,6 +76,9 @@ type subtest struct {
 // milliseconds in UTC, as the API hands them to the store.
 var Epoch = time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
 
+// secs is n seconds after Epoch.
+func secs(n int) time.Time { return Epoch.Add(time.Duration(n) * time.Second) }
+
 var partition = emr.Partition{Partition: "aws", Region: "us-east-1", Account: "123456789012"}
 
 // NewVirtualCluster returns a RUNNING virtual cluster with a new id on
@@ -134,26 +138,28 @@ func NewJobRun(ids *emr.JobRunIDs, vcID, name string, createdAt time.Time) *emr.
 // NoIdempotency is a create request without a clientToken.
 var NoIdempotency = store.Idempotency{}
 
+// mustCreate stores v through create (s.CreateJobRun, …), without a
+// clientToken, and fails the test unless it succeeds and returns v.
+func mustCreate[T resource](tb testing.TB, create func(context.Context, T, store.Idempotency) (T, error), v T) T {
+	tb.Helper()
+	got, err := create(tb.Context(), v, NoIdempotency)
+	if err != nil {
+		tb.Fatalf("create %s error = %v", ids([]T{v})[0], err)
+	}
+	MustEqual(tb, got, v)
+	return got
+}
+
 // MustCreateVirtualCluster stores vc and fails the test on error.
 func MustCreateVirtualCluster(tb testing.TB, s store.Store, vc *emr.VirtualCluster) *emr.VirtualCluster {
 	tb.Helper()
-	got, err := s.CreateVirtualCluster(tb.Context(), vc, NoIdempotency)
-	if err != nil {
-		tb.Fatalf("CreateVirtualCluster(%s) error = %v", vc.ID, err)
-	}
-	MustEqual(tb, got, vc)
-	return got
+	return mustCreate(tb, s.CreateVirtualCluster, vc)
 }
 
 // MustCreateJobRun stores run and fails the test on error.
 func MustCreateJobRun(tb testing.TB, s store.Store, run *emr.JobRun) *emr.JobRun {
 	tb.Helper()
-	got, err := s.CreateJobRun(tb.Context(), run, NoIdempotency)
-	if err != nil {
-		tb.Fatalf("CreateJobRun(%s) error = %v", run.ID, err)
-	}
-	MustEqual(tb, got, run)
-	return got
+	return mustCreate(tb, s.CreateJobRun, run)
 }
 
 // MustGetJobRun reads a job run and fails the test on error.
@@ -171,13 +177,9 @@ func MustGetJobRun(tb testing.TB, s store.Store, vcID, id string) *emr.JobRun {
 func MustEqual(tb testing.TB, got, want any) {
 	tb.Helper()
 	g, err := json.Marshal(got)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	must(tb, err)
 	w, err := json.Marshal(want)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	must(tb, err)
 	if string(g) != string(w) {
 		tb.Fatalf("got  %s\nwant %s", g, w)
 	}
@@ -226,4 +228,12 @@ func sameIDs(got, want []string) error {
 		}
 	}
 	return nil
+}
+
+// must fails the test on error.
+func must(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
 }

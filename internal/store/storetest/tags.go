@@ -67,21 +67,15 @@ func testTagAndUntag(t *testing.T, s store.Store) {
 			t.Fatalf("UntagResource(%+v) error = %v", r, err)
 		}
 		MustHaveTags(t, s, r, map[string]string{"team": "ml", "cost": ""})
-		if err := s.UntagResource(ctx, r, []string{"team", "cost"}); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.UntagResource(ctx, r, []string{"team", "cost"}))
 		MustHaveTags(t, s, r, nil)
-		if err := s.TagResource(ctx, r, map[string]string{"k": "v"}); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.TagResource(ctx, r, map[string]string{"k": "v"}))
 	}
 
 	// Get and List return the current tags.
 	want := map[string]string{"k": "v"}
 	got, err := s.GetVirtualCluster(ctx, vc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	MustEqual(t, got.Tags, want)
 	MustEqual(t, MustGetJobRun(t, s, vc.ID, run.ID).Tags, want)
 	runs, _, err := s.ListJobRuns(ctx, store.JobRunFilter{VirtualClusterID: vc.ID}, store.Page{})
@@ -92,9 +86,7 @@ func testTagAndUntag(t *testing.T, s store.Store) {
 		MustEqual(t, r.Tags, want)
 	}
 	vcs, _, err := s.ListVirtualClusters(ctx, store.VirtualClusterFilter{}, store.Page{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	for _, v := range vcs {
 		if v.ID == vc.ID {
 			MustEqual(t, v.Tags, want)
@@ -154,30 +146,18 @@ func testStateWritesKeepTags(t *testing.T, s store.Store) {
 	vc := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch))
 	run := MustCreateJobRun(t, s, NewJobRun(&gen, vc.ID, "pi", Epoch))
 	stale := MustGetJobRun(t, s, vc.ID, run.ID) // the controller's copy
-	if err := s.TagResource(ctx, runRef(vc.ID, run.ID), map[string]string{"added": "later"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.UntagResource(ctx, runRef(vc.ID, run.ID), []string{"team"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := stale.Apply(emr.Transition{To: emr.JobRunSubmitted}, Epoch); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.UpdateJobRun(ctx, stale, emr.JobRunPending); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.TagResource(ctx, runRef(vc.ID, run.ID), map[string]string{"added": "later"}))
+	must(t, s.UntagResource(ctx, runRef(vc.ID, run.ID), []string{"team"}))
+	must(t, stale.Apply(emr.Transition{To: emr.JobRunSubmitted}, Epoch))
+	must(t, s.UpdateJobRun(ctx, stale, emr.JobRunPending))
 	got := MustGetJobRun(t, s, vc.ID, run.ID)
 	if got.State != emr.JobRunSubmitted {
 		t.Errorf("State = %s, want SUBMITTED", got.State)
 	}
 	MustEqual(t, got.Tags, map[string]string{"added": "later"})
 
-	if err := s.TagResource(ctx, vcRef(vc.ID), map[string]string{"added": "later"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.TagResource(ctx, vcRef(vc.ID), map[string]string{"added": "later"}))
+	must(t, s.SetVirtualClusterState(ctx, vc.ID, emr.VirtualClusterTerminated))
 	MustHaveTags(t, s, vcRef(vc.ID), map[string]string{"team": "data", "added": "later"})
 }
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,10 +33,10 @@ func newTokenFixture(t *testing.T, s store.Store) tokenFixture {
 	}
 	for j := range 3 {
 		at := Epoch.Add(time.Duration(j) * time.Second)
-		MustCreateJobTemplate(t, s, NewJobTemplate("t", at))
-		MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration("sc", at))
+		mustCreate(t, s.CreateJobTemplate, NewJobTemplate("t", at))
+		mustCreate(t, s.CreateSecurityConfiguration, NewSecurityConfiguration("sc", at))
 		for _, vc := range f.vcs {
-			MustCreateEndpoint(t, s, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", at))
+			mustCreate(t, s.CreateManagedEndpoint, NewEndpoint(vc.ID, "JUPYTER_ENTERPRISE_GATEWAY", at))
 		}
 	}
 	return f
@@ -43,60 +44,30 @@ func newTokenFixture(t *testing.T, s store.Store) tokenFixture {
 
 // listings are every listing of the store, each with a query, by name.
 func listings(tb testing.TB, s store.Store, f tokenFixture) map[string]lister {
-	runs := func(jf store.JobRunFilter) lister {
-		return func(p store.Page) ([]string, string, error) {
-			r, next, err := s.ListJobRuns(tb.Context(), jf, p)
-			return ids(r), next, err
-		}
-	}
-	vcs := func(vf store.VirtualClusterFilter) lister {
-		return func(p store.Page) ([]string, string, error) {
-			r, next, err := s.ListVirtualClusters(tb.Context(), vf, p)
-			return ids(r), next, err
-		}
-	}
-	templates := func(tf store.JobTemplateFilter) lister {
-		return func(p store.Page) ([]string, string, error) {
-			r, next, err := s.ListJobTemplates(tb.Context(), tf, p)
-			return ids(r), next, err
-		}
-	}
-	scs := func(sf store.SecurityConfigurationFilter) lister {
-		return func(p store.Page) ([]string, string, error) {
-			r, next, err := s.ListSecurityConfigurations(tb.Context(), sf, p)
-			return ids(r), next, err
-		}
-	}
-	endpoints := func(ef store.ManagedEndpointFilter) lister {
-		return func(p store.Page) ([]string, string, error) {
-			r, next, err := s.ListManagedEndpoints(tb.Context(), ef, p)
-			return ids(r), next, err
-		}
-	}
 	a, b := f.vcs[0].ID, f.vcs[1].ID
 	return map[string]lister{
-		"security configurations":          scs(store.SecurityConfigurationFilter{}),
-		"security configurations after":    scs(store.SecurityConfigurationFilter{CreatedAfter: Epoch}),
-		"endpoints of a":                   endpoints(store.ManagedEndpointFilter{VirtualClusterID: a}),
-		"endpoints of b":                   endpoints(store.ManagedEndpointFilter{VirtualClusterID: b}),
-		"endpoints of a, of a type":        endpoints(store.ManagedEndpointFilter{VirtualClusterID: a, Types: []string{"JUPYTER_ENTERPRISE_GATEWAY"}}),
-		"endpoints of a, in a state":       endpoints(store.ManagedEndpointFilter{VirtualClusterID: a, States: []emr.EndpointState{emr.EndpointTerminatedWithErrors}}),
-		"endpoints of a, created before":   endpoints(store.ManagedEndpointFilter{VirtualClusterID: a, CreatedBefore: Epoch.Add(time.Hour)}),
-		"runs of a":                        runs(store.JobRunFilter{VirtualClusterID: a}),
-		"runs of b":                        runs(store.JobRunFilter{VirtualClusterID: b}),
-		"runs of a named r":                runs(store.JobRunFilter{VirtualClusterID: a, Name: "r"}),
-		"runs of a PENDING":                runs(store.JobRunFilter{VirtualClusterID: a, States: []emr.JobRunState{emr.JobRunPending}}),
-		"runs of a PENDING or RUNNING":     runs(store.JobRunFilter{VirtualClusterID: a, States: []emr.JobRunState{emr.JobRunPending, emr.JobRunRunning}}),
-		"runs of a created after epoch":    runs(store.JobRunFilter{VirtualClusterID: a, CreatedAfter: Epoch}),
-		"runs of a created before 1 h":     runs(store.JobRunFilter{VirtualClusterID: a, CreatedBefore: Epoch.Add(time.Hour)}),
-		"virtual clusters":                 vcs(store.VirtualClusterFilter{}),
-		"virtual clusters on prod":         vcs(store.VirtualClusterFilter{ProviderID: "prod"}),
-		"virtual clusters RUNNING":         vcs(store.VirtualClusterFilter{States: []emr.VirtualClusterState{emr.VirtualClusterRunning}}),
-		"virtual clusters created after":   vcs(store.VirtualClusterFilter{CreatedAfter: Epoch}),
-		"templates":                        templates(store.JobTemplateFilter{}),
-		"templates created after epoch":    templates(store.JobTemplateFilter{CreatedAfter: Epoch}),
-		"templates created before 1 h":     templates(store.JobTemplateFilter{CreatedBefore: Epoch.Add(time.Hour)}),
-		"templates created in the 1st day": templates(store.JobTemplateFilter{CreatedAfter: Epoch, CreatedBefore: Epoch.Add(24 * time.Hour)}),
+		"security configurations":          listing(tb, s.ListSecurityConfigurations, store.SecurityConfigurationFilter{}),
+		"security configurations after":    listing(tb, s.ListSecurityConfigurations, store.SecurityConfigurationFilter{CreatedAfter: Epoch}),
+		"endpoints of a":                   listing(tb, s.ListManagedEndpoints, store.ManagedEndpointFilter{VirtualClusterID: a}),
+		"endpoints of b":                   listing(tb, s.ListManagedEndpoints, store.ManagedEndpointFilter{VirtualClusterID: b}),
+		"endpoints of a, of a type":        listing(tb, s.ListManagedEndpoints, store.ManagedEndpointFilter{VirtualClusterID: a, Types: []string{"JUPYTER_ENTERPRISE_GATEWAY"}}),
+		"endpoints of a, in a state":       listing(tb, s.ListManagedEndpoints, store.ManagedEndpointFilter{VirtualClusterID: a, States: []emr.EndpointState{emr.EndpointTerminatedWithErrors}}),
+		"endpoints of a, created before":   listing(tb, s.ListManagedEndpoints, store.ManagedEndpointFilter{VirtualClusterID: a, CreatedBefore: Epoch.Add(time.Hour)}),
+		"runs of a":                        listing(tb, s.ListJobRuns, store.JobRunFilter{VirtualClusterID: a}),
+		"runs of b":                        listing(tb, s.ListJobRuns, store.JobRunFilter{VirtualClusterID: b}),
+		"runs of a named r":                listing(tb, s.ListJobRuns, store.JobRunFilter{VirtualClusterID: a, Name: "r"}),
+		"runs of a PENDING":                listing(tb, s.ListJobRuns, store.JobRunFilter{VirtualClusterID: a, States: []emr.JobRunState{emr.JobRunPending}}),
+		"runs of a PENDING or RUNNING":     listing(tb, s.ListJobRuns, store.JobRunFilter{VirtualClusterID: a, States: []emr.JobRunState{emr.JobRunPending, emr.JobRunRunning}}),
+		"runs of a created after epoch":    listing(tb, s.ListJobRuns, store.JobRunFilter{VirtualClusterID: a, CreatedAfter: Epoch}),
+		"runs of a created before 1 h":     listing(tb, s.ListJobRuns, store.JobRunFilter{VirtualClusterID: a, CreatedBefore: Epoch.Add(time.Hour)}),
+		"virtual clusters":                 listing(tb, s.ListVirtualClusters, store.VirtualClusterFilter{}),
+		"virtual clusters on prod":         listing(tb, s.ListVirtualClusters, store.VirtualClusterFilter{ProviderID: "prod"}),
+		"virtual clusters RUNNING":         listing(tb, s.ListVirtualClusters, store.VirtualClusterFilter{States: []emr.VirtualClusterState{emr.VirtualClusterRunning}}),
+		"virtual clusters created after":   listing(tb, s.ListVirtualClusters, store.VirtualClusterFilter{CreatedAfter: Epoch}),
+		"templates":                        listing(tb, s.ListJobTemplates, store.JobTemplateFilter{}),
+		"templates created after epoch":    listing(tb, s.ListJobTemplates, store.JobTemplateFilter{CreatedAfter: Epoch}),
+		"templates created before 1 h":     listing(tb, s.ListJobTemplates, store.JobTemplateFilter{CreatedBefore: Epoch.Add(time.Hour)}),
+		"templates created in the 1st day": listing(tb, s.ListJobTemplates, store.JobTemplateFilter{CreatedAfter: Epoch, CreatedBefore: Epoch.Add(24 * time.Hour)}),
 	}
 }
 
@@ -133,9 +104,7 @@ func testTokensBoundToQuery(t *testing.T, s store.Store) {
 	// The order of states does not make another query.
 	a := f.vcs[0].ID
 	_, next, err := s.ListJobRuns(t.Context(), store.JobRunFilter{VirtualClusterID: a, States: []emr.JobRunState{emr.JobRunRunning, emr.JobRunPending}}, store.Page{Limit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	if _, _, err := ls["runs of a PENDING or RUNNING"](store.Page{Limit: 1, Token: next}); err != nil {
 		t.Errorf("states in another order: %v", err)
 	}
@@ -146,13 +115,11 @@ func testTamperedTokens(t *testing.T, s store.Store) {
 	f := newTokenFixture(t, s)
 	l := listings(t, s, f)["runs of a"]
 	_, token, err := l(store.Page{Limit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	var bad []string
 	for i := range token {
-		for _, c := range []byte{alphabet[(indexOf(alphabet, token[i])+1)%len(alphabet)], '!', '='} {
+		for _, c := range []byte{alphabet[(strings.IndexByte(alphabet, token[i])+1)%len(alphabet)], '!', '='} {
 			bad = append(bad, token[:i]+string(c)+token[i+1:])
 		}
 		bad = append(bad, token[:i], token[:i]+token[i+1:])
@@ -166,15 +133,6 @@ func testTamperedTokens(t *testing.T, s store.Store) {
 			t.Fatalf("token %q (was %q): error = %v, want ErrInvalidToken", b, token, err)
 		}
 	}
-}
-
-func indexOf(s string, c byte) int {
-	for i := range len(s) {
-		if s[i] == c {
-			return i
-		}
-	}
-	return 0
 }
 
 // testTokensOfAnotherStore: a token is bound to the database that made it.
@@ -191,9 +149,7 @@ func testTokensOfAnotherStore(t *testing.T, open func(t *testing.T) store.Store)
 		fixtures[i] = newTokenFixture(t, stores[i])
 	}
 	_, token, err := listings(t, stores[0], fixtures[0])["templates"](store.Page{Limit: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	if _, _, err := listings(t, stores[1], fixtures[1])["templates"](store.Page{Limit: 1, Token: token}); !errors.Is(err, store.ErrInvalidToken) {
 		t.Errorf("another store's token: error = %v, want ErrInvalidToken", err)
 	}

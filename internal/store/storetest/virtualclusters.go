@@ -21,7 +21,7 @@ var virtualClusterTests = []subtest{
 
 func testCreateAndGetVirtualCluster(t *testing.T, s store.Store) {
 	vc := NewVirtualCluster("prod", "spark", Epoch)
-	vc.SecurityConfigurationID = MustCreateSecurityConfiguration(t, s, NewSecurityConfiguration("sc", Epoch)).ID
+	vc.SecurityConfigurationID = mustCreate(t, s.CreateSecurityConfiguration, NewSecurityConfiguration("sc", Epoch)).ID
 	vc.ContainerProvider.Info.EKSInfo.NodeLabel = "spark-nodes"
 	MustCreateVirtualCluster(t, s, vc)
 
@@ -57,16 +57,12 @@ func testOneActivePerNamespace(t *testing.T, s store.Store) {
 
 	// Every state but TERMINATED holds the namespace.
 	for _, state := range []emr.VirtualClusterState{emr.VirtualClusterRunning, emr.VirtualClusterTerminating, emr.VirtualClusterArrested} {
-		if err := s.SetVirtualClusterState(ctx, first.ID, state); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.SetVirtualClusterState(ctx, first.ID, state))
 		_, err := s.CreateVirtualCluster(ctx, NewVirtualCluster("prod", "spark", Epoch), NoIdempotency)
 		MustBe(t, err, store.ErrConflict)
 	}
 
-	if err := s.SetVirtualClusterState(ctx, first.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, first.ID, emr.VirtualClusterTerminated))
 	second := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "spark", Epoch.Add(time.Second)))
 	_, err := s.CreateVirtualCluster(ctx, NewVirtualCluster("prod", "spark", Epoch), NoIdempotency)
 	MustBe(t, err, store.ErrConflict)
@@ -79,9 +75,7 @@ func testOneActivePerNamespace(t *testing.T, s store.Store) {
 	}
 
 	// A second TERMINATED one on the namespace is fine.
-	if err := s.SetVirtualClusterState(ctx, second.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, second.ID, emr.VirtualClusterTerminated))
 
 	// Reusing an id is a conflict too.
 	dup := NewVirtualCluster("prod", "other", Epoch)
@@ -98,9 +92,7 @@ func testSetVirtualClusterState(t *testing.T, s store.Store) {
 			t.Fatalf("SetVirtualClusterState(%s) error = %v", state, err)
 		}
 		got, err := s.GetVirtualCluster(ctx, vc.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, err)
 		want := *vc
 		want.State = state
 		MustEqual(t, got, &want) // only the state changes
@@ -116,9 +108,7 @@ func testVirtualClusterIdempotency(t *testing.T, s store.Store) {
 	idem := store.Idempotency{Scope: "CreateVirtualCluster", Token: "token-1", Hash: "hash-1"}
 	orig := NewVirtualCluster("prod", "spark", Epoch)
 	got, err := s.CreateVirtualCluster(ctx, orig, idem)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	MustEqual(t, got, orig)
 
 	// The same request again (a retry: the API made a new id) gets the original.
@@ -144,9 +134,7 @@ func testVirtualClusterIdempotency(t *testing.T, s store.Store) {
 	MustCreateVirtualClusterWith(t, s, NewVirtualCluster("prod", "b", Epoch), NoIdempotency)
 
 	// Replay still answers once the cluster is gone, rather than conflict.
-	if err := s.SetVirtualClusterState(ctx, orig.ID, emr.VirtualClusterTerminated); err != nil {
-		t.Fatal(err)
-	}
+	must(t, s.SetVirtualClusterState(ctx, orig.ID, emr.VirtualClusterTerminated))
 	again, err = s.CreateVirtualCluster(ctx, NewVirtualCluster("prod", "spark", Epoch), idem)
 	if err != nil || again.ID != orig.ID || again.State != emr.VirtualClusterTerminated {
 		t.Fatalf("replay after termination = %+v, %v; want the original, TERMINATED", again, err)
@@ -173,15 +161,12 @@ func MustCreateVirtualClusterWith(tb testing.TB, s store.Store, vc *emr.VirtualC
 
 func testListVirtualClusterFilters(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	at := func(sec int) time.Time { return Epoch.Add(time.Duration(sec) * time.Second) }
-	a := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "a", at(0)))
-	b := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "b", at(10)))
-	c := MustCreateVirtualCluster(t, s, NewVirtualCluster("staging", "c", at(20)))
-	d := MustCreateVirtualCluster(t, s, NewVirtualCluster("staging", "d", at(30)))
+	a := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "a", secs(0)))
+	b := MustCreateVirtualCluster(t, s, NewVirtualCluster("prod", "b", secs(10)))
+	c := MustCreateVirtualCluster(t, s, NewVirtualCluster("staging", "c", secs(20)))
+	d := MustCreateVirtualCluster(t, s, NewVirtualCluster("staging", "d", secs(30)))
 	for id, state := range map[string]emr.VirtualClusterState{b.ID: emr.VirtualClusterTerminated, c.ID: emr.VirtualClusterArrested} {
-		if err := s.SetVirtualClusterState(ctx, id, state); err != nil {
-			t.Fatal(err)
-		}
+		must(t, s.SetVirtualClusterState(ctx, id, state))
 	}
 	states := func(ss ...emr.VirtualClusterState) []emr.VirtualClusterState { return ss }
 	tests := []struct {
@@ -195,11 +180,11 @@ func testListVirtualClusterFilters(t *testing.T, s store.Store) {
 		{"state none has", store.VirtualClusterFilter{States: states(emr.VirtualClusterTerminating)}, nil},
 		{"provider", store.VirtualClusterFilter{ProviderID: "staging"}, []*emr.VirtualCluster{d, c}},
 		{"unknown provider", store.VirtualClusterFilter{ProviderID: "nope"}, nil},
-		{"created after, inclusive", store.VirtualClusterFilter{CreatedAfter: at(10)}, []*emr.VirtualCluster{d, c, b}},
-		{"created before, inclusive", store.VirtualClusterFilter{CreatedBefore: at(20)}, []*emr.VirtualCluster{c, b, a}},
-		{"created between", store.VirtualClusterFilter{CreatedAfter: at(5), CreatedBefore: at(25)}, []*emr.VirtualCluster{c, b}},
-		{"empty range", store.VirtualClusterFilter{CreatedAfter: at(25), CreatedBefore: at(5)}, nil},
-		{"everything at once", store.VirtualClusterFilter{States: states(emr.VirtualClusterRunning), ProviderID: "prod", CreatedBefore: at(5)}, []*emr.VirtualCluster{a}},
+		{"created after, inclusive", store.VirtualClusterFilter{CreatedAfter: secs(10)}, []*emr.VirtualCluster{d, c, b}},
+		{"created before, inclusive", store.VirtualClusterFilter{CreatedBefore: secs(20)}, []*emr.VirtualCluster{c, b, a}},
+		{"created between", store.VirtualClusterFilter{CreatedAfter: secs(5), CreatedBefore: secs(25)}, []*emr.VirtualCluster{c, b}},
+		{"empty range", store.VirtualClusterFilter{CreatedAfter: secs(25), CreatedBefore: secs(5)}, nil},
+		{"everything at once", store.VirtualClusterFilter{States: states(emr.VirtualClusterRunning), ProviderID: "prod", CreatedBefore: secs(5)}, []*emr.VirtualCluster{a}},
 	}
 	for _, tc := range tests {
 		got, next, err := s.ListVirtualClusters(ctx, tc.f, store.Page{Limit: 10})
@@ -224,13 +209,9 @@ func testSetVirtualClusterScheduler(t *testing.T, s store.Store) {
 	two, hundred := 2, 100
 	cfg := &emr.SchedulerConfiguration{MaxConcurrentJobRuns: &two, MaxInQueueJobRuns: &hundred}
 	got, err := s.SetVirtualClusterScheduler(ctx, vc.ID, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	read, err := s.GetVirtualCluster(ctx, vc.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	want := *vc
 	want.SchedulerConfiguration = cfg
 	MustEqual(t, got, &want)
