@@ -19,6 +19,7 @@ import (
 type nop struct{}
 
 func (nop) Enqueue(string, string) {}
+func (nop) WakeQueue(string)       {}
 
 // FuzzAPI sends arbitrary bodies and paths to every operation: the answer
 // is a 200 or a modeled 4xx error, never a 500 or a panic.

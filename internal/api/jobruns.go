@@ -73,7 +73,7 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 	case err != nil:
 		return nil, err
 	}
-	s.notify.Enqueue(vcID, run.ID)
+	s.notify.WakeQueue(vcID)
 	return map[string]string{"id": run.ID, "name": run.Name, "arn": run.ARN, "virtualClusterId": vcID}, nil
 }
 

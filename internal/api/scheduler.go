@@ -38,30 +38,12 @@ func (s *Server) updateVirtualCluster(r *http.Request) (any, error) {
 	if vc, err = s.store.SetVirtualClusterScheduler(r.Context(), id, req.SchedulerConfiguration); err != nil {
 		return nil, err
 	}
-	if err := s.wakeQueue(r.Context(), id); err != nil {
-		return nil, err
-	}
+	s.notify.WakeQueue(id) // a higher limit may let waiting runs start
 	if err := s.withSchedulerStatus(r.Context(), vc); err != nil {
 		return nil, err
 	}
 	return map[string]any{"virtualCluster": vc}, nil
 }
-
-// wakeQueue asks the controller to look at the head of a virtual cluster's queue.
-func (s *Server) wakeQueue(ctx context.Context, vcID string) error {
-	pending, err := s.store.PendingJobRuns(ctx, vcID, maxWake)
-	if err != nil {
-		return err
-	}
-	for _, run := range pending {
-		s.notify.Enqueue(vcID, run.ID)
-	}
-	return nil
-}
-
-// maxWake bounds how many queued runs one update looks at; the
-// controller's resync reaches the rest.
-const maxWake = 1000
 
 // withSchedulerStatus fills in the counts of a virtual cluster with limits:
 // runs in its queue (PENDING and SUBMITTED) and runs RUNNING.

@@ -87,7 +87,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	// Several servers may share a PostgreSQL store: each drives only the
 	// runs whose lease it holds.
 	id := newServerID()
-	leased := controller.NewLeased(st, id, controller.DefaultLeaseTTL, nil, log)
+	var leased *controller.Leased // SQLite: one server, which drives every run
+	if kind, _ := cfg.StoreKind(); kind == config.StorePostgres {
+		leased = controller.NewLeased(st, id, controller.DefaultLeaseTTL, nil, log)
+	}
 	ctl := controller.New(st, runtimes, controller.Options{Leases: leased, Logger: log})
 	clusters := slices.Sorted(maps.Keys(runtimes))
 	srv := api.New(st, ctl, api.Options{

@@ -42,9 +42,9 @@ import (
 // another server takes over the runs of a server that died.
 const DefaultLeaseTTL = 15 * time.Second
 
-// Leased holds the leases of one server. Its methods used by the
-// controller accept a nil *Leased: a server alone on its store holds every
-// run.
+// Leased holds the leases of one server. Its methods accept a nil
+// *Leased: a server alone on its store (SQLite) holds every run and writes
+// no lease.
 type Leased struct {
 	leases store.Leases
 	owner  string
@@ -176,6 +176,9 @@ func (l *Leased) release(ctx context.Context, names ...string) {
 // while this server was stalled) is forgotten: the next pass over its run
 // takes it again, or finds that another server has.
 func (l *Leased) Run(ctx context.Context) {
+	if l == nil {
+		return
+	}
 	tick := time.NewTicker(l.ttl / 3)
 	defer tick.Stop()
 	for {
@@ -223,6 +226,9 @@ func (l *Leased) renew(ctx context.Context) {
 // controller has stopped, so that other servers take the runs over at
 // their next resync instead of after the leases expire.
 func (l *Leased) Release(ctx context.Context) {
+	if l == nil {
+		return
+	}
 	l.mu.Lock()
 	names := slices.Collect(maps.Keys(l.held))
 	l.mu.Unlock()
@@ -231,6 +237,9 @@ func (l *Leased) Release(ctx context.Context) {
 
 // Held returns how many leases this server holds.
 func (l *Leased) Held() int {
+	if l == nil {
+		return 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.held)

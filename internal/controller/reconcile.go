@@ -16,12 +16,21 @@ import (
 // a run that needs more gets another pass.
 const maxSteps = 8
 
-// reconcile makes one pass over a run: it reads the run, asks emr.Decide
+// reconcile makes one pass over a run (a key made by runtime.Key) or over
+// the head of a virtual cluster's queue (a key that is its id). A pass over
+// a run reads it, asks emr.Decide
 // what to do, performs the actions it asks for, and writes the transitions
 // it returns. It returns how soon the run wants another pass (0: when an
 // event comes).
 func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, error) {
-	vcID, id, _ := strings.Cut(key, "/")
+	vcID, id, isRun := strings.Cut(key, "/")
+	if !isRun { // a virtual cluster's queue
+		more, err := c.wakeQueue(ctx, vcID)
+		if more {
+			return 100 * time.Millisecond, err
+		}
+		return 0, err
+	}
 	run, err := c.store.GetJobRun(ctx, vcID, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && run.State.Terminal() {
 		c.opts.Leases.let(ctx, vcID, id) // the run ended, here or elsewhere
@@ -194,7 +203,7 @@ func (p *pass) write(ctx context.Context, d emr.Decision) (bool, error) {
 	p.snap.Run = next
 	if next.State.Terminal() {
 		p.c.opts.Leases.let(ctx, run.VirtualClusterID, run.ID)
-		p.c.wakeQueue(ctx, run.VirtualClusterID)
+		p.c.WakeQueue(run.VirtualClusterID) // a slot is free
 	}
 	return true, nil
 }

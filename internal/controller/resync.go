@@ -43,15 +43,15 @@ func (c *Controller) enqueueCancels(ctx context.Context) {
 	}
 }
 
-// enqueueHeads queues, for each virtual cluster with PENDING runs, those
-// that may start now.
+// enqueueHeads queues a look at the head of the queue of each virtual
+// cluster that has PENDING runs.
 func (c *Controller) enqueueHeads(ctx context.Context) error {
 	ids, err := c.store.QueuedVirtualClusters(ctx)
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
-		c.wakeQueue(ctx, id)
+		c.WakeQueue(id)
 	}
 	return nil
 }

@@ -31,31 +31,38 @@ func (c *Controller) hasSlot(ctx context.Context, vc *emr.VirtualCluster, run *e
 	return slices.ContainsFunc(head, func(r *emr.JobRun) bool { return r.ID == run.ID }), nil
 }
 
+// WakeQueue asks for a look at the head of a virtual cluster's queue: a
+// run was added to it, or its limits changed. Wakes of one cluster that
+// come while one waits are one look.
+func (c *Controller) WakeQueue(virtualClusterID string) {
+	c.queue.Add(virtualClusterID)
+}
+
 // wakeQueue queues a pass over the runs at the head of a virtual cluster's
 // queue that may start now: as many as it has free slots, or a page of
-// them when it has no limit. It is called when one of its runs ends and by
-// the resync; a failure is left to the next resync.
-func (c *Controller) wakeQueue(ctx context.Context, vcID string) {
+// them when it has no limit. more reports a full page: look again soon.
+func (c *Controller) wakeQueue(ctx context.Context, vcID string) (more bool, err error) {
 	vc, err := c.store.GetVirtualCluster(ctx, vcID)
 	if err != nil {
-		return
+		return false, err
 	}
 	free := resyncPage
 	if limit, _ := vc.SchedulerConfiguration.Limits(); limit > 0 {
 		active, err := c.store.CountJobRuns(ctx, vcID, emr.JobRunSubmitted, emr.JobRunRunning)
 		if err != nil {
-			return
+			return false, err
 		}
 		free = limit - active
 	}
 	if free <= 0 {
-		return
+		return false, nil
 	}
 	head, err := c.store.PendingJobRuns(ctx, vcID, free)
 	if err != nil {
-		return
+		return false, err
 	}
 	for _, r := range head {
 		c.Enqueue(vcID, r.ID)
 	}
+	return len(head) == resyncPage, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -33,14 +34,24 @@ func BenchmarkDeepQueue(b *testing.B) {
 		}
 		load = d
 	}
+	if v := os.Getenv("SPARKPLANE_BENCH_QUEUE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("SPARKPLANE_BENCH_QUEUE=%q: want a number of runs", v)
+		}
+		queueFill = n
+	}
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run("store="+engine, func(b *testing.B) { benchDeepQueue(b, bin, engine, load) })
 	}
 }
 
+// queueFill is how many runs wait behind the head run:
+// $SPARKPLANE_BENCH_QUEUE, 100,000 by default.
+var queueFill = 100_000
+
 const (
 	queueClients    = 32
-	queueFill       = 100_000
 	measuredCancels = 1000
 	cancelGiveUp    = 60 * time.Second
 	headSleep       = `import time
@@ -74,7 +85,7 @@ func benchDeepQueue(b *testing.B, bin, engine string, load time.Duration) {
 		}
 		p.stop()
 		p.killRun(q.vc, q.head)
-		if b.Failed() {
+		if b.Failed() || os.Getenv("SPARKPLANE_BENCH_KEEP") != "" {
 			b.Logf("server log: %s (folder kept)", p.logPath)
 		} else {
 			os.RemoveAll(dir)
@@ -86,7 +97,7 @@ func benchDeepQueue(b *testing.B, bin, engine string, load time.Duration) {
 	var next atomic.Int64
 	t0 := time.Now()
 	parallel(queueClients, func() bool {
-		if next.Add(1) > queueFill {
+		if next.Add(1) > int64(queueFill) {
 			return false
 		}
 		_ = q.start()

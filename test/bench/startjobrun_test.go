@@ -24,6 +24,7 @@ import (
 type discard struct{}
 
 func (discard) Enqueue(string, string) {}
+func (discard) WakeQueue(string)       {}
 
 // BenchmarkStartJobRun measures StartJobRun accepted per second and its
 // latency on the SQLite store, with many concurrent HTTP clients on

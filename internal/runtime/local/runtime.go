@@ -268,6 +268,9 @@ func (r *Runtime) find(key, dir string) *proc {
 	if p != nil {
 		return p
 	}
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil // never submitted: Submit makes the folder before it starts anything
+	}
 	rec, ok := readPID(dir)
 	if !ok {
 		pid, found := findByEnv(dir)

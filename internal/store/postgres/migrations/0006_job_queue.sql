@@ -13,8 +13,10 @@ ALTER TABLE job_runs ADD COLUMN cancel_requested_at BIGINT;
 DROP INDEX job_runs_active;
 CREATE INDEX job_runs_by_state ON job_runs (state, id);
 CREATE INDEX job_runs_queue ON job_runs (state, virtual_cluster_id, created_at, id);
--- Empty unless cancels are pending.
-CREATE INDEX job_runs_cancel_requested ON job_runs (id) WHERE cancel_requested_at IS NOT NULL;
+-- The cancels recorded and not acted on yet: empty but for a moment after
+-- each CancelJobRun (a run leaves it when the controller moves it on).
+CREATE INDEX job_runs_cancel_requested ON job_runs (id)
+    WHERE cancel_requested_at IS NOT NULL AND state IN ('PENDING', 'SUBMITTED', 'RUNNING');
 
 CREATE TABLE job_run_logs (
     virtual_cluster_id TEXT COLLATE "C" NOT NULL,
