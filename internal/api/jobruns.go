@@ -63,7 +63,7 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 	var full *store.QueueFullError
 	switch {
 	case errors.As(err, &full):
-		return nil, emr.Validationf("Virtual cluster %s already has %d job runs waiting (maxInQueueJobRuns %d); retry when some have started, or raise the limit with UpdateVirtualCluster.", vcID, full.Queued, full.Limit)
+		return nil, emr.Validationf("Virtual cluster %s already has %d job runs waiting, its maxInQueueJobRuns (%d); retry when some have started, or raise the limit with UpdateVirtualCluster.", vcID, full.Queued, full.Limit)
 	case errors.Is(err, store.ErrNotFound):
 		return nil, emr.NotFoundf("Virtual cluster %s doesn't exist.", vcID)
 	case errors.Is(err, store.ErrConflict):

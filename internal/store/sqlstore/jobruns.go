@@ -24,9 +24,12 @@ func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idem
 			return fmt.Errorf("virtual cluster %s is %s: %w", vc.ID, vc.State, store.ErrConflict)
 		}
 		if _, limit := vc.SchedulerConfiguration.Limits(); limit > 0 {
+			// Counted up to the limit: the cost of the check does not grow
+			// with a queue longer than its limit (after the limit was lowered).
 			var queued int
-			if err := c.row(ctx, `SELECT COUNT(*) FROM job_runs WHERE state IN ('PENDING', 'SUBMITTED') AND virtual_cluster_id = ?`,
-				vc.ID).Scan(&queued); err != nil {
+			if err := c.row(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM job_runs
+				WHERE state IN ('PENDING', 'SUBMITTED') AND virtual_cluster_id = ? LIMIT ?) AS queue`,
+				vc.ID, limit).Scan(&queued); err != nil {
 				return err
 			}
 			if queued >= limit {
