@@ -28,9 +28,9 @@ type Store interface {
 type Options struct {
 	Workers int           // concurrent passes; default 4
 	Resync  time.Duration // period of the safety-net pass over active runs; default 10 s
-	// CancelPoll is how often the cancels recorded by other servers are
-	// looked for; default 1 s. The server that records a cancel acts on it
-	// at once.
+	// CancelPoll is how often, with Leases, the cancels recorded by other
+	// servers are looked for; default 1 s. The server that records a cancel
+	// acts on it at once.
 	CancelPoll time.Duration
 	// Leases, when several servers share the store, keep each run driven by
 	// one of them; nil: this server drives every run.
@@ -106,15 +106,21 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.resync(ctx)
 	resync := time.NewTicker(c.opts.Resync)
 	defer resync.Stop()
-	cancels := time.NewTicker(c.opts.CancelPoll)
-	defer cancels.Stop()
+	// Cancels recorded by other servers are looked for often; alone on its
+	// store, this server's API hands every cancel over at once.
+	var cancels <-chan time.Time
+	if c.opts.Leases != nil {
+		t := time.NewTicker(c.opts.CancelPoll)
+		defer t.Stop()
+		cancels = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-resync.C:
 			c.resync(ctx)
-		case <-cancels.C:
+		case <-cancels:
 			c.enqueueCancels(ctx)
 		}
 	}
