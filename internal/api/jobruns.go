@@ -30,13 +30,6 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	vc, err := s.store.GetVirtualCluster(r.Context(), vcID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, emr.NotFoundf("Virtual cluster %s doesn't exist.", vcID)
-	}
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
 	id := s.runIDs.Next(now)
 	run := &emr.JobRun{
@@ -67,7 +60,11 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, emr.NotFoundf("Virtual cluster %s doesn't exist.", vcID)
 	case errors.Is(err, store.ErrConflict):
-		return nil, emr.Validationf("Virtual cluster %s is %s; job runs can only be started on a RUNNING virtual cluster.", vcID, vc.State)
+		state := emr.VirtualClusterState("not RUNNING")
+		if vc, err := s.store.GetVirtualCluster(r.Context(), vcID); err == nil {
+			state = vc.State
+		}
+		return nil, emr.Validationf("Virtual cluster %s is %s; job runs can only be started on a RUNNING virtual cluster.", vcID, state)
 	case errors.Is(err, store.ErrTokenMismatch):
 		return nil, emr.Validationf("Client token %s was already used with a different request.", req.ClientToken)
 	case err != nil:

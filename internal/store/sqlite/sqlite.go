@@ -34,9 +34,10 @@ var dialect = &sqlstore.Dialect{
 	IsUniqueViolation: func(err error) bool {
 		return strings.Contains(err.Error(), "UNIQUE constraint failed")
 	},
-	TokenArg:   func(token string) any { return token },
-	IndexedBy:  func(index string) string { return " INDEXED BY " + index },
-	Migrations: migrations,
+	TokenArg:        func(token string) any { return token },
+	IndexedBy:       func(index string) string { return " INDEXED BY " + index },
+	CacheStatements: true,
+	Migrations:      migrations,
 }
 
 // DB is a Store on one SQLite file. Writes go through a single connection

@@ -19,22 +19,47 @@ type querier interface {
 }
 
 // conn runs SQL written with ? placeholders on a pool, connection or
-// transaction, in the placeholders of its dialect.
+// transaction, in the placeholders of its dialect: through the pool's
+// prepared statements when it has a cache (tx is the transaction, if any,
+// that runs them).
 type conn struct {
-	q querier
-	d *Dialect
+	q     querier
+	d     *Dialect
+	cache *stmtCache
+	tx    *sql.Tx
+}
+
+// stmt returns the prepared statement of query for this conn, or nil.
+func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
+	s := c.cache.get(ctx, query, c.tx != nil)
+	if s != nil && c.tx != nil {
+		s = c.tx.StmtContext(ctx, s) // closed with the transaction
+	}
+	return s
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.q.ExecContext(ctx, c.d.bind(query), args...)
+	query = c.d.bind(query)
+	if s := c.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return c.q.ExecContext(ctx, query, args...)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return c.q.QueryContext(ctx, c.d.bind(query), args...)
+	query = c.d.bind(query)
+	if s := c.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return c.q.QueryContext(ctx, query, args...)
 }
 
 func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.q.QueryRowContext(ctx, c.d.bind(query), args...)
+	query = c.d.bind(query)
+	if s := c.stmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return c.q.QueryRowContext(ctx, query, args...)
 }
 
 // execOne runs a statement that must change exactly one row; failed is the

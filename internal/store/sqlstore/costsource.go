@@ -20,7 +20,7 @@ func (db *DB) ReadMetering(ctx context.Context, read func(cost.Source) error) er
 		return fmt.Errorf("read metering: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
-	return read(&costSource{ctx: ctx, tx: conn{tx, db.d}, indexedBy: db.d.IndexedBy})
+	return read(&costSource{ctx: ctx, tx: conn{q: tx, d: db.d}, indexedBy: db.d.IndexedBy})
 }
 
 // costSource is a cost.Source on a read transaction.

@@ -35,6 +35,9 @@ type Dialect struct {
 	IndexedBy func(index string) string
 	// Snapshot are the options of the read transaction of ReadMetering.
 	Snapshot *sql.TxOptions
+	// CacheStatements keeps prepared statements for reuse, for a driver
+	// that does not (SQLite's parses and plans every query otherwise).
+	CacheStatements bool
 	// Migrations holds the engine's migrations/NNNN_description.sql.
 	Migrations fs.FS
 }

@@ -32,7 +32,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	defer sc.Close()
-	c := conn{sc, db.d}
+	c := conn{q: sc, d: db.d}
 	if db.d.MigrationLock != "" {
 		if _, err := c.exec(ctx, db.d.MigrationLock, int64(migrationLock)); err != nil {
 			return err
@@ -81,7 +81,7 @@ func (db *DB) migrateOne(ctx context.Context, sc *sql.Conn, name string) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	c := conn{tx, db.d}
+	c := conn{q: tx, d: db.d}
 	var applied bool
 	if err := c.row(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, version).Scan(&applied); err != nil {
 		return err

@@ -25,10 +25,13 @@ import (
 
 // DB is a store.Store on a SQL database.
 type DB struct {
-	read   *sql.DB // the pool that reads outside transactions
-	write  *sql.DB // the pool that writes (on SQLite, one connection)
-	d      *Dialect
-	tokens *store.PageTokens // seals the nextTokens of listings
+	read  *sql.DB // the pool that reads outside transactions
+	write *sql.DB // the pool that writes (on SQLite, one connection)
+	d     *Dialect
+	// readStmts and writeStmts are the pools' prepared statements, when
+	// the dialect caches them.
+	readStmts, writeStmts *stmtCache
+	tokens                *store.PageTokens // seals the nextTokens of listings
 }
 
 var _ store.Store = (*DB)(nil)
@@ -37,6 +40,9 @@ var _ store.Store = (*DB)(nil)
 // reading through read (which may be write). It closes neither on error.
 func New(ctx context.Context, read, write *sql.DB, d *Dialect) (*DB, error) {
 	db := &DB{read: read, write: write, d: d}
+	if d.CacheStatements {
+		db.readStmts, db.writeStmts = newStmtCache(read), newStmtCache(write)
+	}
 	if err := db.migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate store: %w", err)
 	}
@@ -53,6 +59,8 @@ func New(ctx context.Context, read, write *sql.DB, d *Dialect) (*DB, error) {
 
 // Close closes the database's pools.
 func (db *DB) Close() error {
+	db.readStmts.close()
+	db.writeStmts.close()
 	if db.read == db.write {
 		return db.write.Close()
 	}
@@ -85,12 +93,13 @@ func (db *DB) tx(ctx context.Context, fn func(c conn) error) error {
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := fn(conn{tx, db.d}); err != nil {
+	defer db.writeStmts.prepareMet(context.WithoutCancel(ctx)) // after the rollback: the connection is free
+	defer tx.Rollback()                                        //nolint:errcheck // no-op after Commit
+	if err := fn(conn{q: tx, d: db.d, cache: db.writeStmts, tx: tx}); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-func (db *DB) reader() conn { return conn{db.read, db.d} }
-func (db *DB) writer() conn { return conn{db.write, db.d} }
+func (db *DB) reader() conn { return conn{q: db.read, d: db.d, cache: db.readStmts} }
+func (db *DB) writer() conn { return conn{q: db.write, d: db.d, cache: db.writeStmts} }
