@@ -222,6 +222,7 @@ func (db *DB) rollUpBatch(ctx context.Context) (n int, err error) {
 			return err
 		}
 		ids := map[string]int64{}
+		runsOf := map[int64][]string{} // by tag set: a run's records share its tags
 		var d rollupDeltas
 		for _, r := range recs {
 			id, ok := ids[r.tags]
@@ -232,9 +233,19 @@ func (db *DB) rollUpBatch(ctx context.Context) (n int, err error) {
 				ids[r.tags] = id
 			}
 			d.Add(&r.u, id, 1)
-			if _, err := tx.exec(ctx, `UPDATE pod_usage SET rollup_tag_set = ? WHERE job_run_id = ? AND attempt = ? AND pod = ?`,
-				id, r.u.JobRunID, r.u.Attempt, r.u.Pod); err != nil {
-				return err
+			if runs := runsOf[id]; len(runs) == 0 || runs[len(runs)-1] != r.u.JobRunID {
+				runsOf[id] = append(runs, r.u.JobRunID)
+			}
+		}
+		// One statement per tag set and chunk of runs: the run locks held
+		// keep every other writer of these runs' records out meanwhile.
+		for id, runs := range runsOf {
+			for chunk := range slices.Chunk(slices.Compact(slices.Sorted(slices.Values(runs))), 1000) {
+				if _, err := tx.exec(ctx, `UPDATE pod_usage SET rollup_tag_set = ?
+					WHERE job_run_id IN (`+marks(len(chunk))+`) AND end_at IS NOT NULL AND rollup_tag_set IS NULL`,
+					append([]any{id}, args(chunk)...)...); err != nil {
+					return err
+				}
 			}
 		}
 		n = len(recs)
