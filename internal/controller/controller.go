@@ -26,7 +26,7 @@ type Store interface {
 
 // Options tune a Controller; zero values pick the defaults.
 type Options struct {
-	Workers int           // concurrent passes; default 4
+	Workers int           // concurrent passes; default 8 (a pass mostly waits on the store or a runtime)
 	Resync  time.Duration // period of the safety-net pass over active runs; default 10 s
 	// CancelPoll is how often, with Leases, the cancels recorded by other
 	// servers are looked for; default 1 s. The server that records a cancel
@@ -52,7 +52,7 @@ type Controller struct {
 // the cluster id a virtual cluster's containerProvider names.
 func New(st Store, runtimes map[string]runtime.Runtime, opts Options) *Controller {
 	if opts.Workers <= 0 {
-		opts.Workers = 4
+		opts.Workers = 8
 	}
 	if opts.Resync <= 0 {
 		opts.Resync = 10 * time.Second

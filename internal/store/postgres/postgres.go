@@ -14,6 +14,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -47,6 +48,10 @@ var dialect = &sqlstore.Dialect{
 	Migrations: migrations,
 }
 
+// defaultMaxConns is the size of the pool unless the URL's pool_max_conns
+// says otherwise.
+const defaultMaxConns = 20
+
 // DB is a Store on a PostgreSQL database, through a pool of connections.
 type DB struct {
 	*sqlstore.DB
@@ -60,6 +65,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err) // pgx leaves the password out
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default (the number of CPUs, at least 4) starves a server
+		// whose API and controller share the pool under load.
+		cfg.MaxConns = defaultMaxConns
 	}
 	pool := stdlib.OpenDB(*cfg.ConnConfig)
 	pool.SetMaxOpenConns(int(cfg.MaxConns))
