@@ -71,9 +71,6 @@ func NewLeased(leases store.Leases, owner string, ttl time.Duration, now func() 
 	return &Leased{leases: leases, owner: owner, ttl: ttl, now: now, log: log, held: map[string]time.Time{}}
 }
 
-// Owner is the id of the server whose leases these are.
-func (l *Leased) Owner() string { return l.owner }
-
 // LeaseName is the name of a job run's lease.
 func LeaseName(virtualClusterID, jobRunID string) string {
 	return "jobrun/" + runtime.Key(virtualClusterID, jobRunID)

@@ -18,10 +18,9 @@ const maxSteps = 8
 
 // reconcile makes one pass over a run (a key made by runtime.Key) or over
 // the head of a virtual cluster's queue (a key that is its id). A pass over
-// a run reads it, asks emr.Decide
-// what to do, performs the actions it asks for, and writes the transitions
-// it returns. It returns how soon the run wants another pass (0: when an
-// event comes).
+// a run reads it, asks emr.Decide what to do, performs the actions it asks
+// for, and writes the transitions it returns. It returns how soon the run
+// wants another pass (0: when an event comes).
 func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, error) {
 	vcID, id, isRun := strings.Cut(key, "/")
 	if !isRun { // a virtual cluster's queue
@@ -50,7 +49,8 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 		return 0, err
 	}
 	// A run that needs nothing (a PENDING run behind its virtual cluster's
-	// limit, a RUNNING one whose runtime has no news) costs no lease write.
+	// limit) is left without taking its lease; a run this server already
+	// holds costs no lease write either (hold keeps a fresh lease).
 	if emr.Decide(p.snap).Idle() {
 		return 0, nil
 	}
