@@ -39,6 +39,9 @@ type Config struct {
 	// DevCluster configures the embedded Kubernetes cluster (`sparkplane
 	// dev-cluster`), registered as cluster "dev" while its kubeconfig exists.
 	DevCluster DevCluster `json:"devCluster"`
+	// Security is authentication, authorization, execution roles and
+	// request bounds.
+	Security Security `json:"security"`
 	// Env is the environment the server started with (Default reads it);
 	// never read from or written to a file.
 	Env Env `json:"-"`
@@ -130,6 +133,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Region == "" || c.Partition == "" {
 		return fmt.Errorf("region and partition must not be empty")
+	}
+	if err := c.Security.validate(c.Addr); err != nil {
+		return err
 	}
 	if err := c.DevCluster.validate(); err != nil {
 		return err
