@@ -32,6 +32,9 @@ const DefaultCostWindow = "lastweek"
 // encoded.
 func (s *Server) costReport(w http.ResponseWriter, r *http.Request) {
 	q, format, err := parseCostQuery(r, s.now())
+	if err == nil {
+		err = s.authorizeEach(r.Context(), ActionGetCostReport, s.costResources(q), conditions{})
+	}
 	if err != nil {
 		writeError(w, r, s.opts.Logger, err)
 		return
@@ -62,6 +65,22 @@ func (s *Server) costReport(w http.ResponseWriter, r *http.Request) {
 	if err != nil { // the status is sent: all that is left is to log it
 		s.opts.Logger.Error("writing a cost report", "format", format, "err", err)
 	}
+}
+
+// costResources are the ARNs a cost report reads: the virtual clusters its
+// filter names, else every virtual cluster (and the idle cost of nodes,
+// which no virtual cluster owns).
+func (s *Server) costResources(q cost.Query) []string {
+	for _, f := range q.Filters {
+		if f.Dimension.Kind == cost.DimVirtualCluster {
+			arns := make([]string, len(f.Values))
+			for i, id := range f.Values {
+				arns[i] = s.opts.Partition.VirtualClusterARN(id)
+			}
+			return arns
+		}
+	}
+	return []string{s.opts.Partition.VirtualClusterARN("*")}
 }
 
 // pricing is the pricing reports use.

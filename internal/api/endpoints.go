@@ -28,6 +28,18 @@ func (s *Server) createManagedEndpoint(r *http.Request) (any, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	ctx := r.Context()
+	vc, _ := s.store.GetVirtualCluster(ctx, vcID)
+	cond := conditions{"emr-containers:ExecutionRoleArn": {req.ExecutionRoleARN}}.withRequestTags(req.Tags)
+	if err := s.authorizeVirtualCluster(ctx, "emr-containers:CreateManagedEndpoint", vcID, vc, cond); err != nil {
+		return nil, err
+	}
+	if err := s.passRole(ctx, req.ExecutionRoleARN, s.opts.Partition.VirtualClusterARN(vcID)); err != nil {
+		return nil, err
+	}
+	if err := s.checkRole(req.ExecutionRoleARN); err != nil {
+		return nil, err
+	}
 	if err := checkRelease("releaseLabel", req.ReleaseLabel); err != nil {
 		return nil, err
 	}
@@ -64,7 +76,9 @@ func (s *Server) createManagedEndpoint(r *http.Request) (any, error) {
 	return map[string]string{"id": e.ID, "name": e.Name, "arn": e.ARN, "virtualClusterId": vcID}, nil
 }
 
-func (s *Server) getManagedEndpoint(r *http.Request) (*emr.Endpoint, error) {
+// getManagedEndpoint reads the endpoint of r's path once the caller is
+// authorized to perform action on it.
+func (s *Server) getManagedEndpoint(r *http.Request, action string) (*emr.Endpoint, error) {
 	vcID, err := pathID(r, "virtualClusterId")
 	if err != nil {
 		return nil, err
@@ -74,14 +88,25 @@ func (s *Server) getManagedEndpoint(r *http.Request) (*emr.Endpoint, error) {
 		return nil, err
 	}
 	e, err := s.store.GetManagedEndpoint(r.Context(), vcID, id)
+	if err := s.authorizeOn(r.Context(), action, s.opts.Partition.EndpointARN(vcID, id), endpointTags(e)); err != nil {
+		return nil, err
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, emr.NotFoundf("Managed endpoint %s doesn't exist in virtual cluster %s.", id, vcID)
 	}
 	return e, err
 }
 
+// endpointTags returns the tags of an endpoint read from the store (nil: none).
+func endpointTags(e *emr.Endpoint) map[string]string {
+	if e == nil {
+		return nil
+	}
+	return e.Tags
+}
+
 func (s *Server) describeManagedEndpoint(r *http.Request) (any, error) {
-	e, err := s.getManagedEndpoint(r)
+	e, err := s.getManagedEndpoint(r, "emr-containers:DescribeManagedEndpoint")
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +116,10 @@ func (s *Server) describeManagedEndpoint(r *http.Request) (any, error) {
 func (s *Server) listManagedEndpoints(r *http.Request) (any, error) {
 	vcID, err := pathID(r, "virtualClusterId")
 	if err != nil {
+		return nil, err
+	}
+	vc, _ := s.store.GetVirtualCluster(r.Context(), vcID)
+	if err := s.authorizeVirtualCluster(r.Context(), "emr-containers:ListManagedEndpoints", vcID, vc, conditions{}); err != nil {
 		return nil, err
 	}
 	lq, err := parseListQuery(r)
@@ -127,7 +156,7 @@ func (s *Server) listManagedEndpoints(r *http.Request) (any, error) {
 // running to stop). The operation models no ResourceNotFoundException, so
 // an unknown endpoint is a ValidationException.
 func (s *Server) deleteManagedEndpoint(r *http.Request) (any, error) {
-	e, err := s.getManagedEndpoint(r)
+	e, err := s.getManagedEndpoint(r, "emr-containers:DeleteManagedEndpoint")
 	var ee *emr.Error
 	if errors.As(err, &ee) && ee.Code == emr.CodeNotFound {
 		return nil, emr.Validationf("%s", ee.Message)
@@ -181,6 +210,10 @@ func (s *Server) getManagedEndpointSessionCredentials(r *http.Request) (any, err
 		}
 	}
 	e, err := s.store.GetManagedEndpoint(r.Context(), vcID, id)
+	cond := conditions{"emr-containers:ExecutionRoleArn": {req.ExecutionRoleARN}}.withResourceTags(endpointTags(e))
+	if err := s.authorize(r.Context(), "emr-containers:GetManagedEndpointSessionCredentials", s.opts.Partition.EndpointARN(vcID, id), cond); err != nil {
+		return nil, err
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, emr.NotFoundf("Managed endpoint %s doesn't exist in virtual cluster %s.", id, vcID)
 	}

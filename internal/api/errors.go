@@ -16,6 +16,8 @@ func statusOf(code emr.ErrorCode) int {
 		return http.StatusBadRequest // ResourceNotFoundException is 400 in this model
 	case emr.CodeEKSThrottled:
 		return http.StatusTooManyRequests
+	case emr.CodeAccessDenied:
+		return http.StatusForbidden
 	default:
 		return http.StatusInternalServerError
 	}
@@ -28,6 +30,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if !errors.As(err, &e) {
 		log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = &emr.Error{Code: emr.CodeInternal, Message: "An internal error occurred; the server log has the details."}
+	}
+	if rec, ok := w.(*recorder); ok {
+		rec.errMsg = e.Message
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")

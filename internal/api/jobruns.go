@@ -26,8 +26,17 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	spec, err := s.runSpec(r.Context(), &req)
+	ctx := r.Context()
+	if req.JobTemplateID != "" {
+		if err := s.authorize(ctx, "emr-containers:StartJobRun", s.opts.Partition.JobTemplateARN(req.JobTemplateID), conditions{}); err != nil {
+			return nil, err
+		}
+	}
+	spec, err := s.runSpec(ctx, &req)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.authorizeStart(ctx, vcID, &req, spec); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -44,7 +53,7 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 		ConfigurationOverrides:   spec.ConfigurationOverrides,
 		JobDriver:                spec.JobDriver,
 		CreatedAt:                now,
-		CreatedBy:                s.caller(r),
+		CreatedBy:                s.createdBy(r),
 		Tags:                     spec.Tags,
 		RetryPolicyConfiguration: req.RetryPolicyConfiguration,
 	}
@@ -136,14 +145,42 @@ func checkParameters(field string, d *emr.JobDriver, templated bool) error {
 }
 
 func (s *Server) describeJobRun(r *http.Request) (any, error) {
-	run, err := s.getJobRun(r)
+	run, err := s.getJobRun(r, "emr-containers:DescribeJobRun")
 	if err != nil {
 		return nil, err
 	}
 	return map[string]any{"jobRun": run}, nil
 }
 
-func (s *Server) getJobRun(r *http.Request) (*emr.JobRun, error) {
+// authorizeStart authorizes StartJobRun of spec (req resolved with its
+// template) on virtual cluster vcID, passing its execution role, and
+// checks that the role is one this server maps to credentials.
+func (s *Server) authorizeStart(ctx context.Context, vcID string, req, spec *emr.StartJobRunRequest) error {
+	vc, _ := s.store.GetVirtualCluster(ctx, vcID)
+	cond := conditions{"emr-containers:ExecutionRoleArn": {spec.ExecutionRoleARN}}.withRequestTags(spec.Tags)
+	if req.JobTemplateID != "" {
+		cond["emr-containers:JobTemplateArn"] = []string{s.opts.Partition.JobTemplateARN(req.JobTemplateID)}
+	}
+	if err := s.authorizeVirtualCluster(ctx, "emr-containers:StartJobRun", vcID, vc, cond); err != nil {
+		return err
+	}
+	if err := s.passRole(ctx, spec.ExecutionRoleARN, s.opts.Partition.VirtualClusterARN(vcID)); err != nil {
+		return err
+	}
+	return s.checkRole(spec.ExecutionRoleARN)
+}
+
+// checkRole refuses an execution role the server does not map.
+func (s *Server) checkRole(arn string) error {
+	if s.opts.CheckExecutionRole == nil {
+		return nil
+	}
+	return s.opts.CheckExecutionRole(arn)
+}
+
+// getJobRun reads the job run of r's path once the caller is authorized
+// to perform action on it.
+func (s *Server) getJobRun(r *http.Request, action string) (*emr.JobRun, error) {
 	vcID, err := pathID(r, "virtualClusterId")
 	if err != nil {
 		return nil, err
@@ -153,6 +190,13 @@ func (s *Server) getJobRun(r *http.Request) (*emr.JobRun, error) {
 		return nil, err
 	}
 	run, err := s.store.GetJobRun(r.Context(), vcID, id)
+	cond := conditions{}
+	if run != nil {
+		cond = cond.withResourceTags(run.Tags)
+	}
+	if err := s.authorize(r.Context(), action, s.opts.Partition.JobRunARN(vcID, id), cond); err != nil {
+		return nil, err
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, emr.NotFoundf("Job run %s doesn't exist in virtual cluster %s.", id, vcID)
 	}
@@ -162,6 +206,10 @@ func (s *Server) getJobRun(r *http.Request) (*emr.JobRun, error) {
 func (s *Server) listJobRuns(r *http.Request) (any, error) {
 	vcID, err := pathID(r, "virtualClusterId")
 	if err != nil {
+		return nil, err
+	}
+	vc, _ := s.store.GetVirtualCluster(r.Context(), vcID)
+	if err := s.authorizeVirtualCluster(r.Context(), "emr-containers:ListJobRuns", vcID, vc, conditions{}); err != nil {
 		return nil, err
 	}
 	lq, err := parseListQuery(r)
@@ -196,7 +244,7 @@ func (s *Server) listJobRuns(r *http.Request) (any, error) {
 // records CANCELLED. CancelJobRun models no ResourceNotFoundException, so
 // an unknown run is a ValidationException.
 func (s *Server) cancelJobRun(r *http.Request) (any, error) {
-	run, err := s.getJobRun(r)
+	run, err := s.getJobRun(r, "emr-containers:CancelJobRun")
 	var e *emr.Error
 	if errors.As(err, &e) && e.Code == emr.CodeNotFound {
 		return nil, emr.Validationf("%s", e.Message)

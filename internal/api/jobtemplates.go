@@ -21,6 +21,9 @@ func (s *Server) createJobTemplate(r *http.Request) (any, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	if err := s.authorize(r.Context(), "emr-containers:CreateJobTemplate", "*", conditions{}.withRequestTags(req.Tags)); err != nil {
+		return nil, err
+	}
 	d := req.JobTemplateData
 	if !strings.Contains(d.ReleaseLabel, "${") {
 		if err := checkRelease("jobTemplateData.releaseLabel", d.ReleaseLabel); err != nil {
@@ -36,7 +39,7 @@ func (s *Server) createJobTemplate(r *http.Request) (any, error) {
 		ID:              id,
 		ARN:             s.opts.Partition.JobTemplateARN(id),
 		CreatedAt:       s.now(),
-		CreatedBy:       s.caller(r),
+		CreatedBy:       s.createdBy(r),
 		Tags:            req.Tags,
 		JobTemplateData: *d,
 		KMSKeyARN:       req.KMSKeyARN,
@@ -60,6 +63,9 @@ func (s *Server) describeJobTemplate(r *http.Request) (any, error) {
 		return nil, err
 	}
 	t, err := s.store.GetJobTemplate(r.Context(), id)
+	if err := s.authorizeOn(r.Context(), "emr-containers:DescribeJobTemplate", s.opts.Partition.JobTemplateARN(id), tagsOf(t)); err != nil {
+		return nil, err
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, emr.NotFoundf("Job template %s doesn't exist.", id)
 	}
@@ -70,6 +76,9 @@ func (s *Server) describeJobTemplate(r *http.Request) (any, error) {
 }
 
 func (s *Server) listJobTemplates(r *http.Request) (any, error) {
+	if err := s.authorize(r.Context(), "emr-containers:ListJobTemplates", "*", conditions{}); err != nil {
+		return nil, err
+	}
 	lq, err := parseListQuery(r)
 	if err != nil {
 		return nil, err
@@ -94,6 +103,10 @@ func (s *Server) deleteJobTemplate(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	t, _ := s.store.GetJobTemplate(r.Context(), id)
+	if err := s.authorizeOn(r.Context(), "emr-containers:DeleteJobTemplate", s.opts.Partition.JobTemplateARN(id), tagsOf(t)); err != nil {
+		return nil, err
+	}
 	err = s.store.DeleteJobTemplate(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, emr.Validationf("Job template %s doesn't exist.", id)
@@ -102,4 +115,12 @@ func (s *Server) deleteJobTemplate(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return map[string]string{"id": id}, nil
+}
+
+// tagsOf returns the tags of a template read from the store (nil: none).
+func tagsOf(t *emr.JobTemplate) map[string]string {
+	if t == nil {
+		return nil
+	}
+	return t.Tags
 }

@@ -27,7 +27,7 @@ type LogSource interface {
 // jobRunLog serves one log stream of a run: sparkplane's own endpoint,
 // outside the AWS paths, behind `sparkplane logs`.
 func (s *Server) jobRunLog(w http.ResponseWriter, r *http.Request) {
-	run, err := s.getJobRun(r)
+	run, err := s.getJobRun(r, ActionGetJobRunLogs)
 	if err != nil {
 		writeError(w, r, s.opts.Logger, err)
 		return

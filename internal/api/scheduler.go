@@ -2,11 +2,9 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
-	"github.com/sparkplane/sparkplane/internal/store"
 )
 
 // updateVirtualCluster replaces the scheduler configuration of a virtual
@@ -25,10 +23,7 @@ func (s *Server) updateVirtualCluster(r *http.Request) (any, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	vc, err := s.store.GetVirtualCluster(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, emr.NotFoundf("Virtual cluster %s doesn't exist.", id)
-	}
+	vc, err := s.getVirtualCluster(r, "emr-containers:UpdateVirtualCluster")
 	if err != nil {
 		return nil, err
 	}

@@ -20,13 +20,16 @@ func (s *Server) createSecurityConfiguration(r *http.Request) (any, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	if err := s.authorize(r.Context(), "emr-containers:CreateSecurityConfiguration", "*", conditions{}.withRequestTags(req.Tags)); err != nil {
+		return nil, err
+	}
 	id := emr.NewResourceID()
 	sc := &emr.SecurityConfiguration{
 		ID:                        id,
 		Name:                      req.Name,
 		ARN:                       s.opts.Partition.SecurityConfigurationARN(id),
 		CreatedAt:                 s.now(),
-		CreatedBy:                 s.caller(r),
+		CreatedBy:                 s.createdBy(r),
 		SecurityConfigurationData: req.SecurityConfigurationData,
 		Tags:                      req.Tags,
 		ContainerProvider:         req.ContainerProvider,
@@ -50,6 +53,9 @@ func (s *Server) describeSecurityConfiguration(r *http.Request) (any, error) {
 		return nil, err
 	}
 	sc, err := s.store.GetSecurityConfiguration(r.Context(), id)
+	if err := s.authorizeOn(r.Context(), "emr-containers:DescribeSecurityConfiguration", s.opts.Partition.SecurityConfigurationARN(id), scTags(sc)); err != nil {
+		return nil, err
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, emr.NotFoundf("Security configuration %s doesn't exist.", id)
 	}
@@ -60,6 +66,9 @@ func (s *Server) describeSecurityConfiguration(r *http.Request) (any, error) {
 }
 
 func (s *Server) listSecurityConfigurations(r *http.Request) (any, error) {
+	if err := s.authorize(r.Context(), "emr-containers:ListSecurityConfigurations", "*", conditions{}); err != nil {
+		return nil, err
+	}
 	lq, err := parseListQuery(r)
 	if err != nil {
 		return nil, err
@@ -84,6 +93,10 @@ func (s *Server) deleteSecurityConfiguration(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	sc, _ := s.store.GetSecurityConfiguration(r.Context(), id)
+	if err := s.authorizeOn(r.Context(), "emr-containers:DeleteSecurityConfiguration", s.opts.Partition.SecurityConfigurationARN(id), scTags(sc)); err != nil {
+		return nil, err
+	}
 	err = s.store.DeleteSecurityConfiguration(r.Context(), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -99,4 +112,13 @@ func (s *Server) deleteSecurityConfiguration(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return map[string]string{"id": id}, nil
+}
+
+// scTags returns the tags of a security configuration read from the store
+// (nil: none).
+func scTags(sc *emr.SecurityConfiguration) map[string]string {
+	if sc == nil {
+		return nil
+	}
+	return sc.Tags
 }

@@ -3,9 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,6 +37,16 @@ type Options struct {
 	CheckNamespace func(ctx context.Context, clusterID, namespace string) error
 	// Logs serves the logs of runs; nil: no run has any.
 	Logs LogSource
+	// Auth verifies callers; nil: authentication is off and every caller is
+	// the account's root, allowed everything (a loopback-only server).
+	Auth Authenticator
+	// CheckExecutionRole, when set, refuses (with an *emr.Error) an
+	// execution role that runs may not name.
+	CheckExecutionRole func(arn string) error
+	// Audit receives the audit records; nil: none are kept.
+	Audit AuditSink
+	// MaxBodyBytes caps a request body; 0: 1 MiB.
+	MaxBodyBytes int64
 	// Pricing prices cost reports; nil: cost.DefaultPricing().
 	Pricing *cost.Pricing
 	Now     func() time.Time
@@ -65,54 +75,52 @@ func New(st store.Store, notify Notifier, opts Options) *Server {
 	return s
 }
 
+func (o *Options) bodyLimit() int64 {
+	if o.MaxBodyBytes > 0 {
+		return o.MaxBodyBytes
+	}
+	return 1 << 20
+}
+
 // handlerFunc is an API operation: it returns the response body or an error.
 type handlerFunc func(r *http.Request) (any, error)
 
 func (s *Server) routes() {
 	for _, rt := range []struct {
-		pattern string
-		h       handlerFunc
+		pattern, op string
+		h           handlerFunc
 	}{
-		{"POST /virtualclusters", s.createVirtualCluster},
-		{"GET /virtualclusters", s.listVirtualClusters},
-		{"GET /virtualclusters/{virtualClusterId}", s.describeVirtualCluster},
-		{"DELETE /virtualclusters/{virtualClusterId}", s.deleteVirtualCluster},
-		{"PATCH /virtualclusters/{virtualClusterId}", s.updateVirtualCluster},
-		{"POST /virtualclusters/{virtualClusterId}/jobruns", s.startJobRun},
-		{"GET /virtualclusters/{virtualClusterId}/jobruns", s.listJobRuns},
-		{"GET /virtualclusters/{virtualClusterId}/jobruns/{jobRunId}", s.describeJobRun},
-		{"DELETE /virtualclusters/{virtualClusterId}/jobruns/{jobRunId}", s.cancelJobRun},
-		{"POST /jobtemplates", s.createJobTemplate},
-		{"GET /jobtemplates", s.listJobTemplates},
-		{"GET /jobtemplates/{templateId}", s.describeJobTemplate},
-		{"DELETE /jobtemplates/{templateId}", s.deleteJobTemplate},
-		{"POST /securityconfigurations", s.createSecurityConfiguration},
-		{"GET /securityconfigurations", s.listSecurityConfigurations},
-		{"GET /securityconfigurations/{securityConfigurationId}", s.describeSecurityConfiguration},
-		{"DELETE /securityconfigurations/{securityConfigurationId}", s.deleteSecurityConfiguration},
-		{"POST /virtualclusters/{virtualClusterId}/endpoints", s.createManagedEndpoint},
-		{"GET /virtualclusters/{virtualClusterId}/endpoints", s.listManagedEndpoints},
-		{"GET /virtualclusters/{virtualClusterId}/endpoints/{endpointId}", s.describeManagedEndpoint},
-		{"DELETE /virtualclusters/{virtualClusterId}/endpoints/{endpointId}", s.deleteManagedEndpoint},
-		{"POST /virtualclusters/{virtualClusterId}/endpoints/{endpointId}/credentials", s.getManagedEndpointSessionCredentials},
-		{"POST /tags/{resourceArn...}", s.tagResource},
-		{"DELETE /tags/{resourceArn...}", s.untagResource},
-		{"GET /tags/{resourceArn...}", s.listTagsForResource},
+		{"POST /virtualclusters", "CreateVirtualCluster", s.createVirtualCluster},
+		{"GET /virtualclusters", "ListVirtualClusters", s.listVirtualClusters},
+		{"GET /virtualclusters/{virtualClusterId}", "DescribeVirtualCluster", s.describeVirtualCluster},
+		{"DELETE /virtualclusters/{virtualClusterId}", "DeleteVirtualCluster", s.deleteVirtualCluster},
+		{"PATCH /virtualclusters/{virtualClusterId}", "UpdateVirtualCluster", s.updateVirtualCluster},
+		{"POST /virtualclusters/{virtualClusterId}/jobruns", "StartJobRun", s.startJobRun},
+		{"GET /virtualclusters/{virtualClusterId}/jobruns", "ListJobRuns", s.listJobRuns},
+		{"GET /virtualclusters/{virtualClusterId}/jobruns/{jobRunId}", "DescribeJobRun", s.describeJobRun},
+		{"DELETE /virtualclusters/{virtualClusterId}/jobruns/{jobRunId}", "CancelJobRun", s.cancelJobRun},
+		{"POST /jobtemplates", "CreateJobTemplate", s.createJobTemplate},
+		{"GET /jobtemplates", "ListJobTemplates", s.listJobTemplates},
+		{"GET /jobtemplates/{templateId}", "DescribeJobTemplate", s.describeJobTemplate},
+		{"DELETE /jobtemplates/{templateId}", "DeleteJobTemplate", s.deleteJobTemplate},
+		{"POST /securityconfigurations", "CreateSecurityConfiguration", s.createSecurityConfiguration},
+		{"GET /securityconfigurations", "ListSecurityConfigurations", s.listSecurityConfigurations},
+		{"GET /securityconfigurations/{securityConfigurationId}", "DescribeSecurityConfiguration", s.describeSecurityConfiguration},
+		{"DELETE /securityconfigurations/{securityConfigurationId}", "DeleteSecurityConfiguration", s.deleteSecurityConfiguration},
+		{"POST /virtualclusters/{virtualClusterId}/endpoints", "CreateManagedEndpoint", s.createManagedEndpoint},
+		{"GET /virtualclusters/{virtualClusterId}/endpoints", "ListManagedEndpoints", s.listManagedEndpoints},
+		{"GET /virtualclusters/{virtualClusterId}/endpoints/{endpointId}", "DescribeManagedEndpoint", s.describeManagedEndpoint},
+		{"DELETE /virtualclusters/{virtualClusterId}/endpoints/{endpointId}", "DeleteManagedEndpoint", s.deleteManagedEndpoint},
+		{"POST /virtualclusters/{virtualClusterId}/endpoints/{endpointId}/credentials", "GetManagedEndpointSessionCredentials", s.getManagedEndpointSessionCredentials},
+		{"POST /tags/{resourceArn...}", "TagResource", s.tagResource},
+		{"DELETE /tags/{resourceArn...}", "UntagResource", s.untagResource},
+		{"GET /tags/{resourceArn...}", "ListTagsForResource", s.listTagsForResource},
 	} {
-		s.mux.Handle(rt.pattern, s.wrap(rt.h))
+		s.mux.Handle(rt.pattern, s.wrap(rt.op, rt.h))
 	}
-	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/logs/{stream}", withRequestID(s.jobRunLog))
-	s.mux.Handle("GET /sparkplane/v1/cost", withRequestID(s.costReport))
+	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/logs/{stream}", s.serve("GetJobRunLogs", s.jobRunLog))
+	s.mux.Handle("GET /sparkplane/v1/cost", s.serve("GetCostReport", s.costReport))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-}
-
-// withRequestID gives sparkplane's own endpoints the request id header the
-// AWS operations carry, so one log search finds any request.
-func withRequestID(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("x-amzn-RequestId", uuid.NewString())
-		h(w, r)
-	})
 }
 
 // ServeHTTP implements http.Handler. Requests that match no operation get
@@ -129,11 +137,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// wrap turns a handlerFunc into an http.Handler: request id, JSON response,
-// AWS error encoding, one log line per failure, and no panic escaping.
-func (s *Server) wrap(h handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("x-amzn-RequestId", uuid.NewString())
+// wrap turns a handlerFunc into an http.Handler (see serve): JSON
+// response, AWS error encoding, and no panic escaping.
+func (s *Server) wrap(op string, h handlerFunc) http.Handler {
+	return s.serve(op, func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
 				s.opts.Logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v)
@@ -141,6 +148,11 @@ func (s *Server) wrap(h handlerFunc) http.Handler {
 			}
 		}()
 		out, err := h(r)
+		if err == nil && !callOf(r.Context()).authorized {
+			// Every operation authorizes what it touches; one that did
+			// not is a bug, and its answer is withheld.
+			err = fmt.Errorf("operation %s answered without authorizing", op)
+		}
 		if err != nil {
 			writeError(w, r, s.opts.Logger, err)
 			return
@@ -150,24 +162,28 @@ func (s *Server) wrap(h handlerFunc) http.Handler {
 	})
 }
 
+// serve gives operation op its request id, authenticates its caller and
+// writes the audit record of every call that changes something and of
+// every refusal.
+func (s *Server) serve(op string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recorder{ResponseWriter: w}
+		rec.Header().Set("x-amzn-RequestId", uuid.NewString())
+		r, err := s.authenticate(rec, r, op)
+		if err != nil {
+			writeError(rec, r, s.opts.Logger, err)
+		} else {
+			h(rec, r)
+		}
+		s.audit(r, rec)
+	})
+}
+
 var errPanic = &panicError{}
 
 type panicError struct{}
 
 func (*panicError) Error() string { return "handler panicked" }
-
-// accessKey reads the access key id from a SigV4 Authorization header.
-var accessKey = regexp.MustCompile(`Credential=([A-Za-z0-9]+)/`)
-
-// caller returns the ARN recorded as createdBy. Signatures are not verified:
-// the access key id names the caller.
-func (s *Server) caller(r *http.Request) string {
-	p := s.opts.Partition
-	if m := accessKey.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
-		return "arn:" + p.Partition + ":iam::" + p.Account + ":user/" + m[1]
-	}
-	return "arn:" + p.Partition + ":iam::" + p.Account + ":root"
-}
 
 // now returns the current time at the millisecond precision the store keeps.
 func (s *Server) now() time.Time { return s.opts.Now().UTC().Truncate(time.Millisecond) }

@@ -53,6 +53,9 @@ func (s *Server) tagResource(r *http.Request) (any, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	if err := s.authorizeTagging(r, "emr-containers:TagResource", arn, ref, conditions{}.withRequestTags(req.Tags)); err != nil {
+		return nil, err
+	}
 	if err := s.store.TagResource(r.Context(), ref, req.Tags); err != nil {
 		return nil, tagError(arn, err)
 	}
@@ -70,6 +73,9 @@ func (s *Server) untagResource(r *http.Request) (any, error) {
 	if err := emr.CheckTagKeys(keys); err != nil {
 		return nil, err
 	}
+	if err := s.authorizeTagging(r, "emr-containers:UntagResource", arn, ref, conditions{"aws:TagKeys": keys}); err != nil {
+		return nil, err
+	}
 	if err := s.store.UntagResource(r.Context(), ref, keys); err != nil {
 		return nil, tagError(arn, err)
 	}
@@ -82,6 +88,9 @@ func (s *Server) listTagsForResource(r *http.Request) (any, error) {
 		return nil, err
 	}
 	tags, err := s.store.Tags(r.Context(), ref)
+	if err := s.authorizeOn(r.Context(), "emr-containers:ListTagsForResource", arn, tags); err != nil {
+		return nil, err
+	}
 	if err != nil {
 		return nil, tagError(arn, err)
 	}
@@ -89,4 +98,11 @@ func (s *Server) listTagsForResource(r *http.Request) (any, error) {
 		tags = map[string]string{}
 	}
 	return map[string]any{"tags": tags}, nil
+}
+
+// authorizeTagging authorizes a tag operation on the resource arn (ref),
+// with its current tags as aws:ResourceTag.
+func (s *Server) authorizeTagging(r *http.Request, action, arn string, ref emr.ResourceRef, cond conditions) error {
+	tags, _ := s.store.Tags(r.Context(), ref)
+	return s.authorize(r.Context(), action, arn, cond.withResourceTags(tags))
 }

@@ -20,6 +20,9 @@ func (s *Server) createVirtualCluster(r *http.Request) (any, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
+	if err := s.authorize(r.Context(), "emr-containers:CreateVirtualCluster", "*", conditions{}.withRequestTags(req.Tags)); err != nil {
+		return nil, err
+	}
 	if !slices.Contains(s.opts.Clusters, req.ContainerProvider.ID) {
 		return nil, emr.NotFoundf("Cluster %s is not registered with this sparkplane server; registered clusters: %s.",
 			req.ContainerProvider.ID, strings.Join(s.opts.Clusters, ", "))
@@ -59,7 +62,7 @@ func (s *Server) createVirtualCluster(r *http.Request) (any, error) {
 }
 
 func (s *Server) describeVirtualCluster(r *http.Request) (any, error) {
-	vc, err := s.getVirtualCluster(r)
+	vc, err := s.getVirtualCluster(r, "emr-containers:DescribeVirtualCluster")
 	if err != nil {
 		return nil, err
 	}
@@ -69,12 +72,17 @@ func (s *Server) describeVirtualCluster(r *http.Request) (any, error) {
 	return map[string]any{"virtualCluster": vc}, nil
 }
 
-func (s *Server) getVirtualCluster(r *http.Request) (*emr.VirtualCluster, error) {
+// getVirtualCluster reads the virtual cluster of r's path once the caller
+// is authorized to perform action on it.
+func (s *Server) getVirtualCluster(r *http.Request, action string) (*emr.VirtualCluster, error) {
 	id, err := pathID(r, "virtualClusterId")
 	if err != nil {
 		return nil, err
 	}
 	vc, err := s.store.GetVirtualCluster(r.Context(), id)
+	if err := s.authorizeVirtualCluster(r.Context(), action, id, vc, conditions{}); err != nil {
+		return nil, err
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, emr.NotFoundf("Virtual cluster %s doesn't exist.", id)
 	}
@@ -82,6 +90,9 @@ func (s *Server) getVirtualCluster(r *http.Request) (*emr.VirtualCluster, error)
 }
 
 func (s *Server) listVirtualClusters(r *http.Request) (any, error) {
+	if err := s.authorize(r.Context(), "emr-containers:ListVirtualClusters", "*", conditions{}); err != nil {
+		return nil, err
+	}
 	lq, err := parseListQuery(r)
 	if err != nil {
 		return nil, err
@@ -135,6 +146,9 @@ func (s *Server) deleteVirtualCluster(r *http.Request) (any, error) {
 		return nil, err
 	}
 	vc, err := s.store.GetVirtualCluster(r.Context(), id)
+	if err := s.authorizeVirtualCluster(r.Context(), "emr-containers:DeleteVirtualCluster", id, vc, conditions{}); err != nil {
+		return nil, err
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, emr.Validationf("Virtual cluster %s doesn't exist.", id)
 	}

@@ -12,6 +12,8 @@ const (
 	CodeInternal     ErrorCode = "InternalServerException"
 	CodeThrottled    ErrorCode = "RequestThrottledException"
 	CodeEKSThrottled ErrorCode = "EKSRequestThrottledException"
+	// CodeAccessDenied refuses a caller its policies do not allow (HTTP 403).
+	CodeAccessDenied ErrorCode = "AccessDeniedException"
 )
 
 // Error is a failure that callers report to API clients as it is: the code
@@ -26,6 +28,11 @@ func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
 // Validationf returns a ValidationException with a formatted message.
 func Validationf(format string, args ...any) *Error {
 	return &Error{Code: CodeValidation, Message: fmt.Sprintf(format, args...)}
+}
+
+// AccessDeniedf returns an AccessDeniedException with a formatted message.
+func AccessDeniedf(format string, args ...any) *Error {
+	return &Error{Code: CodeAccessDenied, Message: fmt.Sprintf(format, args...)}
 }
 
 // NotFoundf returns a ResourceNotFoundException with a formatted message.
