@@ -81,7 +81,7 @@ func (s *Server) authorizeEach(ctx context.Context, action string, resources []s
 // StartJobRun and CreateManagedEndpoint need beside their own action.
 func (s *Server) passRole(ctx context.Context, roleARN, vcARN string) error {
 	return s.authorize(ctx, actionPassRole, roleARN, conditions{
-		"iam:PassedToService":      {emrService},
+		"iam:PassedToService":       {emrService},
 		"iam:AssociatedResourceArn": {vcARN},
 	})
 }
