@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/audit"
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
@@ -37,6 +38,7 @@ type App struct {
 	API        *api.Server
 	Listener   net.Listener
 	leased     *controller.Leased // this server's leases of the runs it drives
+	trail      *audit.Trail
 	kube       map[string]*k8sruntime.Runtime
 	clusters   []string
 	log        *slog.Logger
@@ -62,6 +64,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTLS(cfg); err != nil {
+		return nil, err
+	}
+	warnInsecure(cfg, log)
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -93,27 +99,35 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	ctl := controller.New(st, runtimes, controller.Options{Leases: leased, Logger: log})
 	clusters := slices.Sorted(maps.Keys(runtimes))
-	srv := api.New(st, ctl, api.Options{
+	trail, err := audit.Open(auditPath(cfg), log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	opts := api.Options{
 		Partition:      emr.Partition{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID},
 		Clusters:       clusters,
 		CheckNamespace: namespaceChecker(kube),
 		Logs:           runtime.NewLogSource(runtimes, archive, st.GetVirtualCluster),
 		Pricing:        pricing,
 		Logger:         log,
-	})
+	}
+	securityOptions(cfg, &opts, trail, nil)
+	srv := api.New(st, ctl, opts)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		st.Close()
+		trail.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, kube: kube, clusters: clusters, log: log}, nil
+	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, kube: kube, clusters: clusters, log: log}, nil
 }
 
 // Clusters are the ids of the registered clusters, sorted.
 func (a *App) Clusters() []string { return a.clusters }
 
 // URL is the endpoint clients reach the API at.
-func (a *App) URL() string { return "http://" + a.Listener.Addr().String() }
+func (a *App) URL() string { return scheme(a.Config) + "://" + a.Listener.Addr().String() }
 
 // Run serves the API and runs the controller until ctx ends, then shuts
 // down gracefully and closes the store. Runs in flight keep running; the
@@ -135,7 +149,7 @@ func (a *App) Run(ctx context.Context) error {
 		wg.Go(func() { rollUpEvery(ctx, r, rollUpInterval, a.log) })
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(a.Listener) }()
+	go func() { errc <- serve(a.Config, hs, a.Listener) }()
 	var err error
 	select {
 	case <-ctx.Done():
@@ -159,6 +173,7 @@ func (a *App) Run(ctx context.Context) error {
 	for _, rt := range a.kube {
 		rt.Close()
 	}
+	a.trail.Close()
 	if cerr := a.Store.Close(); err == nil {
 		err = cerr
 	}

@@ -43,6 +43,10 @@ func parseServerFlags(env *Env, name string, args []string) (config.Config, *slo
 	storeURL := fs.String("store", "", "postgres://… URL of a PostgreSQL database to keep the state in, which several servers may share (default: the embedded SQLite store in the data dir)")
 	sparkHome := fs.String("spark-home", "", "Apache Spark installation (default: $SPARK_HOME, then the one scripts/setup.sh installs)")
 	pricing := fs.String("pricing", "", "pricing file for cost reports (default: the built-in us-east-1 prices)")
+	access := fs.String("access", "", "access file of keys, principals and IAM policies that callers are authenticated and authorized with (see the README's security section); reloaded when it changes")
+	insecure := fs.Bool("insecure-no-auth", false, "serve every caller without authentication even beyond loopback (throwaway set-ups only)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate to serve the API over HTTPS with (with --tls-key)")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&sf.logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
@@ -68,6 +72,14 @@ func parseServerFlags(env *Env, name string, args []string) (config.Config, *slo
 			cfg.Local.SparkHome = *sparkHome
 		case "pricing":
 			cfg.Pricing = *pricing
+		case "access":
+			cfg.Security.Access = *access
+		case "insecure-no-auth":
+			cfg.Security.InsecureNoAuth = *insecure
+		case "tls-cert":
+			cfg.Security.TLSCert = *tlsCert
+		case "tls-key":
+			cfg.Security.TLSKey = *tlsKey
 		}
 	})
 	var level slog.Level
