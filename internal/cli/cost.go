@@ -61,7 +61,7 @@ func runCost(ctx context.Context, env *Env, args []string) error {
 		serverFormat = "json"
 	}
 	q.Set("format", serverFormat)
-	body, err := fetchCost(ctx, *endpoint, q)
+	body, err := fetchCost(ctx, env, *endpoint, q)
 	if err != nil {
 		return err
 	}
@@ -101,13 +101,9 @@ func runCost(ctx context.Context, env *Env, args []string) error {
 
 // fetchCost asks the server for a cost report; a refused query comes back
 // as the server's message (which names the parameter at fault).
-func fetchCost(ctx context.Context, endpoint string, q url.Values) (io.ReadCloser, error) {
+func fetchCost(ctx context.Context, env *Env, endpoint string, q url.Values) (io.ReadCloser, error) {
 	u := strings.TrimSuffix(endpoint, "/") + "/sparkplane/v1/cost?" + q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apiGet(ctx, env, u)
 	if err != nil {
 		return nil, fmt.Errorf("reach sparkplane at %s (is `sparkplane server` running?): %w", endpoint, err)
 	}

@@ -38,10 +38,10 @@ func runClusters(ctx context.Context, env *Env, args []string) error {
 		for _, st := range in.States {
 			q.Add("states", string(st))
 		}
-		return listJSON(ctx, env.Stdout, *endpoint, "/virtualclusters", "virtualClusters", q, 0)
+		return listJSON(ctx, env, env.Stdout, *endpoint, "/virtualclusters", "virtualClusters", q, 0)
 	}
 	var vcs []types.VirtualCluster
-	p := emrcontainers.NewListVirtualClustersPaginator(newClient(env, *endpoint, "us-east-1"), in)
+	p := emrcontainers.NewListVirtualClustersPaginator(newClient(env, *endpoint, regionOf(env)), in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -86,10 +86,10 @@ func runRuns(ctx context.Context, env *Env, args []string) error {
 		for _, st := range in.States {
 			q.Add("states", string(st))
 		}
-		return listJSON(ctx, env.Stdout, *endpoint, "/virtualclusters/"+url.PathEscape(fs.Arg(0))+"/jobruns", "jobRuns", q, *limit)
+		return listJSON(ctx, env, env.Stdout, *endpoint, "/virtualclusters/"+url.PathEscape(fs.Arg(0))+"/jobruns", "jobRuns", q, *limit)
 	}
 	var runs []types.JobRun
-	p := emrcontainers.NewListJobRunsPaginator(newClient(env, *endpoint, "us-east-1"), in)
+	p := emrcontainers.NewListJobRunsPaginator(newClient(env, *endpoint, regionOf(env)), in)
 	for p.HasMorePages() && len(runs) < *limit {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -115,15 +115,11 @@ func table(w io.Writer, headers ...string) *tabwriter.Writer {
 // listJSON pages through a List operation and prints its items as the API
 // returns them (the wire format, as `aws emr-containers` prints it), at
 // most limit of them (0: all).
-func listJSON(ctx context.Context, w io.Writer, endpoint, path, key string, q url.Values, limit int) error {
+func listJSON(ctx context.Context, env *Env, w io.Writer, endpoint, path, key string, q url.Values, limit int) error {
 	var items []json.RawMessage
 	for {
 		u := strings.TrimSuffix(endpoint, "/") + path + "?" + q.Encode()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := apiGet(ctx, env, u)
 		if err != nil {
 			return fmt.Errorf("reach sparkplane at %s (is `sparkplane server` running?): %w", endpoint, err)
 		}

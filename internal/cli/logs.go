@@ -27,7 +27,7 @@ func runLogs(ctx context.Context, env *Env, args []string) error {
 		if !slices.Contains(api.LogStreams, *stream) {
 			return fmt.Errorf("--stream %q: want all or one of %s", *stream, strings.Join(api.LogStreams, ", "))
 		}
-		text, err := fetchLog(ctx, *endpoint, vcID, runID, *stream)
+		text, err := fetchLog(ctx, env, *endpoint, vcID, runID, *stream)
 		if err != nil {
 			return err
 		}
@@ -37,7 +37,7 @@ func runLogs(ctx context.Context, env *Env, args []string) error {
 	shown := 0
 	var firstErr error
 	for _, s := range api.LogStreams {
-		text, err := fetchLog(ctx, *endpoint, vcID, runID, s)
+		text, err := fetchLog(ctx, env, *endpoint, vcID, runID, s)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err

@@ -96,11 +96,11 @@ func runQuickstart(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if final.State != types.JobRunStateCompleted {
-		tail, _ := fetchLog(ctx, url, vcID, runID, "stderr")
+		tail, _ := fetchLog(ctx, env, url, vcID, runID, "stderr")
 		fmt.Fprintf(out, "\nLast lines of stderr:\n%s\n", lastLines(tail, 15))
 		return fmt.Errorf("job run %s ended %s: %s", runID, final.State, aws.ToString(final.StateDetails))
 	}
-	stdout, err := fetchLog(ctx, url, vcID, runID, "stdout")
+	stdout, err := fetchLog(ctx, env, url, vcID, runID, "stdout")
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,10 @@ const (
 	EnvCache        = "SPARKPLANE_CACHE"
 	EnvKubeBin      = "SPARKPLANE_KUBE_BIN"   // prebuilt kube-apiserver, kube-controller-manager (and etcd)
 	EnvEndpoint     = "SPARKPLANE_ENDPOINT"   // the CLI's default --endpoint-url
-	EnvAWSAccessKey = "AWS_ACCESS_KEY_ID"     // the CLI signs with these (any value works)
+	EnvAWSAccessKey = "AWS_ACCESS_KEY_ID"     // the CLI signs with these (any value works on a loopback server without an access file)
 	EnvAWSSecretKey = "AWS_SECRET_ACCESS_KEY" //
+	EnvAWSSession   = "AWS_SESSION_TOKEN"     // with temporary credentials
+	EnvAWSRegion    = "AWS_REGION"            // the region the CLI signs for (default us-east-1)
 )
 
 // jobEnvNames are the variables a job process inherits from the server
