@@ -32,6 +32,12 @@ func apiserverArgs(dir, etcdURL string, ip net.IP, port int) []string {
 		"--tls-private-key-file=" + f(servingKeyFile),
 		"--client-ca-file=" + f(caCertFile),
 		"--token-auth-file=" + f(tokenFile),
+		// The apiserver proves itself to kubelets with a certificate of the
+		// cluster's CA, and verifies theirs with it (the node agent's is
+		// Env.KubeletCertFile).
+		"--kubelet-client-certificate=" + f(kubeletClientCertFile),
+		"--kubelet-client-key=" + f(kubeletClientKeyFile),
+		"--kubelet-certificate-authority=" + f(caCertFile),
 		"--authorization-mode=Node,RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + f(saPubFile),

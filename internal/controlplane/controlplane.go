@@ -13,7 +13,10 @@
 // Go build cache, so run the script once before `go test` in CI).
 //
 // The package uses only the standard library: clients talk to Env.Host with
-// Env.Token over TLS trusting Env.CAData, or use Env.KubeconfigPath.
+// Env.Token over TLS trusting Env.CAData, or use Env.KubeconfigPath. The
+// apiserver reaches kubelets with a client certificate of the CA named
+// KubeletClientName and verifies their serving certificates with the CA;
+// a node agent serves Env.KubeletCertFile.
 package controlplane
 
 import (
@@ -74,6 +77,11 @@ type Env struct {
 	// KubeconfigPath is a kubeconfig for Host, CAData and Token whose
 	// current context is ContextName.
 	KubeconfigPath string
+	// KubeletCertFile and KubeletKeyFile are a kubelet API serving
+	// certificate for 127.0.0.1 signed by the CA: the apiserver verifies
+	// kubelets' certificates with CAFile, and presents to them a
+	// certificate of the CA named KubeletClientName.
+	KubeletCertFile, KubeletKeyFile string
 	// Dir is the folder with certificates, etcd data and one log file per
 	// process (NAME.log); Stop removes it when Start created it.
 	Dir string
@@ -107,7 +115,8 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: create %s: %w", dir, err)
 	}
-	e := &Env{Dir: dir, temporary: temporary, CAFile: filepath.Join(dir, caCertFile), KubeconfigPath: filepath.Join(dir, "kubeconfig")}
+	e := &Env{Dir: dir, temporary: temporary, CAFile: filepath.Join(dir, caCertFile), KubeconfigPath: filepath.Join(dir, "kubeconfig"),
+		KubeletCertFile: filepath.Join(dir, kubeletServingCertFile), KubeletKeyFile: filepath.Join(dir, kubeletServingKeyFile)}
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("%w%s", err, e.logTails(40))

@@ -103,6 +103,7 @@ func Supervise(ctx context.Context, o Options) (err error) {
 			Kubeconfig: cp.KubeconfigPath, NodeName: NodeName, Labels: o.Labels,
 			PodCIDR: cidr, APIServerIP: apiIP, APIServerPort: apiServerPort,
 			StateDir: o.Layout.NodeDir(), Images: marked{o.Images, MarkerEnv + "=" + o.Layout.Dir}, KubeletAddress: "127.0.0.1:0",
+			KubeletCertFile: cp.KubeletCertFile, KubeletKeyFile: cp.KubeletKeyFile, KubeletClientCAFile: cp.CAFile,
 			Logger: o.Logger, Ready: ready,
 		})
 	}()

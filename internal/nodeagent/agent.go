@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -51,7 +52,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("nodeagent: state dir: %w", err)
 		}
 	}
-	cert, err := servingCert(cfg.KubeletCertFile, cfg.KubeletKeyFile, cfg.NodeName)
+	tlsConfig, err := kubeletTLS(cfg.KubeletCertFile, cfg.KubeletKeyFile, cfg.KubeletClientCAFile)
 	if err != nil {
 		return err
 	}
@@ -95,8 +96,8 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 
-	srv := &http.Server{Handler: n.handler(p), ReadHeaderTimeout: 30 * time.Second,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	srv := &http.Server{Handler: onlyClient(cfg.KubeletClientName, cfg.Logger, n.handler(p)), ReadHeaderTimeout: 30 * time.Second,
+		TLSConfig: tlsConfig, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := srv.Serve(tls.NewListener(ln, srv.TLSConfig)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logger.Warn("kubelet API stopped", "err", err)

@@ -1,50 +1,58 @@
 package nodeagent
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
-	"math/big"
-	"net"
-	"time"
+	"log/slog"
+	"net/http"
+	"os"
 )
 
-// servingCert loads the kubelet API's certificate, or makes a self-signed
-// one for the node name and 127.0.0.1 (kube-apiserver does not verify
-// kubelet certificates unless started with --kubelet-certificate-authority).
-func servingCert(certFile, keyFile, nodeName string) (tls.Certificate, error) {
-	if certFile != "" {
-		c, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return tls.Certificate{}, fmt.Errorf("nodeagent: kubelet certificate: %w", err)
+// DefaultKubeletClientName is the one client the kubelet API serves by
+// default: the certificate name kube-apiserver presents to kubelets
+// (controlplane.KubeletClientName, kubeadm's name).
+const DefaultKubeletClientName = "kube-apiserver-kubelet-client"
+
+// kubeletTLS is the kubelet API's TLS configuration: its serving
+// certificate, and a client certificate required and verified against the
+// CAs in clientCAFile. A client without one, or with one of another CA,
+// fails the handshake.
+func kubeletTLS(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("nodeagent: kubelet certificate: %w", err)
+	}
+	caPEM, err := os.ReadFile(clientCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("nodeagent: kubelet client CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("nodeagent: kubelet client CA: no certificate in %s", clientCAFile)
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    pool,
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}
+
+// onlyClient passes to next the requests whose verified client certificate
+// is named name, and answers the others 403: the cluster's CA signs other
+// clients too (the apiserver's users, approved CSRs).
+func onlyClient(name string, log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			return
 		}
-		return c, nil
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("nodeagent: kubelet key: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: nodeName},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().AddDate(1, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{nodeName, "localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("nodeagent: kubelet certificate: %w", err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+		if cn := r.TLS.VerifiedChains[0][0].Subject.CommonName; cn != name {
+			log.Warn("kubelet API: client refused", "client", cn, "remote", r.RemoteAddr, "path", r.URL.Path)
+			http.Error(w, fmt.Sprintf("Forbidden (user=%s, verb=%s, path=%s)", cn, r.Method, r.URL.Path), http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

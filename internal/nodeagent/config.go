@@ -61,14 +61,21 @@ type Config struct {
 	// Images maps container images to host roots.
 	Images Images
 
-	// KubeletAddress is where the kubelet HTTPS API (logs) listens; the
-	// default 127.0.0.1:10250. Port 0 picks a free port. The node advertises
-	// InternalIP 127.0.0.1 and the listening port, so the host part must
-	// accept connections to 127.0.0.1.
+	// KubeletAddress is where the kubelet HTTPS API (logs, exec) listens;
+	// the default 127.0.0.1:10250. Port 0 picks a free port. The node
+	// advertises InternalIP 127.0.0.1 and the listening port, so the host
+	// part must accept connections to 127.0.0.1.
 	KubeletAddress string
-	// KubeletCertFile and KubeletKeyFile are the API's serving certificate; a
-	// self-signed one is generated when they are empty.
+	// KubeletCertFile and KubeletKeyFile are the API's serving certificate,
+	// which must cover 127.0.0.1 and be one the apiserver trusts
+	// (--kubelet-certificate-authority); required.
 	KubeletCertFile, KubeletKeyFile string
+	// KubeletClientCAFile holds the CAs a client certificate of the API
+	// must be signed by; required. A client without one is refused.
+	KubeletClientCAFile string
+	// KubeletClientName is the one certificate common name the API serves;
+	// default DefaultKubeletClientName, the apiserver's.
+	KubeletClientName string
 
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -98,6 +105,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.KubeletAddress == "" {
 		c.KubeletAddress = "127.0.0.1:10250"
 	}
+	if c.KubeletClientName == "" {
+		c.KubeletClientName = DefaultKubeletClientName
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -120,8 +130,8 @@ func (c Config) withDefaults() (Config, error) {
 	if _, _, err := net.SplitHostPort(c.KubeletAddress); err != nil {
 		errs = append(errs, fmt.Errorf("KubeletAddress: %w", err))
 	}
-	if (c.KubeletCertFile == "") != (c.KubeletKeyFile == "") {
-		errs = append(errs, errors.New("KubeletCertFile and KubeletKeyFile go together"))
+	if c.KubeletCertFile == "" || c.KubeletKeyFile == "" || c.KubeletClientCAFile == "" {
+		errs = append(errs, errors.New("KubeletCertFile, KubeletKeyFile and KubeletClientCAFile are required"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, fmt.Errorf("nodeagent config: %w", err)

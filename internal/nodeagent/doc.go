@@ -18,6 +18,9 @@
 //     (package sandbox) with stdout and stderr in a log file that outlives
 //     the pod, serves those logs through the kubelet API (logs.go) and
 //     reports Kubernetes pod status (pod.go, status.go);
+//   - serves the kubelet API (logs, exec, attach, port-forward, stats) to
+//     the apiserver only: a client certificate of Config.KubeletClientCAFile
+//     named Config.KubeletClientName is required (cert.go);
 //   - on deletion sends SIGTERM to each container's process group, SIGKILL
 //     after the grace period, and removes the pod as soon as its processes
 //     have exited.

@@ -79,6 +79,7 @@ func runWithCluster(m *testing.M) (int, error) {
 		Kubeconfig: env.KubeconfigPath, PodCIDR: netip.MustParsePrefix("127.0.100.0/24"),
 		APIServerIP: netip.MustParseAddr("127.0.0.1"), APIServerPort: port,
 		StateDir: stateDir, Images: images, KubeletAddress: "127.0.0.1:0",
+		KubeletCertFile: env.KubeletCertFile, KubeletKeyFile: env.KubeletKeyFile, KubeletClientCAFile: env.CAFile,
 		Labels: map[string]string{"sparkplane.io/test": "yes"},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
