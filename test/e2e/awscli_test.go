@@ -33,10 +33,16 @@ func awsCLI(t *testing.T) string {
 // output into out (when not nil). It returns stderr and the exit code.
 func awsRun(t *testing.T, aws, url string, out any, args ...string) (string, int) {
 	t.Helper()
+	return awsRunAs(t, aws, url, "AKIDCLI", "secret", out, args...)
+}
+
+// awsRunAs is awsRun signing with the access key akid and its secret.
+func awsRunAs(t *testing.T, aws, url, akid, secret string, out any, args ...string) (string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, aws, append([]string{"emr-containers", "--endpoint-url", url, "--output", "json"}, args...)...)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDCLI", "AWS_SECRET_ACCESS_KEY=secret",
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+akid, "AWS_SECRET_ACCESS_KEY="+secret,
 		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

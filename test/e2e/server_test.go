@@ -36,6 +36,12 @@ type server struct {
 // through Stop.
 func startServer(t *testing.T, dataDir string) *server {
 	t.Helper()
+	return startServerWith(t, dataDir, nil)
+}
+
+// startServerWith is startServer with the configuration changed by configure.
+func startServerWith(t *testing.T, dataDir string, configure func(*config.Config)) *server {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 		t.Cleanup(func() { killRuns(dataDir) })
@@ -43,6 +49,9 @@ func startServer(t *testing.T, dataDir string) *server {
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = dataDir
+	if configure != nil {
+		configure(&cfg)
+	}
 	logw := &testLogWriter{t: t}
 	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
