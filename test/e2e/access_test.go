@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/sparkplane/sparkplane/internal/config"
 )
@@ -80,18 +78,6 @@ func writeAccess(t *testing.T, path, text string) {
 func clientAs(url, akid, secret, region string) *emrcontainers.Client {
 	return emrcontainers.New(emrcontainers.Options{Region: region, BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider(akid, secret, "")})
-}
-
-// apiCode is the AWS error code of err ("" when err is nil).
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	if err != nil {
-		return "not an API error: " + err.Error()
-	}
-	return ""
 }
 
 // TestTenantMatrix: through the AWS SDK for Go v2 and the AWS CLI, signing
