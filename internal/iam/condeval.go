@@ -106,7 +106,7 @@ func (c *condition) matchesAny(v string, ctx reqContext) bool {
 			}
 		}
 	case famBinary:
-		b, err := base64.StdEncoding.DecodeString(v)
+		b, err := base64.StdEncoding.Strict().DecodeString(v)
 		if err != nil {
 			return false
 		}

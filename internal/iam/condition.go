@@ -207,7 +207,7 @@ func parseCondValue(fam family, v string, vars bool) (condValue, error) {
 			err = fmt.Errorf("invalid date %q (want RFC 3339 or epoch seconds)", v)
 		}
 	case famBinary:
-		if cv.bin, err = base64.StdEncoding.DecodeString(v); err != nil {
+		if cv.bin, err = base64.StdEncoding.Strict().DecodeString(v); err != nil {
 			err = fmt.Errorf("invalid base64 value %q", clip(v))
 		}
 	case famIP:
