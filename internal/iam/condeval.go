@@ -11,7 +11,7 @@ import (
 // holds evaluates one operator/key pair against the request context. See the
 // package documentation for the rules and the doc pages they come from.
 func (c *condition) holds(ctx reqContext) bool {
-	vals, present := ctx.lookup(c.key)
+	vals, present := ctx.lookup(c.name, c.key)
 	if c.op.fam == famNull {
 		for i := range c.values {
 			if c.values[i].null != present {
@@ -21,6 +21,11 @@ func (c *condition) holds(ctx reqContext) bool {
 		return false
 	}
 	if !present {
+		// IAM User Guide, "condition operators": a key absent from the
+		// request context fails a positive operator and satisfies a negated
+		// one; ...IfExists turns the absence into a pass. "Single-valued vs.
+		// multivalued context keys": ForAllValues holds for a missing key,
+		// ForAnyValue does not.
 		switch {
 		case c.ifExists:
 			return true

@@ -91,6 +91,7 @@ type condition struct {
 	op       operator
 	set      setOp
 	ifExists bool
+	name     string // context key as written
 	key      string // lower-cased context key
 	values   []condValue
 }
@@ -147,7 +148,7 @@ func parseCondition(raw map[string]map[string][]string, vars bool) ([]condition,
 			if key == "" {
 				return nil, fmt.Errorf("%s: empty condition key", opName)
 			}
-			c := condition{opName: opName, op: op, set: set, ifExists: ifExists, key: strings.ToLower(key)}
+			c := condition{opName: opName, op: op, set: set, ifExists: ifExists, name: key, key: strings.ToLower(key)}
 			vals := block[key]
 			if len(vals) == 0 {
 				return nil, fmt.Errorf("%s.%s: no values", opName, key)

@@ -22,6 +22,7 @@ type token struct {
 	vi     uint16 // tokVar: index into the resolved-values slice
 	text   string // tokLit: the text; tokVar: the default value
 	key    string // tokVar: the context key, lower-cased
+	name   string // tokVar: the context key as written
 }
 
 // pattern is a policy string compiled at parse time: literals, wildcards (when
@@ -115,7 +116,7 @@ func parseVariable(s string) (token, int, error) {
 	if strings.ContainsAny(key, " \t\r\n{$'*?") {
 		return token{}, 0, fmt.Errorf("invalid policy variable name %q", key)
 	}
-	tok := token{kind: tokVar, key: strings.ToLower(key)}
+	tok := token{kind: tokVar, key: strings.ToLower(key), name: key}
 	if s[i] == '}' {
 		return tok, i + 1, nil
 	}
@@ -156,7 +157,7 @@ func parseVariable(s string) (token, int, error) {
 // resolve looks a variable up in the request context. Only a key with
 // exactly one value substitutes; otherwise the default, if any.
 func (t *token) resolve(ctx reqContext) (string, bool) {
-	if vals, ok := ctx.lookup(t.key); ok && len(vals) == 1 {
+	if vals, ok := ctx.lookup(t.name, t.key); ok && len(vals) == 1 {
 		return vals[0], true
 	}
 	return t.text, t.hasDef
@@ -174,9 +175,13 @@ func clip(s string) string {
 // key lookup. It never copies the caller's map.
 type reqContext map[string][]string
 
-// lookup finds key (already lower-cased) ignoring case: an exact hit first,
-// then a scan, so the common lower-case caller pays one map access.
-func (c reqContext) lookup(lkey string) ([]string, bool) {
+// lookup finds a key ignoring case. name is the key as the policy spells it
+// and lkey its lower-case form: callers usually spell keys the same way, so
+// the common case is one map access and a scan is the fallback.
+func (c reqContext) lookup(name, lkey string) ([]string, bool) {
+	if v, ok := c[name]; ok {
+		return v, true
+	}
 	if v, ok := c[lkey]; ok {
 		return v, true
 	}
