@@ -39,10 +39,11 @@ func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole,
 	for _, r := range roles {
 		grants[r.ARN] = k8sruntime.RoleGrant{KubernetesSecret: r.KubernetesSecret}
 	}
-	return k8sruntime.New(k8sruntime.Options{ClusterID: k.ID, Client: client, Images: images,
-		SparkDefaults: k.SparkDefaults, Roles: grants, PodTemplateDirs: k.PodTemplateDirs,
-		AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
-		Usage: usage, Archive: archive, Logger: log.With("cluster", k.ID)}), nil
+	return k8sruntime.New(k8sruntime.Options{
+		ClusterID: k.ID, Client: client, Images: images, SparkDefaults: k.SparkDefaults,
+		Roles: grants, PodTemplateDirs: k.PodTemplateDirs, AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
+		Usage: usage, Archive: archive, Logger: log.With("cluster", k.ID),
+	}), nil
 }
 
 func restConfig(k config.KubernetesCluster) (*rest.Config, error) {

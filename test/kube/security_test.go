@@ -226,4 +226,3 @@ func applyClusterRole(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
-

@@ -6,7 +6,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
@@ -253,53 +252,6 @@ func (p *plan) job() *batchv1.Job {
 		},
 	}
 	return job
-}
-
-// serviceAccounts are the client (job runner), driver and executor
-// accounts of the execution role, shared by its runs in the namespace. As
-// on EMR, each carries eks.amazonaws.com/role-arn: pods running as them get
-// the role's credentials through IRSA.
-func (p *plan) serviceAccounts() []*corev1.ServiceAccount {
-	var out []*corev1.ServiceAccount
-	for _, c := range []string{"client", "driver", "executor"} {
-		out = append(out, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: p.who.serviceAccount(c), Namespace: p.ns,
-			Annotations: map[string]string{annotationExecutionRole: p.roleARN, AnnotationRoleARN: p.roleARN}}})
-	}
-	return out
-}
-
-// roles are what the job runner and the driver may do in the namespace,
-// and no more: the job runner (spark-submit) creates the driver pod, its
-// headless service, config map and on-demand PVCs (server-side apply:
-// create and patch), watches the driver and deletes what it made on
-// failure; the driver does the same for its executors' pods, config map and
-// PVCs, and deletes its service when it ends. Neither reads secrets, nor
-// updates (only patches) objects. Executors get no role. Which service
-// account the pods they create run as is the admission policy's business
-// (deploy/admission).
-func (p *plan) roles() []*rbacv1.Role {
-	sparkRules := []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"pods", "services", "configmaps", "persistentvolumeclaims"},
-			Verbs: sparkVerbs},
-	}
-	return []*rbacv1.Role{
-		{ObjectMeta: metav1.ObjectMeta{Name: roleClient, Namespace: p.ns}, Rules: sparkRules},
-		{ObjectMeta: metav1.ObjectMeta{Name: roleDriver, Namespace: p.ns}, Rules: sparkRules},
-	}
-}
-
-// sparkVerbs are the verbs of the job runner's and driver's Roles.
-var sparkVerbs = []string{"create", "get", "list", "watch", "delete", "deletecollection", "patch"}
-
-func (p *plan) roleBindings() []*rbacv1.RoleBinding {
-	bind := func(component, role string) *rbacv1.RoleBinding {
-		return &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: p.who.roleBinding(component), Namespace: p.ns},
-			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: role},
-			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: p.who.serviceAccount(component), Namespace: p.ns}},
-		}
-	}
-	return []*rbacv1.RoleBinding{bind("client", roleClient), bind("driver", roleDriver)}
 }
 
 // submitterConf is the emr-job-submitter classification: the job runner

@@ -2,7 +2,6 @@ package kubernetes
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -218,53 +217,6 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 
 // fieldManager names sparkplane as the writer of the objects it creates.
 const fieldManager = "sparkplane"
-
-// ensureRBAC creates the role's service accounts (annotated for IRSA;
-// accounts that exist get the annotation patched in), its Roles and
-// RoleBindings, and, when the role has a secret, the Role that lets its
-// client and driver accounts use that secret.
-func (r *Runtime) ensureRBAC(ctx context.Context, p *plan) error {
-	key := p.ns + "/" + p.roleARN + "/" + p.grant.KubernetesSecret
-	if _, ok := r.rbacReady.Load(key); ok {
-		return nil // created by an earlier run of this role; never removed by sparkplane
-	}
-	c := r.opts.Client
-	for _, sa := range p.serviceAccounts() {
-		_, err := c.CoreV1().ServiceAccounts(p.ns).Create(ctx, sa, metav1.CreateOptions{FieldManager: fieldManager})
-		if apierrors.IsAlreadyExists(err) {
-			patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": sa.Annotations}})
-			_, err = c.CoreV1().ServiceAccounts(p.ns).Patch(ctx, sa.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager})
-		}
-		if err != nil {
-			return clusterError("create ServiceAccount "+sa.Name, p.ns, err)
-		}
-	}
-	roles, bindings := p.roles(), p.roleBindings()
-	if role := p.secretRole(); role != nil {
-		// A changed secret replaces the old one in the Role (patch).
-		patch, _ := json.Marshal(map[string]any{"rules": role.Rules})
-		_, err := c.RbacV1().Roles(p.ns).Create(ctx, role, metav1.CreateOptions{FieldManager: fieldManager})
-		if apierrors.IsAlreadyExists(err) {
-			_, err = c.RbacV1().Roles(p.ns).Patch(ctx, role.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager})
-		}
-		if err != nil {
-			return clusterError("create Role "+role.Name, p.ns, err)
-		}
-		bindings = append(bindings, p.secretRoleBinding())
-	}
-	for _, role := range roles {
-		if _, err := c.RbacV1().Roles(p.ns).Create(ctx, role, metav1.CreateOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return clusterError("create Role "+role.Name, p.ns, err)
-		}
-	}
-	for _, rb := range bindings {
-		if _, err := c.RbacV1().RoleBindings(p.ns).Create(ctx, rb, metav1.CreateOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return clusterError("create RoleBinding "+rb.Name, p.ns, err)
-		}
-	}
-	r.rbacReady.Store(key, true)
-	return nil
-}
 
 // clusterError turns a refusal of the cluster that retrying cannot fix
 // (forbidden, no such namespace, invalid object) into a failed run that
