@@ -18,8 +18,9 @@ import (
 // kubernetesRuntime builds the runtime of one registered cluster. It does
 // not contact the cluster: an unreachable cluster fails runs, not start-up.
 // usage receives every pod's metered usage, archive the logs of ended
-// attempts (nil: none kept).
-func kubernetesRuntime(k config.KubernetesCluster, usage runtime.UsageSink, archive runtime.LogArchive, log *slog.Logger) (*k8sruntime.Runtime, error) {
+// attempts (nil: none kept). roles are the configured execution roles: what
+// each role's runs get (its kubernetesSecret).
+func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole, usage runtime.UsageSink, archive runtime.LogArchive, log *slog.Logger) (*k8sruntime.Runtime, error) {
 	rc, err := restConfig(k)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", k.ID, err)
@@ -34,8 +35,15 @@ func kubernetesRuntime(k config.KubernetesCluster, usage runtime.UsageSink, arch
 	for i, im := range k.Images {
 		images[i] = k8sruntime.Image{ReleasePrefix: im.ReleasePrefix, Image: im.Image, SparkHome: im.SparkHome}
 	}
-	return k8sruntime.New(k8sruntime.Options{ClusterID: k.ID, Client: client, Images: images,
-		SparkDefaults: k.SparkDefaults, Usage: usage, Archive: archive, Logger: log.With("cluster", k.ID)}), nil
+	grants := map[string]k8sruntime.RoleGrant{}
+	for _, r := range roles {
+		grants[r.ARN] = k8sruntime.RoleGrant{KubernetesSecret: r.KubernetesSecret}
+	}
+	return k8sruntime.New(k8sruntime.Options{
+		ClusterID: k.ID, Client: client, Images: images, SparkDefaults: k.SparkDefaults,
+		Roles: grants, PodTemplateDirs: k.PodTemplateDirs, AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
+		Usage: usage, Archive: archive, Logger: log.With("cluster", k.ID),
+	}), nil
 }
 
 func restConfig(k config.KubernetesCluster) (*rest.Config, error) {

@@ -62,6 +62,12 @@ type KubernetesCluster struct {
 	Images []Image `json:"images"`
 	// SparkDefaults are Spark properties every run on this cluster starts from.
 	SparkDefaults map[string]string `json:"sparkDefaults"`
+	// PodTemplateDirs are the server's folders whose files runs may name in
+	// spark.kubernetes.{driver,executor}.podTemplateFile (none: no file).
+	PodTemplateDirs []string `json:"podTemplateDirs"`
+	// AllowPrivilegedPodTemplates lets pod templates ask for host
+	// namespaces, hostPath, nodeName, host ports and privileged containers.
+	AllowPrivilegedPodTemplates bool `json:"allowPrivilegedPodTemplates"`
 }
 
 // Image runs the release labels that start with ReleasePrefix.

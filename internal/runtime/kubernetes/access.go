@@ -23,8 +23,10 @@ func (p permission) String() string {
 	return p.verb + " " + r
 }
 
-// required is what the runtime does in a virtual cluster's namespace; the
-// Role in deploy/rbac/namespace-role.yaml grants exactly this and more.
+// required is what the runtime does in a virtual cluster's namespace, and
+// what the Roles it creates for Spark grant (Kubernetes lets it grant only
+// what it holds); deploy/rbac/namespace-role.yaml grants exactly this
+// (TestNamespaceRoleIsRequired).
 var required = func() []permission {
 	var ps []permission
 	add := func(group, resource string, verbs ...string) {
@@ -32,13 +34,17 @@ var required = func() []permission {
 			ps = append(ps, permission{group, resource, v})
 		}
 	}
-	add("batch", "jobs", "create", "get", "list", "watch", "delete")
-	add("", "pods", "get", "list", "watch", "delete", "deletecollection", "patch")
-	add("", "pods/log", "get")
-	add("", "configmaps", "create", "delete", "deletecollection")
-	add("", "serviceaccounts", "create")
-	add("rbac.authorization.k8s.io", "roles", "create")
-	add("rbac.authorization.k8s.io", "rolebindings", "create")
+	add("", "namespaces", "get")                                     // CheckNamespace
+	add("batch", "jobs", "create", "get", "list", "watch", "delete") // Submit, the informer, Observe, Stop
+	add("", "pods", sparkVerbs...)                                   // the informer, adoptDriver (patch), Stop (deletecollection); the rest for Spark's Roles
+	add("", "pods/log", "get")                                       // Logs, CollectLogs
+	add("", "configmaps", sparkVerbs...)                             // Submit (create), Stop (deletecollection); the rest for Spark's Roles
+	add("", "services", sparkVerbs...)                               // for Spark's Roles only
+	add("", "persistentvolumeclaims", sparkVerbs...)                 // for Spark's Roles only
+	add("", "serviceaccounts", "create", "patch")                    // ensureRBAC: the role's accounts, their IRSA annotation
+	add("", "secrets", VerbUseSecret)                                // for the role-secret Role only (no API checks "use")
+	add("rbac.authorization.k8s.io", "roles", "create", "patch")     // ensureRBAC; patch: a role's secret changed
+	add("rbac.authorization.k8s.io", "rolebindings", "create")       // ensureRBAC
 	return ps
 }()
 

@@ -12,6 +12,15 @@
 // objects are named after the job run id, so a restarted server finds what
 // it created instead of creating it twice.
 //
+// Security: the run's service accounts carry eks.amazonaws.com/role-arn (IRSA,
+// as on EMR); a role mapped to a Kubernetes secret (Options.Roles) gets it as
+// the environment of its job runner, driver and executor containers, and a
+// Role granting "use" of it to its client and driver accounts, which the
+// admission policies of deploy/admission check. Pod templates are read only
+// from Options.PodTemplateDirs and refused when they reach the node
+// (templatecheck.go) unless Options.AllowPrivilegedPodTemplates. What the
+// runtime calls is exactly deploy/rbac (access.go's required).
+//
 // Logs: the job runner's and driver's pod logs are streamed from the API
 // server while the pods exist (any server can), and put into the
 // LogArchive when an attempt ends (CollectLogs), before the pods go.

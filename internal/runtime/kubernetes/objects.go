@@ -6,7 +6,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
@@ -27,6 +26,8 @@ type plan struct {
 	attempt   int
 	driverPod string
 	who       identity
+	roleARN   string    // the run's execution role, as the run names it
+	grant     RoleGrant // what the role's runs get (its secret)
 	image     Image
 	sub       *sparksubmit.Submission
 	driver    *corev1.Pod // pod templates
@@ -34,34 +35,51 @@ type plan struct {
 	submitter submitterConf
 }
 
-// newPlan derives the objects of a run. Its errors are the user's (a
-// VALIDATION_ERROR): a bad role, release or parameter.
-func newPlan(vc *emr.VirtualCluster, run *emr.JobRun, images []Image, defaults map[string]string) (*plan, error) {
+// newPlan derives the objects of a run under the runtime's options. Its
+// errors are the user's (a VALIDATION_ERROR): a bad role, release, parameter
+// or pod template.
+func newPlan(vc *emr.VirtualCluster, run *emr.JobRun, o *Options) (*plan, error) {
 	who, err := parseRole(run.ExecutionRoleARN)
 	if err != nil {
 		return nil, err
+	}
+	images := o.Images
+	if len(images) == 0 {
+		images = DefaultImages
 	}
 	im, err := imageFor(images, run.ReleaseLabel)
 	if err != nil {
 		return nil, err
 	}
 	p := &plan{ns: vc.ContainerProvider.Namespace(), vcID: run.VirtualClusterID, jobID: run.ID,
-		name: JobName(run), attempt: run.Attempt(), driverPod: DriverPodName(run), who: who, image: im}
-	p.sub, err = sparksubmit.Build(run, p.sparkDefaults(defaults))
+		name: JobName(run), attempt: run.Attempt(), driverPod: DriverPodName(run), who: who,
+		roleARN: run.ExecutionRoleARN, grant: o.Roles[run.ExecutionRoleARN], image: im}
+	p.sub, err = sparksubmit.Build(run, p.sparkDefaults(o.SparkDefaults))
 	if err != nil {
 		return nil, err
+	}
+	policy := templatePolicy{privileged: o.AllowPrivilegedPodTemplates, foreignSecrets: map[string]bool{}}
+	for arn, g := range o.Roles {
+		if g.KubernetesSecret != "" && g.KubernetesSecret != p.grant.KubernetesSecret && arn != run.ExecutionRoleARN {
+			policy.foreignSecrets[g.KubernetesSecret] = true
+		}
 	}
 	eff := p.sub.Effective()
-	userDriver, err := loadUserTemplate(userTemplateFile(eff, "driver"))
-	if err != nil {
-		return nil, err
+	for _, t := range []struct {
+		role, container, component string
+		into                       **corev1.Pod
+	}{{"driver", driverContainer, ComponentDriver, &p.driver}, {"executor", executorContainer, ComponentExecutor, &p.executor}} {
+		user, err := loadUserTemplate(userTemplateFile(eff, t.role), o.PodTemplateDirs)
+		if err != nil {
+			return nil, err
+		}
+		tmpl := podTemplate(user, t.container, podLabels(p.vcID, p.jobID, p.attempt, t.component), policy.privileged)
+		if err := policy.check(user, tmpl); err != nil {
+			return nil, fmt.Errorf("%s %w", t.role, err)
+		}
+		p.withSecretEnv(tmpl, t.container)
+		*t.into = tmpl
 	}
-	userExecutor, err := loadUserTemplate(userTemplateFile(eff, "executor"))
-	if err != nil {
-		return nil, err
-	}
-	p.driver = podTemplate(userDriver, driverContainer, podLabels(p.vcID, p.jobID, p.attempt, ComponentDriver))
-	p.executor = podTemplate(userExecutor, executorContainer, podLabels(p.vcID, p.jobID, p.attempt, ComponentExecutor))
 	p.submitter = parseSubmitterConf(run.ConfigurationOverrides.Classification("emr-job-submitter"))
 	return p, nil
 }
@@ -208,6 +226,7 @@ func (p *plan) job() *batchv1.Job {
 						Name:    "job-runner",
 						Image:   p.image.Image,
 						Command: p.args(),
+						EnvFrom: p.secretEnv(),
 						Env: []corev1.EnvVar{
 							{Name: "SPARK_CONF_DIR", Value: confDir},
 							{Name: "JAVA_TOOL_OPTIONS", Value: "-Xmx820m"},
@@ -233,42 +252,6 @@ func (p *plan) job() *batchv1.Job {
 		},
 	}
 	return job
-}
-
-// serviceAccounts are the client (job runner), driver and executor
-// accounts of the execution role, shared by its runs in the namespace.
-func (p *plan) serviceAccounts() []*corev1.ServiceAccount {
-	var out []*corev1.ServiceAccount
-	for _, c := range []string{"client", "driver", "executor"} {
-		out = append(out, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: p.who.serviceAccount(c), Namespace: p.ns,
-			Annotations: map[string]string{"emr-containers.amazonaws.com/execution-role": fmt.Sprintf("arn:aws:iam::%s:role/%s", p.who.account, p.who.roleName)}}})
-	}
-	return out
-}
-
-// roles are what the job runner and the driver may do in the namespace:
-// the job runner creates the driver pod, its service and config maps; the
-// driver manages its executors. Executors get no role.
-func (p *plan) roles() []*rbacv1.Role {
-	sparkRules := []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"pods", "services", "configmaps", "persistentvolumeclaims"},
-			Verbs: []string{"create", "get", "list", "watch", "delete", "deletecollection", "patch", "update"}},
-	}
-	return []*rbacv1.Role{
-		{ObjectMeta: metav1.ObjectMeta{Name: roleClient, Namespace: p.ns}, Rules: sparkRules},
-		{ObjectMeta: metav1.ObjectMeta{Name: roleDriver, Namespace: p.ns}, Rules: sparkRules},
-	}
-}
-
-func (p *plan) roleBindings() []*rbacv1.RoleBinding {
-	bind := func(component, role string) *rbacv1.RoleBinding {
-		return &rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: p.who.roleBinding(component), Namespace: p.ns},
-			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: role},
-			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: p.who.serviceAccount(component), Namespace: p.ns}},
-		}
-	}
-	return []*rbacv1.RoleBinding{bind("client", roleClient), bind("driver", roleDriver)}
 }
 
 // submitterConf is the emr-job-submitter classification: the job runner

@@ -73,7 +73,7 @@ func testRun(params string, cfg ...emr.Configuration) (*emr.VirtualCluster, *emr
 func TestSparkDefaultsPrecedence(t *testing.T) {
 	vc, run := testRun("--conf spark.driver.memory=5G --class org.X",
 		emr.Configuration{Classification: "spark-defaults", Properties: map[string]string{"spark.driver.memory": "4G", "spark.executor.memory": "3G"}})
-	p, err := newPlan(vc, run, DefaultImages, map[string]string{"spark.executor.memory": "2G", "spark.ui.enabled": "false"})
+	p, err := newPlan(vc, run, &Options{SparkDefaults: map[string]string{"spark.executor.memory": "2G", "spark.ui.enabled": "false"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,8 @@ func TestSparkDefaultsPrecedence(t *testing.T) {
 }
 
 func TestUserPodTemplateIsFilteredAndMerged(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "driver.yaml")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "driver.yaml")
 	tmpl := `
 apiVersion: v1
 kind: Pod
@@ -114,7 +115,7 @@ spec:
 		t.Fatal(err)
 	}
 	vc, run := testRun("--conf spark.kubernetes.driver.podTemplateFile=" + path)
-	p, err := newPlan(vc, run, DefaultImages, nil)
+	p, err := newPlan(vc, run, &Options{PodTemplateDirs: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,11 +145,11 @@ spec:
 func TestPlanErrors(t *testing.T) {
 	vc, run := testRun("")
 	run.ExecutionRoleARN = "arn:aws:iam::123456789012:user/x"
-	if _, err := newPlan(vc, run, DefaultImages, nil); err == nil {
+	if _, err := newPlan(vc, run, &Options{}); err == nil {
 		t.Error("a user ARN was accepted as execution role")
 	}
 	vc, run = testRun("--conf spark.kubernetes.executor.podTemplateFile=s3://bucket/t.yaml")
-	if _, err := newPlan(vc, run, DefaultImages, nil); err == nil || !strings.Contains(err.Error(), "s3://bucket/t.yaml") {
+	if _, err := newPlan(vc, run, &Options{}); err == nil || !strings.Contains(err.Error(), "s3://bucket/t.yaml") {
 		t.Errorf("s3 pod template: %v", err)
 	}
 }

@@ -2,7 +2,9 @@ package kubernetes
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,36 +25,89 @@ const (
 	confDir        = "/etc/spark/conf"
 )
 
+// errTemplateUnreadable is the one error a pod template file that cannot
+// be used gets, whether it is missing, unreadable, not a regular file or
+// outside the allowed folders: the message must not tell which.
+func errTemplateUnreadable(path string) error {
+	return fmt.Errorf("pod template %s cannot be read: name a readable file under one of the cluster's podTemplateDirs", path)
+}
+
 // loadUserTemplate reads a pod template a user named in
 // spark.kubernetes.{driver,executor}.podTemplateFile. The server reads it, so
-// it must be a local path (or file:// URI) on the server's machine.
-func loadUserTemplate(path string) (*corev1.Pod, error) {
+// it must be a local path (or file:// URI) on the server's machine, inside
+// one of dirs (symbolic links resolved); without dirs no file is read.
+func loadUserTemplate(path string, dirs []string) (*corev1.Pod, error) {
 	if path == "" {
 		return nil, nil
 	}
 	if strings.Contains(path, "://") && !strings.HasPrefix(path, "file://") {
 		return nil, fmt.Errorf("pod template %s: only local paths and file:// URIs can be read by the server", path)
 	}
-	b, err := os.ReadFile(strings.TrimPrefix(path, "file://"))
-	if err != nil {
-		return nil, fmt.Errorf("pod template: %w", err)
+	b, ok := readAllowed(strings.TrimPrefix(path, "file://"), dirs)
+	if !ok {
+		return nil, errTemplateUnreadable(path)
 	}
 	var pod corev1.Pod
 	if err := yaml.UnmarshalStrict(b, &pod); err != nil {
-		return nil, fmt.Errorf("pod template %s: %w", path, err)
+		return nil, fmt.Errorf("pod template %s is not a valid Pod: %w", path, err)
 	}
 	return &pod, nil
 }
 
+// readAllowed reads the regular file at path if, once symbolic links are
+// resolved, it lies inside one of dirs.
+func readAllowed(path string, dirs []string) ([]byte, bool) {
+	if !filepath.IsAbs(path) {
+		return nil, false
+	}
+	real, err := filepath.EvalSymlinks(filepath.Clean(path))
+	if err != nil || !inDirs(real, dirs) {
+		return nil, false
+	}
+	f, err := os.Open(real)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() || st.Size() > maxTemplateBytes {
+		return nil, false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxTemplateBytes))
+	return b, err == nil
+}
+
+// maxTemplateBytes bounds a pod template file.
+const maxTemplateBytes = 1 << 20
+
+func inDirs(path string, dirs []string) bool {
+	for _, d := range dirs {
+		if !filepath.IsAbs(d) {
+			continue
+		}
+		real, err := filepath.EvalSymlinks(filepath.Clean(d))
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(real, path); err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return true
+		}
+	}
+	return false
+}
+
 // podTemplate is the template Spark builds the driver or executor pod
 // from: the fields of the user's template that EMR's allow-list lets
-// through, then sparkplane's labels, which users cannot override.
-func podTemplate(user *corev1.Pod, mainContainer string, labels map[string]string) *corev1.Pod {
+// through (with privileged, the host namespaces too), then sparkplane's
+// labels, which users cannot override.
+func podTemplate(user *corev1.Pod, mainContainer string, labels map[string]string, privileged bool) *corev1.Pod {
 	out := &corev1.Pod{TypeMeta: typeMeta("v1", "Pod")}
 	if user != nil {
 		out.Annotations = user.Annotations
 		out.Labels = user.Labels
 		out.Spec = allowedSpec(user.Spec, mainContainer)
+		if privileged {
+			out.Spec.HostNetwork, out.Spec.HostPID, out.Spec.HostIPC = user.Spec.HostNetwork, user.Spec.HostPID, user.Spec.HostIPC
+		}
 	}
 	if out.Labels == nil {
 		out.Labels = map[string]string{}

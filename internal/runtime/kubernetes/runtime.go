@@ -33,6 +33,17 @@ type Options struct {
 	Images []Image
 	// SparkDefaults are Spark properties every run starts from.
 	SparkDefaults map[string]string
+	// Roles are what the runs of each execution role (by ARN) get beyond
+	// IRSA; a role not listed gets nothing more.
+	Roles map[string]RoleGrant
+	// PodTemplateDirs are the folders of the server's machine whose files
+	// runs may name as pod templates (podTemplateFile); none: no pod
+	// template file is read.
+	PodTemplateDirs []string
+	// AllowPrivilegedPodTemplates lets pod templates ask for host
+	// namespaces, hostPath volumes, nodeName, host ports, privileged
+	// containers and added capabilities.
+	AllowPrivilegedPodTemplates bool
 	// Archive, when set, receives the job runner's and driver's logs of
 	// every attempt that ends (see CollectLogs); nil: they are readable
 	// only while the pods exist.
@@ -174,7 +185,7 @@ func (r *Runtime) enqueue(obj any) {
 // Submit implements runtime.Runtime: the service accounts and RBAC of
 // the execution role, the job runner Job, then its ConfigMaps owned by it.
 func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
-	p, err := newPlan(vc, run, r.opts.Images, r.opts.SparkDefaults)
+	p, err := newPlan(vc, run, &r.opts)
 	if err != nil {
 		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
@@ -206,31 +217,6 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 
 // fieldManager names sparkplane as the writer of the objects it creates.
 const fieldManager = "sparkplane"
-
-func (r *Runtime) ensureRBAC(ctx context.Context, p *plan) error {
-	key := p.ns + "/" + p.who.account + "/" + p.who.roleName
-	if _, ok := r.rbacReady.Load(key); ok {
-		return nil // created by an earlier run of this role; never removed by sparkplane
-	}
-	c := r.opts.Client
-	for _, sa := range p.serviceAccounts() {
-		if _, err := c.CoreV1().ServiceAccounts(p.ns).Create(ctx, sa, metav1.CreateOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return clusterError("create ServiceAccount "+sa.Name, p.ns, err)
-		}
-	}
-	for _, role := range p.roles() {
-		if _, err := c.RbacV1().Roles(p.ns).Create(ctx, role, metav1.CreateOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return clusterError("create Role "+role.Name, p.ns, err)
-		}
-	}
-	for _, rb := range p.roleBindings() {
-		if _, err := c.RbacV1().RoleBindings(p.ns).Create(ctx, rb, metav1.CreateOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return clusterError("create RoleBinding "+rb.Name, p.ns, err)
-		}
-	}
-	r.rbacReady.Store(key, true)
-	return nil
-}
 
 // clusterError turns a refusal of the cluster that retrying cannot fix
 // (forbidden, no such namespace, invalid object) into a failed run that
