@@ -93,11 +93,12 @@ type snapshot struct {
 // Access is the credentials of an access file, reloaded when it changes.
 // It is safe for concurrent use.
 type Access struct {
-	path string
-	opts Options
-	cur  atomic.Pointer[snapshot]
-	mu   sync.Mutex // serialises reloads
-	last fileID     // the version last tried, good or bad
+	path    string
+	opts    Options
+	cur     atomic.Pointer[snapshot]
+	mu      sync.Mutex // serialises reloads
+	last    fileID     // the version last tried, good or bad
+	pending fileID     // a version seen by the previous poll
 }
 
 var accountRE = regexp.MustCompile(`^[0-9]{12}$`)

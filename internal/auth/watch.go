@@ -10,7 +10,8 @@ import (
 
 // Watch reloads the access file whenever it changes (a new modification
 // time, size, inode, or mode), polling every interval (default 1s), until
-// ctx is done. A version that does not load is logged and the previous one
+// ctx is done. A change is loaded once it has stayed for a poll, so that a
+// file being written in place is not read half-written. A version that does not load is logged and the previous one
 // kept; a good one replaces it atomically: a request is verified against
 // one version or the other, never a mix.
 func (a *Access) Watch(ctx context.Context, interval time.Duration) {
@@ -37,8 +38,9 @@ func (a *Access) Reload() error {
 	return a.reload()
 }
 
-// reloadIfChanged reloads the file if it is not the version last tried, so
-// that a bad version is reported once, not at every poll.
+// reloadIfChanged reloads the file if it is not the version last tried (so
+// that a bad version is reported once, not at every poll) and has not
+// changed since the previous poll.
 func (a *Access) reloadIfChanged() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -51,7 +53,12 @@ func (a *Access) reloadIfChanged() {
 		}
 		return
 	}
-	if idOf(fi) == a.last {
+	id := idOf(fi)
+	if id == a.last {
+		return
+	}
+	if id != a.pending { // still being written, maybe: wait a poll
+		a.pending = id
 		return
 	}
 	_ = a.reload() // logged
