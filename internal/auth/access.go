@@ -66,8 +66,13 @@ func (p *Principal) String() string {
 // LogValue logs the principal without its policies (and without secrets,
 // which a Principal does not carry).
 func (p *Principal) LogValue() slog.Value {
+	if p == nil {
+		return slog.StringValue("<nil>")
+	}
 	return slog.GroupValue(slog.String("arn", p.ARN), slog.String("accessKeyId", p.AccessKeyID))
 }
+
+var _ slog.LogValuer = (*Principal)(nil)
 
 // NamedPolicy is an IAM policy document and its name in the access file.
 type NamedPolicy struct {

@@ -18,6 +18,26 @@
 // signed again with the caller's secret and the client's signing time, and
 // the two signatures compared in constant time.
 //
+// Verify's errors (all HTTP 403):
+//
+//	no signature at all              MissingAuthenticationTokenException  Missing Authentication Token
+//	malformed Authorization header,  IncompleteSignatureException         says what is missing or malformed
+//	  presign parameters, X-Amz-Date
+//	host not signed                  IncompleteSignatureException         'Host' must be a 'SignedHeader' …
+//	signature does not match         InvalidSignatureException            The request signature we calculated does not match …
+//	scope: region, service, date,    InvalidSignatureException            Credential should be scoped to a valid region, not 'x' …
+//	  terminator                                                           / … to correct service: 'emr-containers' …
+//	signed too long ago / ahead      InvalidSignatureException            Signature expired: … / Signature not yet current: …
+//	presigned URL expired            InvalidSignatureException            Signature expired: …
+//	body hash differs                InvalidSignatureException            The provided 'x-amz-content-sha256' header does not match …
+//	unknown access key, bad or       UnrecognizedClientException          The security token included in the request is invalid.
+//	  missing session token
+//	expired session                  ExpiredTokenException                The security token included in the request is expired
+//
+// The signing time must be within MaxSkew (5 min) of the clock for the
+// header form; a presigned URL is valid from MaxSkew before its X-Amz-Date
+// to X-Amz-Expires (at most a week) after it.
+//
 // Payload policy: a request's signature always covers the SHA-256 of its
 // body. X-Amz-Content-Sha256, when sent, must equal that hash;
 // UNSIGNED-PAYLOAD is accepted only when the body is empty, in either form,

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -69,8 +71,13 @@ func TestVerifyPrincipals(t *testing.T) {
 		!strings.HasPrefix(s.UserID, "AROA") || !strings.HasSuffix(s.UserID, ":build-42") || policyNames(s) != "deployer" {
 		t.Errorf("session = %+v", s)
 	}
-	for _, text := range []string{p.String(), s.String()} {
-		assertNoSecret(t, "Principal.String", text)
+	var logs logBuffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("authenticated", "principal", p, "session", s)
+	for _, text := range []string{fmt.Sprintf("%v %+v %s %#v %#v", p, p, s, *p, *s), logs.String()} {
+		assertNoSecret(t, "Principal formatting", text)
+	}
+	if !strings.Contains(logs.String(), `"arn":"arn:aws:sts::123456789012:assumed-role/ci/build-42"`) {
+		t.Errorf("log = %s", logs.String())
 	}
 }
 

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 )
@@ -87,5 +86,3 @@ func (a *Access) String() string {
 	u, r, k := a.Counts()
 	return fmt.Sprintf("access file %s: %d users, %d roles, %d access keys", a.path, u, r, k)
 }
-
-var _ slog.LogValuer = (*Principal)(nil)
