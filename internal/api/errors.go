@@ -16,9 +16,10 @@ func statusOf(code emr.ErrorCode) int {
 		return http.StatusBadRequest // ResourceNotFoundException is 400 in this model
 	case emr.CodeEKSThrottled:
 		return http.StatusTooManyRequests
-	case emr.CodeAccessDenied:
-		return http.StatusForbidden
 	default:
+		if code.IsAuth() {
+			return http.StatusForbidden
+		}
 		return http.StatusInternalServerError
 	}
 }

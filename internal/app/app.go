@@ -39,6 +39,7 @@ type App struct {
 	Listener   net.Listener
 	leased     *controller.Leased // this server's leases of the runs it drives
 	trail      *audit.Trail
+	authn      *authenticator // nil: authentication is off
 	kube       map[string]*k8sruntime.Runtime
 	clusters   []string
 	log        *slog.Logger
@@ -99,6 +100,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	ctl := controller.New(st, runtimes, controller.Options{Leases: leased, Logger: log})
 	clusters := slices.Sorted(maps.Keys(runtimes))
+	authn, err := newAuthenticator(cfg, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	trail, err := audit.Open(auditPath(cfg), log)
 	if err != nil {
 		st.Close()
@@ -112,7 +118,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Pricing:        pricing,
 		Logger:         log,
 	}
-	securityOptions(cfg, &opts, trail, nil)
+	securityOptions(cfg, &opts, trail, authn)
 	srv := api.New(st, ctl, opts)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -120,7 +126,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		trail.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, kube: kube, clusters: clusters, log: log}, nil
+	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, authn: authn, kube: kube, clusters: clusters, log: log}, nil
 }
 
 // Clusters are the ids of the registered clusters, sorted.
@@ -145,6 +151,7 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 	wg.Go(func() { a.leased.Run(ctx) })
+	wg.Go(func() { a.authn.watch(ctx) })
 	if r, ok := a.Store.(rollerUp); ok {
 		wg.Go(func() { rollUpEvery(ctx, r, rollUpInterval, a.log) })
 	}

@@ -76,11 +76,11 @@ func scheme(cfg config.Config) string {
 
 // securityOptions fills the API options that authenticate, authorize and
 // audit callers.
-func securityOptions(cfg config.Config, opts *api.Options, trail *audit.Trail, auth api.Authenticator) {
+func securityOptions(cfg config.Config, opts *api.Options, trail *audit.Trail, authn *authenticator) {
 	opts.CheckExecutionRole = roleChecker(cfg)
 	opts.MaxBodyBytes = cfg.Security.Limits.BodyLimit()
 	opts.Audit = trail
-	if auth != nil {
-		opts.Auth = auth
+	if authn != nil { // a nil *authenticator must not become a non-nil interface
+		opts.Auth = authn
 	}
 }

@@ -12,8 +12,6 @@ const (
 	CodeInternal     ErrorCode = "InternalServerException"
 	CodeThrottled    ErrorCode = "RequestThrottledException"
 	CodeEKSThrottled ErrorCode = "EKSRequestThrottledException"
-	// CodeAccessDenied refuses a caller its policies do not allow (HTTP 403).
-	CodeAccessDenied ErrorCode = "AccessDeniedException"
 )
 
 // Error is a failure that callers report to API clients as it is: the code

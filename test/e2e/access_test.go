@@ -134,7 +134,10 @@ func TestTenantMatrix(t *testing.T) {
 	if _, err := alice.ListJobRuns(ctx, &emrcontainers.ListJobRunsInput{VirtualClusterId: aws.String(vcA)}); err != nil {
 		t.Errorf("alice ListJobRuns on vcA: %v", err)
 	}
-	if _, err := alice.CancelJobRun(ctx, &emrcontainers.CancelJobRunInput{VirtualClusterId: aws.String(vcA), Id: aws.String(runA)}); err != nil {
+	// The run may have failed already (its entry point does not exist):
+	// being told it cannot be cancelled still means she was allowed to ask.
+	if _, err := alice.CancelJobRun(ctx, &emrcontainers.CancelJobRunInput{VirtualClusterId: aws.String(vcA), Id: aws.String(runA)}); err != nil &&
+		!(apiCode(err) == "ValidationException" && strings.Contains(err.Error(), "cannot be cancelled")) {
 		t.Errorf("alice CancelJobRun on vcA: %v", err)
 	}
 
