@@ -46,7 +46,11 @@ type auditLog struct {
 	events []*api.AuditEvent
 }
 
-func (l *auditLog) Record(ev *api.AuditEvent) { l.mu.Lock(); l.events = append(l.events, ev); l.mu.Unlock() }
+func (l *auditLog) Record(ev *api.AuditEvent) {
+	l.mu.Lock()
+	l.events = append(l.events, ev)
+	l.mu.Unlock()
+}
 
 func newAuthzServer(t *testing.T, auth *headerAuth, audit *auditLog) *httptest.Server {
 	t.Helper()
