@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -29,7 +30,7 @@ func (s *Server) createManagedEndpoint(r *http.Request) (any, error) {
 		return nil, err
 	}
 	ctx := r.Context()
-	vc, _ := s.store.GetVirtualCluster(ctx, vcID)
+	vc := forAuthz(ctx, func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
 	cond := conditions{"emr-containers:ExecutionRoleArn": {req.ExecutionRoleARN}}.withRequestTags(req.Tags)
 	if err := s.authorizeVirtualCluster(ctx, "emr-containers:CreateManagedEndpoint", vcID, vc, cond); err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func (s *Server) listManagedEndpoints(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	vc, _ := s.store.GetVirtualCluster(r.Context(), vcID)
+	vc := forAuthz(r.Context(), func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
 	if err := s.authorizeVirtualCluster(r.Context(), "emr-containers:ListManagedEndpoints", vcID, vc, conditions{}); err != nil {
 		return nil, err
 	}

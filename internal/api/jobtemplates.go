@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -103,7 +104,7 @@ func (s *Server) deleteJobTemplate(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, _ := s.store.GetJobTemplate(r.Context(), id)
+	t := forAuthz(r.Context(), func(ctx context.Context) (*emr.JobTemplate, error) { return s.store.GetJobTemplate(ctx, id) })
 	if err := s.authorizeOn(r.Context(), "emr-containers:DeleteJobTemplate", s.opts.Partition.JobTemplateARN(id), tagsOf(t)); err != nil {
 		return nil, err
 	}

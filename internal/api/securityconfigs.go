@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -93,7 +94,9 @@ func (s *Server) deleteSecurityConfiguration(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, _ := s.store.GetSecurityConfiguration(r.Context(), id)
+	sc := forAuthz(r.Context(), func(ctx context.Context) (*emr.SecurityConfiguration, error) {
+		return s.store.GetSecurityConfiguration(ctx, id)
+	})
 	if err := s.authorizeOn(r.Context(), "emr-containers:DeleteSecurityConfiguration", s.opts.Partition.SecurityConfigurationARN(id), scTags(sc)); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -103,6 +104,12 @@ func (s *Server) listTagsForResource(r *http.Request) (any, error) {
 // authorizeTagging authorizes a tag operation on the resource arn (ref),
 // with its current tags as aws:ResourceTag.
 func (s *Server) authorizeTagging(r *http.Request, action, arn string, ref emr.ResourceRef, cond conditions) error {
-	tags, _ := s.store.Tags(r.Context(), ref)
-	return s.authorize(r.Context(), action, arn, cond.withResourceTags(tags))
+	tags := forAuthz(r.Context(), func(ctx context.Context) (*map[string]string, error) {
+		t, err := s.store.Tags(ctx, ref)
+		return &t, err
+	})
+	if tags != nil {
+		cond = cond.withResourceTags(*tags)
+	}
+	return s.authorize(r.Context(), action, arn, cond)
 }

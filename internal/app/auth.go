@@ -24,6 +24,16 @@ type authenticator struct {
 	policies sync.Map
 }
 
+// Authenticator returns the authenticator of cfg's access file (nil when
+// it has none), which the server builds too; for benchmarks and tools.
+func Authenticator(cfg config.Config, log *slog.Logger) (api.Authenticator, error) {
+	a, err := newAuthenticator(cfg, log)
+	if a == nil || err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
 // newAuthenticator loads cfg's access file; nil when cfg has none.
 func newAuthenticator(cfg config.Config, log *slog.Logger) (*authenticator, error) {
 	if cfg.Security.Access == "" {

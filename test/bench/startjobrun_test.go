@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -32,12 +31,28 @@ func (discard) WakeQueue(string)       {}
 func BenchmarkStartJobRun(b *testing.B) {
 	for _, clients := range []int{16, 64} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			benchStartJobRun(b, clients, 20000)
+			benchStartJobRun(b, clients, 20000, nil)
 		})
 	}
 }
 
-func benchStartJobRun(b *testing.B, clients, requests int) {
+// BenchmarkStartJobRunAuth is BenchmarkStartJobRun at 16 clients without
+// and with authentication (SigV4 verification against an access file) and
+// authorization (IAM policy evaluation, iam:PassRole included), side by
+// side. Clients sign every request in both, as the SDKs do.
+func BenchmarkStartJobRunAuth(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("auth=%t", on), func(b *testing.B) {
+			var authn api.Authenticator
+			if on {
+				authn = benchAuthenticator(b)
+			}
+			benchStartJobRun(b, 16, 20000, authn)
+		})
+	}
+}
+
+func benchStartJobRun(b *testing.B, clients, requests int, authn api.Authenticator) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
@@ -47,14 +62,15 @@ func benchStartJobRun(b *testing.B, clients, requests int) {
 	srv := api.New(st, discard{}, api.Options{
 		Partition: emr.Partition{Partition: "aws", Region: "us-east-1", Account: "123456789012"},
 		Clusters:  []string{"local"},
+		Auth:      authn,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
 
-	resp, err := hc.Post(ts.URL+"/virtualclusters", "application/json", bytes.NewReader([]byte(
-		`{"name":"bench","clientToken":"vc","containerProvider":{"type":"EKS","id":"local","info":{"eksInfo":{"namespace":"bench"}}}}`)))
+	resp, err := hc.Do(signedPost(b, ts.URL+"/virtualclusters",
+		`{"name":"bench","clientToken":"vc","containerProvider":{"type":"EKS","id":"local","info":{"eksInfo":{"namespace":"bench"}}}}`))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -84,7 +100,7 @@ func benchStartJobRun(b *testing.B, clients, requests int) {
 "releaseLabel":"emr-7.2.0-latest","jobDriver":{"sparkSubmitJobDriver":{"entryPoint":"local:///usr/lib/spark/examples/src/main/python/pi.py",
 "sparkSubmitParameters":"--conf spark.executor.instances=2 --conf spark.executor.memory=2G --conf spark.executor.cores=1 --conf spark.driver.cores=1"}}}`, token.Add(1))
 					t0 := time.Now()
-					resp, err := hc.Post(url, "application/json", bytes.NewReader([]byte(body)))
+					resp, err := hc.Do(signedPost(b, url, body))
 					if err != nil {
 						b.Error(err)
 						return
