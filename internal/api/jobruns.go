@@ -180,7 +180,7 @@ func (s *Server) listJobRuns(r *http.Request) (any, error) {
 	}
 	f := store.JobRunFilter{VirtualClusterID: vcID, States: states, Name: name,
 		CreatedAfter: lq.createdAfter, CreatedBefore: lq.createdBefore}
-	runs, next, err := s.store.ListJobRuns(r.Context(), f, store.Page{Limit: lq.maxResults, Token: lq.nextToken})
+	runs, next, err := s.store.ListJobRuns(r.Context(), f, lq.page())
 	if err != nil {
 		return nil, listError(err)
 	}
