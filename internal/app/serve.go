@@ -16,11 +16,11 @@ import (
 type timeouts struct {
 	// readHeader bounds reading a request's headers.
 	readHeader time.Duration
-	// read bounds reading a request with a body, body included (at most
-	// security.limits.maxBodyBytes), and the handling of it.
+	// read bounds reading a whole request, body included (at most
+	// security.limits.maxBodyBytes).
 	read time.Duration
-	// write bounds handling and answering a request without a body, an
-	// API call's and a log stream's.
+	// write bounds handling and answering a request: an API call, a log
+	// stream.
 	write, logWrite time.Duration
 	// idle closes a kept-alive connection unused this long.
 	idle time.Duration
@@ -44,10 +44,9 @@ func newHTTPServer(h http.Handler, lim config.Limits) *http.Server {
 	return newHTTPServerWith(h, lim, defaultTimeouts)
 }
 
-// newHTTPServerWith is newHTTPServer with timeouts t. The server's
-// ReadTimeout bounds a request with a body; its deadlines are set per
-// request (deadlines) rather than by the server's WriteTimeout, which
-// would cut every response alike.
+// newHTTPServerWith is newHTTPServer with timeouts t. Write deadlines are
+// set per request (deadlines) rather than by the server's WriteTimeout,
+// which would cut a log stream as soon as an API call.
 func newHTTPServerWith(h http.Handler, lim config.Limits, t timeouts) *http.Server {
 	return &http.Server{
 		Handler:           deadlines(api.LimitBodies(h, lim.BodyLimit()), t),
@@ -59,11 +58,9 @@ func newHTTPServerWith(h http.Handler, lim config.Limits, t timeouts) *http.Serv
 }
 
 // deadlines sets the write deadline of each request's response: t.logWrite
-// for a log stream, t.write otherwise. A request without a body has
-// nothing left to read slowly, so its read deadline moves to the same
-// time: the server's ReadTimeout would otherwise cancel the context of a
-// log stream still being written (net/http's background read of the idle
-// connection fails at that deadline).
+// for a log stream, t.write otherwise. (The server's ReadTimeout does not
+// reach into a handler: net/http clears the read deadline once the body
+// is read, so a long log stream is not cancelled by it.)
 func deadlines(h http.Handler, t timeouts) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d := t.write
@@ -71,12 +68,7 @@ func deadlines(h http.Handler, t timeouts) http.Handler {
 			d = t.logWrite
 		}
 		// A ResponseWriter without deadlines (a test's) gets none.
-		rc := http.NewResponseController(w)
-		at := time.Now().Add(d)
-		_ = rc.SetWriteDeadline(at)
-		if r.ContentLength == 0 && (r.Body == nil || r.Body == http.NoBody) {
-			_ = rc.SetReadDeadline(at)
-		}
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
 		h.ServeHTTP(w, r)
 	})
 }
