@@ -48,8 +48,12 @@ func TestStartJobRunBounds(t *testing.T) {
 		mutate func(*emr.StartJobRunRequest)
 		fields []string
 	}{
-		{"10,000 arguments", func(r *emr.StartJobRunRequest) { r.JobDriver.SparkSubmitJobDriver.EntryPointArguments = repeat("a", 10000) }, nil},
-		{"10,001 arguments", func(r *emr.StartJobRunRequest) { r.JobDriver.SparkSubmitJobDriver.EntryPointArguments = repeat("a", 10001) }, []string{args}},
+		{"10,000 arguments", func(r *emr.StartJobRunRequest) {
+			r.JobDriver.SparkSubmitJobDriver.EntryPointArguments = repeat("a", 10000)
+		}, nil},
+		{"10,001 arguments", func(r *emr.StartJobRunRequest) {
+			r.JobDriver.SparkSubmitJobDriver.EntryPointArguments = repeat("a", 10001)
+		}, []string{args}},
 		{"1 MiB of arguments", func(r *emr.StartJobRunRequest) {
 			r.JobDriver.SparkSubmitJobDriver.EntryPointArguments = repeat(strings.Repeat("x", 1024), 1024)
 		}, nil},
@@ -69,11 +73,19 @@ func TestStartJobRunBounds(t *testing.T) {
 			}
 			r.ConfigurationOverrides = &emr.ConfigurationOverrides{ApplicationConfiguration: cs}
 		}, []string{cfg}},
-		{"maxAttempts 1", func(r *emr.StartJobRunRequest) { r.RetryPolicyConfiguration = &emr.RetryPolicyConfiguration{MaxAttempts: 1} }, nil},
-		{"maxAttempts 10", func(r *emr.StartJobRunRequest) { r.RetryPolicyConfiguration = &emr.RetryPolicyConfiguration{MaxAttempts: 10} }, nil},
-		{"maxAttempts 0", func(r *emr.StartJobRunRequest) { r.RetryPolicyConfiguration = &emr.RetryPolicyConfiguration{MaxAttempts: 0} },
+		{"maxAttempts 1", func(r *emr.StartJobRunRequest) {
+			r.RetryPolicyConfiguration = &emr.RetryPolicyConfiguration{MaxAttempts: 1}
+		}, nil},
+		{"maxAttempts 10", func(r *emr.StartJobRunRequest) {
+			r.RetryPolicyConfiguration = &emr.RetryPolicyConfiguration{MaxAttempts: 10}
+		}, nil},
+		{"maxAttempts 0", func(r *emr.StartJobRunRequest) {
+			r.RetryPolicyConfiguration = &emr.RetryPolicyConfiguration{MaxAttempts: 0}
+		},
 			[]string{"retryPolicyConfiguration.maxAttempts"}},
-		{"maxAttempts 11", func(r *emr.StartJobRunRequest) { r.RetryPolicyConfiguration = &emr.RetryPolicyConfiguration{MaxAttempts: 11} },
+		{"maxAttempts 11", func(r *emr.StartJobRunRequest) {
+			r.RetryPolicyConfiguration = &emr.RetryPolicyConfiguration{MaxAttempts: 11}
+		},
 			[]string{"retryPolicyConfiguration.maxAttempts"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
