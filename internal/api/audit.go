@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/sparkplane/sparkplane/internal/emr"
 )
 
 // AuditSink receives the audit record of every call that changes something
@@ -154,15 +152,13 @@ func auditParameters(r *http.Request, body []byte) map[string]any {
 	return out
 }
 
-// readBody reads r's whole body, at most limit bytes, and puts it back so
-// the operation decodes it again; the body is kept for the audit record.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		return nil, emr.Validationf("The request body is larger than %d bytes or could not be read.", limit)
+// readBody reads r's whole body (ReadBody: under the server's cap) and
+// puts it back so the operation decodes it again; the body is kept for the
+// audit record.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := ReadBody(r, 0)
+	if err != nil || body == nil {
+		return nil, err
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if c := callOf(r.Context()); c != nil {

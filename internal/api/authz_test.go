@@ -65,7 +65,7 @@ func newAuthzServer(t *testing.T, auth *headerAuth, audit *auditLog) *httptest.S
 	return srv
 }
 
-func call(t *testing.T, srv *httptest.Server, caller, method, path, body string) (int, map[string]any) {
+func callAs(t *testing.T, srv *httptest.Server, caller, method, path, body string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 	req.Header.Set("X-Test-Caller", caller)
@@ -91,7 +91,7 @@ func TestEveryOperationIsAuthorized(t *testing.T) {
 	admin := &headerAuth{verdict: func(api.Request) api.Verdict { return api.Allowed }}
 	audit := &auditLog{}
 	srv := newAuthzServer(t, admin, audit)
-	_, vc := call(t, srv, "admin", "POST", "/virtualclusters", `{"name":"a","clientToken":"t1","containerProvider":{"id":"local","type":"EKS","info":{"eksInfo":{"namespace":"a"}}}}`)
+	_, vc := callAs(t, srv, "admin", "POST", "/virtualclusters", `{"name":"a","clientToken":"t1","containerProvider":{"id":"local","type":"EKS","info":{"eksInfo":{"namespace":"a"}}}}`)
 	vcID, _ := vc["id"].(string)
 	if vcID == "" {
 		t.Fatalf("create virtual cluster: %v", vc)
@@ -100,7 +100,7 @@ func TestEveryOperationIsAuthorized(t *testing.T) {
 		t.Fatalf("audit of the creation: %+v", audit.events)
 	}
 	run := `{"name":"r","clientToken":"t2","executionRoleArn":"arn:aws:iam::123456789012:role/R","releaseLabel":"emr-7.2.0-latest","jobDriver":{"sparkSubmitJobDriver":{"entryPoint":"local:///x.py"}}}`
-	_, started := call(t, srv, "admin", "POST", "/virtualclusters/"+vcID+"/jobruns", run)
+	_, started := callAs(t, srv, "admin", "POST", "/virtualclusters/"+vcID+"/jobruns", run)
 	runID, _ := started["id"].(string)
 	if runID == "" {
 		t.Fatalf("start job run: %v", started)
@@ -139,7 +139,7 @@ func TestEveryOperationIsAuthorized(t *testing.T) {
 		{"GET", "/sparkplane/v1/cost?filter=virtualCluster=" + vcID, "", "GetCostReport", vcARN + vcID},
 	} {
 		audit.events = nil
-		status, out := call(t, srv, "mallory", c.method, c.path, c.body)
+		status, out := callAs(t, srv, "mallory", c.method, c.path, c.body)
 		want := "User: arn:aws:iam::123456789012:user/mallory is not authorized to perform: emr-containers:" + c.action + " on resource: " + c.resource + " because no identity-based policy allows"
 		if status != http.StatusForbidden || out["__type"] != "AccessDeniedException" || !strings.HasPrefix(out["message"].(string), want) {
 			t.Errorf("%s %s: %d %v; want 403 AccessDeniedException %q", c.method, c.path, status, out, want)
@@ -150,11 +150,11 @@ func TestEveryOperationIsAuthorized(t *testing.T) {
 	}
 	// Nothing was created or changed by the refused calls.
 	admin.verdict = func(api.Request) api.Verdict { return api.Allowed }
-	_, vcs := call(t, srv, "admin", "GET", "/virtualclusters", "")
+	_, vcs := callAs(t, srv, "admin", "GET", "/virtualclusters", "")
 	if n := len(vcs["virtualClusters"].([]any)); n != 1 {
 		t.Errorf("%d virtual clusters after refused calls; want 1", n)
 	}
-	_, runs := call(t, srv, "admin", "GET", "/virtualclusters/"+vcID+"/jobruns", "")
+	_, runs := callAs(t, srv, "admin", "GET", "/virtualclusters/"+vcID+"/jobruns", "")
 	if rs := runs["jobRuns"].([]any); len(rs) != 1 || rs[0].(map[string]any)["state"] != "PENDING" {
 		t.Errorf("runs after refused calls: %v; want the one PENDING run", rs)
 	}

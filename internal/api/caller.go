@@ -77,10 +77,10 @@ func callerOf(ctx context.Context) *Caller {
 // authenticate reads r's body (bounded), verifies r's signature and returns
 // r carrying its caller. With no Authenticator every caller is the
 // account's root, allowed everything.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, op string) (*http.Request, error) {
+func (s *Server) authenticate(r *http.Request, op string) (*http.Request, error) {
 	c := &call{operation: op}
 	r = r.WithContext(context.WithValue(r.Context(), callKey{}, c))
-	body, err := readBody(w, r, s.opts.bodyLimit())
+	body, err := readBody(r)
 	if err != nil {
 		return r, err
 	}

@@ -1,33 +1,108 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
-	"time"
+	"unicode/utf8"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 )
 
-// maxBody bounds a request body; the largest legal request is far smaller.
-const maxBody = 8 << 20
+// DefaultMaxBodyBytes caps a request body unless LimitBodies sets another
+// cap (config.DefaultMaxBodyBytes): far above what a request EMR's model
+// allows needs in practice, far below what would strain the server.
+const DefaultMaxBodyBytes = 1 << 20
+
+type bodyLimitKey struct{}
+
+// LimitBodies caps the body of every request h serves at limit bytes
+// (limit <= 0: DefaultMaxBodyBytes): the body is wrapped in an
+// http.MaxBytesReader, so that whatever reads it first (a middleware that
+// verifies a signature, or a handler) cannot read past the cap, and the
+// cap is recorded in the request's context for ReadBody. A client that
+// sends more gets a ValidationException and its connection is closed.
+func LimitBodies(h http.Handler, limit int64) http.Handler {
+	if limit <= 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, limit)))
+	})
+}
+
+// BodyLimit is the body cap of r: the one LimitBodies recorded, or
+// DefaultMaxBodyBytes.
+func BodyLimit(r *http.Request) int64 {
+	if n, ok := r.Context().Value(bodyLimitKey{}).(int64); ok && n > 0 {
+		return n
+	}
+	return DefaultMaxBodyBytes
+}
+
+// ReadBody reads the body of r, at most limit bytes (limit <= 0:
+// BodyLimit(r)). A body over the limit, or one that cannot be read, is a
+// ValidationException that names the limit; nothing past the limit is read.
+// It is the one path every request body takes: the handlers read bodies
+// through it, and so should a middleware that needs the bytes first (for a
+// signature). Such a middleware puts the bytes back in r.Body; the handler
+// then reads them again through ReadBody, under the same cap.
+func ReadBody(r *http.Request, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = BodyLimit(r)
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > limit {
+		return nil, bodyTooLarge(limit)
+	}
+	// One byte more than the limit tells a body of exactly limit bytes
+	// from a longer one without reading the rest.
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, bodyTooLarge(min(limit, mbe.Limit))
+	case err != nil:
+		return nil, emr.Validationf("Could not read the request body: %v", err)
+	case int64(len(b)) > limit:
+		return nil, bodyTooLarge(limit)
+	}
+	return b, nil
+}
+
+func bodyTooLarge(limit int64) error {
+	return emr.Validationf("The request body is larger than this server accepts: at most %d bytes (security.limits.maxBodyBytes).", limit)
+}
 
 // decodeBody reads the JSON body of r into v. Unknown fields are ignored
 // (newer clients may send them); anything else wrong is a ValidationException
-// that names the field when there is one.
+// that names the field when there is one: a body over the server's limit,
+// bytes that are not UTF-8 (encoding/json would turn them into U+FFFD and
+// store something the client never sent), or JSON that does not fit v.
 func decodeBody(r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	body, err := ReadBody(r, 0)
 	if err != nil {
-		return emr.Validationf("Could not read the request body: %v", err)
+		return err
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	return decodeJSON(body, v)
+}
+
+func decodeJSON(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		return emr.Validationf("The request body is not valid UTF-8 (the first invalid byte is at offset %d).", invalidUTF8At(body))
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	err = json.Unmarshal(body, v)
+	err := json.Unmarshal(body, v)
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
@@ -42,83 +117,21 @@ func decodeBody(r *http.Request, v any) error {
 	}
 }
 
+// invalidUTF8At returns the offset of the first byte of b that is not
+// part of a valid UTF-8 sequence.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
 // pathID reads and validates the id in path label name.
 func pathID(r *http.Request, name string) (string, error) {
 	id := r.PathValue(name)
 	return id, emr.CheckID(name, id)
-}
-
-// listQuery holds the query members every List operation shares.
-type listQuery struct {
-	q             url.Values
-	createdAfter  time.Time
-	createdBefore time.Time
-	maxResults    int
-	nextToken     string
-}
-
-// defaultPageSize and maxPageSize bound maxResults.
-const (
-	defaultPageSize = 50
-	maxPageSize     = 100
-)
-
-func parseListQuery(r *http.Request) (listQuery, error) {
-	lq := listQuery{q: r.URL.Query(), maxResults: defaultPageSize}
-	var err error
-	if lq.createdAfter, err = queryTime(lq.q, "createdAfter"); err != nil {
-		return lq, err
-	}
-	if lq.createdBefore, err = queryTime(lq.q, "createdBefore"); err != nil {
-		return lq, err
-	}
-	if v := lq.q.Get("maxResults"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return lq, emr.Validationf("1 validation error detected: Value '%s' at 'maxResults' failed to satisfy constraint: Member must be a whole number greater than or equal to 1", v)
-		}
-		lq.maxResults = min(n, maxPageSize)
-	}
-	if v, ok := lq.q["nextToken"]; ok {
-		if len(v[0]) < 1 || len(v[0]) > 1024 {
-			return lq, emr.Validationf("1 validation error detected: Value at 'nextToken' failed to satisfy constraint: Member must have length between 1 and 1024")
-		}
-		lq.nextToken = v[0]
-	}
-	return lq, nil
-}
-
-// queryTime parses an ISO-8601 timestamp query member, leniently: RFC 3339
-// with or without fractional seconds, with Z or an offset.
-func queryTime(q url.Values, name string) (time.Time, error) {
-	v := q.Get(name)
-	if v == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t, nil
-		}
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		return time.UnixMilli(int64(secs * 1000)), nil
-	}
-	return time.Time{}, emr.Validationf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be an ISO-8601 timestamp such as 2024-01-31T12:00:00Z", v, name)
-}
-
-// queryStates parses the repeated states member against the valid values.
-func queryStates[S ~string](q url.Values, valid func(S) bool) ([]S, error) {
-	vals := q["states"]
-	if len(vals) > 10 {
-		return nil, emr.Validationf("1 validation error detected: Value at 'states' failed to satisfy constraint: Member must have length less than or equal to 10")
-	}
-	out := make([]S, 0, len(vals))
-	for _, v := range vals {
-		s := S(v)
-		if !valid(s) {
-			return nil, emr.Validationf("1 validation error detected: Value '%s' at 'states' failed to satisfy constraint: Member must satisfy enum value set", v)
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }

@@ -142,7 +142,7 @@ func (s *Server) listManagedEndpoints(r *http.Request) (any, error) {
 	}
 	f := store.ManagedEndpointFilter{VirtualClusterID: vcID, States: states, Types: types,
 		CreatedAfter: lq.createdAfter, CreatedBefore: lq.createdBefore}
-	es, next, err := s.store.ListManagedEndpoints(r.Context(), f, store.Page{Limit: lq.maxResults, Token: lq.nextToken})
+	es, next, err := s.store.ListManagedEndpoints(r.Context(), f, lq.page())
 	if err != nil {
 		return nil, listError(err)
 	}

@@ -49,6 +49,7 @@ func FuzzAPI(f *testing.F) {
 	h := api.New(st, nop{}, api.Options{Partition: emr.Partition{Partition: "aws", Region: "us-east-1", Account: "123456789012"},
 		Clusters: []string{"local"}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 
+	limited := api.LimitBodies(h, 4<<10) // small, so the fuzzer reaches it
 	f.Add("POST", "/virtualclusters/vc/jobruns", `{"clientToken":"t","releaseLabel":"emr-7.2.0-latest","executionRoleArn":"arn:aws:iam::123456789012:role/r","jobDriver":{"sparkSubmitJobDriver":{"entryPoint":"local:///a.py","sparkSubmitParameters":"--conf a=b"}}}`)
 	f.Add("POST", "/virtualclusters", `{"name":"n","clientToken":"t","containerProvider":{"type":"EKS","id":"local","info":{"eksInfo":{"namespace":"x"}}}}`)
 	f.Add("GET", "/virtualclusters/vc/jobruns?states=RUNNING&maxResults=2&nextToken=abc", "")
@@ -78,6 +79,15 @@ func FuzzAPI(f *testing.F) {
 	f.Add("DELETE", "/virtualclusters/vc/endpoints/e1", "")
 	f.Add("POST", "/virtualclusters/vc/endpoints/e1/credentials", `{"executionRoleArn":"arn:aws:iam::123456789012:role/r","credentialType":"TOKEN","durationInSeconds":900,"logContext":"abc"}`)
 	f.Add("POST", "/virtualclusters/"+arn+"/endpoints/"+arn+"%2Fendpoints%2Fe1/credentials", `{}`)
+	// Bounds on bad input: bytes that are not UTF-8, numbers too large for
+	// their field, timestamps that are not finite, tokens never handed out.
+	f.Add("POST", "/virtualclusters/vc/jobruns", "{\"clientToken\":\"t\",\"name\":\"a\xffb\"}")
+	f.Add("POST", "/virtualclusters/vc/jobruns", `{"clientToken":"t","releaseLabel":"emr-7.2.0-latest","executionRoleArn":"arn:aws:iam::123456789012:role/r","jobDriver":{"sparkSubmitJobDriver":{"entryPoint":"local:///a.py"}},"retryPolicyConfiguration":{"maxAttempts":1e400}}`)
+	f.Add("POST", "/virtualclusters/vc/jobruns", `{"clientToken":"t","releaseLabel":"emr-7.2.0-latest","executionRoleArn":"arn:aws:iam::123456789012:role/r","jobDriver":{"sparkSubmitJobDriver":{"entryPoint":"local:///a.py","sparkSubmitParameters":"--conf spark.executor.instances=2147483647 --conf spark.executor.cores=2147483647"}},"retryPolicyConfiguration":{"maxAttempts":11}}`)
+	f.Add("GET", "/virtualclusters/vc/jobruns?createdAfter=NaN&createdBefore=1e400", "")
+	f.Add("GET", "/jobtemplates?createdAfter=Infinity", "")
+	f.Add("GET", "/virtualclusters/vc/endpoints?nextToken=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "")
+	f.Add("GET", "/securityconfigurations?nextToken=%FF%FE", "")
 	f.Fuzz(func(t *testing.T, method, path, body string) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\r\n#") {
 			return
@@ -87,7 +97,7 @@ func FuzzAPI(f *testing.F) {
 			return
 		}
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
+		limited.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
 			t.Fatalf("%s %s %q: %d %s", method, path, body, rec.Code, rec.Body)
 		}

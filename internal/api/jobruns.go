@@ -109,7 +109,35 @@ func checkRunSpec(spec *emr.StartJobRunRequest) error {
 	if err := checkRelease("releaseLabel", spec.ReleaseLabel); err != nil {
 		return err
 	}
-	return checkParameters("jobDriver", spec.JobDriver, false)
+	if err := checkParameters("jobDriver", spec.JobDriver, false); err != nil {
+		return err
+	}
+	return checkExecutors(spec)
+}
+
+// checkExecutors refuses a run that asks for more executors, or more cores
+// per executor, than sparksubmit.Executors allows, wherever it sets them
+// (sparkSubmitParameters or the spark-defaults classification).
+func checkExecutors(spec *emr.StartJobRunRequest) error {
+	sub, err := sparksubmit.Build(&emr.JobRun{JobDriver: spec.JobDriver, ConfigurationOverrides: spec.ConfigurationOverrides}, nil)
+	if err != nil {
+		return emr.Validationf("Value at 'jobDriver' is not valid: %v", err)
+	}
+	if _, _, err := sparksubmit.Executors(sub.Effective()); err != nil {
+		field := "configurationOverrides.applicationConfiguration.spark-defaults"
+		params := map[string]string{}
+		for _, p := range sub.Params.Properties() {
+			params[p.Key] = p.Value
+		}
+		if _, _, perr := sparksubmit.Executors(params); perr != nil {
+			field, err = "jobDriver.sparkSubmitJobDriver.sparkSubmitParameters", perr
+			if sub.SQL {
+				field = "jobDriver.sparkSqlJobDriver.sparkSqlParameters"
+			}
+		}
+		return emr.Validationf("1 validation error detected: Value at '%s' failed to satisfy constraint: %v", field, err)
+	}
+	return nil
 }
 
 // checkRelease answers a release label EMR on EKS never shipped with a
@@ -228,7 +256,7 @@ func (s *Server) listJobRuns(r *http.Request) (any, error) {
 	}
 	f := store.JobRunFilter{VirtualClusterID: vcID, States: states, Name: name,
 		CreatedAfter: lq.createdAfter, CreatedBefore: lq.createdBefore}
-	runs, next, err := s.store.ListJobRuns(r.Context(), f, store.Page{Limit: lq.maxResults, Token: lq.nextToken})
+	runs, next, err := s.store.ListJobRuns(r.Context(), f, lq.page())
 	if err != nil {
 		return nil, listError(err)
 	}

@@ -85,7 +85,7 @@ func (s *Server) listJobTemplates(r *http.Request) (any, error) {
 		return nil, err
 	}
 	f := store.JobTemplateFilter{CreatedAfter: lq.createdAfter, CreatedBefore: lq.createdBefore}
-	ts, next, err := s.store.ListJobTemplates(r.Context(), f, store.Page{Limit: lq.maxResults, Token: lq.nextToken})
+	ts, next, err := s.store.ListJobTemplates(r.Context(), f, lq.page())
 	if err != nil {
 		return nil, listError(err)
 	}

@@ -75,7 +75,7 @@ func (s *Server) listSecurityConfigurations(r *http.Request) (any, error) {
 		return nil, err
 	}
 	f := store.SecurityConfigurationFilter{CreatedAfter: lq.createdAfter, CreatedBefore: lq.createdBefore}
-	scs, next, err := s.store.ListSecurityConfigurations(r.Context(), f, store.Page{Limit: lq.maxResults, Token: lq.nextToken})
+	scs, next, err := s.store.ListSecurityConfigurations(r.Context(), f, lq.page())
 	if err != nil {
 		return nil, listError(err)
 	}

@@ -45,8 +45,6 @@ type Options struct {
 	CheckExecutionRole func(arn string) error
 	// Audit receives the audit records; nil: none are kept.
 	Audit AuditSink
-	// MaxBodyBytes caps a request body; 0: 1 MiB.
-	MaxBodyBytes int64
 	// Pricing prices cost reports; nil: cost.DefaultPricing().
 	Pricing *cost.Pricing
 	Now     func() time.Time
@@ -73,13 +71,6 @@ func New(st store.Store, notify Notifier, opts Options) *Server {
 	s := &Server{store: st, notify: notify, opts: opts, mux: http.NewServeMux()}
 	s.routes()
 	return s
-}
-
-func (o *Options) bodyLimit() int64 {
-	if o.MaxBodyBytes > 0 {
-		return o.MaxBodyBytes
-	}
-	return 1 << 20
 }
 
 // handlerFunc is an API operation: it returns the response body or an error.
@@ -169,7 +160,7 @@ func (s *Server) serve(op string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &recorder{ResponseWriter: w}
 		rec.Header().Set("x-amzn-RequestId", uuid.NewString())
-		r, err := s.authenticate(rec, r, op)
+		r, err := s.authenticate(r, op)
 		if err != nil {
 			writeError(rec, r, s.opts.Logger, err)
 		} else {

@@ -120,7 +120,7 @@ func (s *Server) listVirtualClusters(r *http.Request) (any, error) {
 	}
 	f := store.VirtualClusterFilter{States: states, ProviderID: lq.q.Get("containerProviderId"),
 		CreatedAfter: lq.createdAfter, CreatedBefore: lq.createdBefore}
-	vcs, next, err := s.store.ListVirtualClusters(r.Context(), f, store.Page{Limit: lq.maxResults, Token: lq.nextToken})
+	vcs, next, err := s.store.ListVirtualClusters(r.Context(), f, lq.page())
 	if err != nil {
 		return nil, listError(err)
 	}
@@ -182,20 +182,4 @@ func plural(n int, noun string) string {
 		return fmt.Sprintf("%d or more %ss", n, noun)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// listError turns a bad page token into a ValidationException.
-func listError(err error) error {
-	if errors.Is(err, store.ErrInvalidToken) {
-		return emr.Validationf("The nextToken is not one this server handed out for this listing.")
-	}
-	return err
-}
-
-// nonNil keeps an empty list a JSON [] rather than null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

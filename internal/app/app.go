@@ -139,7 +139,7 @@ func (a *App) URL() string { return scheme(a.Config) + "://" + a.Listener.Addr()
 // down gracefully and closes the store. Runs in flight keep running; the
 // next server adopts them.
 func (a *App) Run(ctx context.Context) error {
-	hs := &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second}
+	hs := newHTTPServer(a.API, a.Config.Security.Limits) // limits: serve.go
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -156,7 +156,7 @@ func (a *App) Run(ctx context.Context) error {
 		wg.Go(func() { rollUpEvery(ctx, r, rollUpInterval, a.log) })
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- serve(a.Config, hs, a.Listener) }()
+	go func() { errc <- serve(a.Config, hs, limitListener(a.Listener, a.Config.Security.Limits.ConnectionLimit())) }()
 	var err error
 	select {
 	case <-ctx.Done():

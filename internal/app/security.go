@@ -78,7 +78,6 @@ func scheme(cfg config.Config) string {
 // audit callers.
 func securityOptions(cfg config.Config, opts *api.Options, trail *audit.Trail, authn *authenticator) {
 	opts.CheckExecutionRole = roleChecker(cfg)
-	opts.MaxBodyBytes = cfg.Security.Limits.BodyLimit()
 	opts.Audit = trail
 	if authn != nil { // a nil *authenticator must not become a non-nil interface
 		opts.Auth = authn

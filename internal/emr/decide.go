@@ -199,7 +199,8 @@ func decideObserved(s Snapshot) Decision {
 }
 
 // decideRetry starts the next attempt of a run whose current one failed and
-// whose retry policy allows another.
+// whose retry policy allows another, once the back-off after the failed
+// attempt (RetryBackoff) has passed.
 func decideRetry(s Snapshot) Decision {
 	run := s.Run
 	n, limit := run.Attempt(), run.RetryPolicyConfiguration.MaxAttempts
@@ -218,7 +219,26 @@ func decideRetry(s Snapshot) Decision {
 	if s.Submitted {
 		return Decision{Next: next}
 	}
+	if wait := retryWait(s); wait > 0 {
+		return Decision{After: wait}
+	}
 	return Decision{Do: ActSubmitNext, Next: next, KeepLogs: true}
+}
+
+// retryWait is how much longer the next attempt of s.Run waits: the
+// back-off after its current attempt n is RetryBackoff(n), counted from
+// when that attempt ended. A runtime that cannot tell when it ended (zero
+// EndedAt) gets no back-off.
+func retryWait(s Snapshot) time.Duration {
+	ended := s.Observed.EndedAt
+	if ended.IsZero() {
+		return 0
+	}
+	wait := ended.Add(RetryBackoff(s.Run.Attempt())).Sub(s.Now)
+	if wait <= 0 {
+		return 0
+	}
+	return wait + time.Millisecond // past the moment, not on it
 }
 
 func cancelled() Transition { return Transition{To: JobRunCancelled, Details: "Job run cancelled."} }

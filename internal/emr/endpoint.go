@@ -90,7 +90,7 @@ func (r *CreateManagedEndpointRequest) Validate() error {
 		c.str("certificateArn", r.CertificateARN, 44, 2048, patACMCertARN)
 	}
 	if o := r.ConfigurationOverrides; o != nil {
-		c.configurations("configurationOverrides.applicationConfiguration", o.ApplicationConfiguration, 0)
+		c.applicationConfiguration("configurationOverrides.applicationConfiguration", o.ApplicationConfiguration)
 		c.monitoring("configurationOverrides.monitoringConfiguration", o.MonitoringConfiguration)
 	}
 	c.clientToken(r.ClientToken)

@@ -131,7 +131,7 @@ func (c *checker) jobTemplateData(field string, d *JobTemplateData) {
 	}
 	c.jobDriver(field+".jobDriver", d.JobDriver)
 	if o := d.ConfigurationOverrides; o != nil {
-		c.configurations(field+".configurationOverrides.applicationConfiguration", o.ApplicationConfiguration, 0)
+		c.applicationConfiguration(field+".configurationOverrides.applicationConfiguration", o.ApplicationConfiguration)
 		c.parametricMonitoring(field+".configurationOverrides.monitoringConfiguration", o.MonitoringConfiguration)
 	}
 	c.tags(field+".jobTags", d.JobTags)

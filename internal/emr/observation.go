@@ -1,5 +1,7 @@
 package emr
 
+import "time"
+
 // Phase is where a runtime sees the current attempt of a run.
 type Phase int
 
@@ -27,4 +29,8 @@ type Observation struct {
 	Phase   Phase
 	Details string        // for PhaseFailed: why, in words a user can act on
 	Reason  FailureReason // for PhaseFailed; USER_ERROR when empty
+	// EndedAt is, for PhaseFailed, when the attempt ended if the runtime
+	// knows (zero otherwise): the next attempt of a run with a retry policy
+	// starts RetryBackoff after it.
+	EndedAt time.Time
 }

@@ -119,12 +119,10 @@ func (r *StartJobRunRequest) Validate() error {
 		c.jobDriver("jobDriver", r.JobDriver)
 	}
 	if o := r.ConfigurationOverrides; o != nil {
-		c.configurations("configurationOverrides.applicationConfiguration", o.ApplicationConfiguration, 0)
+		c.applicationConfiguration("configurationOverrides.applicationConfiguration", o.ApplicationConfiguration)
 		c.monitoring("configurationOverrides.monitoringConfiguration", o.MonitoringConfiguration)
 	}
-	if p := r.RetryPolicyConfiguration; p != nil && p.MaxAttempts < 1 {
-		c.fail("retryPolicyConfiguration.maxAttempts", "Member must have value greater than or equal to 1")
-	}
+	c.retryPolicy("retryPolicyConfiguration", r.RetryPolicyConfiguration)
 	return c.err()
 }
 

@@ -105,6 +105,16 @@ func (t *JobTemplate) substitute(supplied map[string]string) (*JobTemplateData, 
 	if err := c.err(); err != nil {
 		return nil, err
 	}
+	size := 0
+	data.eachString(func(_ string, s *string) {
+		size += len(*s)
+		for _, m := range placeholder.FindAllString(*s, -1) {
+			size += len(values[m[2:len(m)-1]]) - len(m)
+		}
+	})
+	if err := checkResolvedSize(size, t.ID); err != nil {
+		return nil, err
+	}
 	data.eachString(func(_ string, s *string) {
 		if strings.Contains(*s, "${") {
 			*s = placeholder.ReplaceAllStringFunc(*s, func(m string) string { return values[m[2:len(m)-1]] })

@@ -191,6 +191,7 @@ func (c *checker) jobDriver(field string, d *JobDriver) {
 		if c.required(f+".entryPoint", s.EntryPoint != "") {
 			c.str(f+".entryPoint", s.EntryPoint, 1, 256, patNonBlank)
 		}
+		c.entryPointArguments(f+".entryPointArguments", s.EntryPointArguments)
 		for i, a := range s.EntryPointArguments {
 			c.str(fmt.Sprintf("%s.entryPointArguments.%d", f, i+1), a, 1, 10280, patNonBlank)
 		}

@@ -40,9 +40,14 @@ type Idempotency struct {
 // Limit <= 0. Listings are newest first (by
 // createdAt, then id, both descending); paging neither skips nor repeats an
 // item when others are created between pages.
+//
+// MaxBytes, when > 0, also bounds a page by size: once the stored
+// documents of its items add up to more than MaxBytes, the page ends there
+// with a next page token (a page has at least one item, however large).
 type Page struct {
-	Limit int
-	Token string // opaque; "" for the first page
+	Limit    int
+	Token    string // opaque; "" for the first page
+	MaxBytes int
 }
 
 // VirtualClusterFilter selects virtual clusters; zero fields match all.

@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -35,7 +36,9 @@ func observe(job *batchv1.Job, pods []*corev1.Pod) runtime.Observation {
 		case corev1.PodSucceeded:
 			return runtime.Observation{Phase: runtime.PhaseSucceeded}
 		case corev1.PodFailed:
-			return failed("Driver pod %s failed: %s", driver.Name, podFailure(driver))
+			o := failed("Driver pod %s failed: %s", driver.Name, podFailure(driver))
+			o.EndedAt = podEnded(driver)
+			return o
 		}
 		if msg, ok := pullFailure(driver); ok {
 			return failed("Driver pod %s cannot start: %s", driver.Name, msg)
@@ -43,10 +46,12 @@ func observe(job *batchv1.Job, pods []*corev1.Pod) runtime.Observation {
 		return runtime.Observation{Phase: runtime.PhaseSubmitted, Details: waiting(driver)}
 	}
 	if cond, ok := jobCondition(job, batchv1.JobFailed); ok {
+		o := failed("The job runner failed: %s %s", cond.Reason, cond.Message)
 		if runner != nil {
-			return failed("spark-submit failed in job runner pod %s: %s", runner.Name, podFailure(runner))
+			o = failed("spark-submit failed in job runner pod %s: %s", runner.Name, podFailure(runner))
 		}
-		return failed("The job runner failed: %s %s", cond.Reason, cond.Message)
+		o.EndedAt = cond.LastTransitionTime.Time
+		return o
 	}
 	if _, ok := jobCondition(job, batchv1.JobComplete); ok {
 		return failed("spark-submit ended without a driver pod (was spark-%s-driver deleted?).", job.Name)
@@ -114,6 +119,18 @@ func podFailure(p *corev1.Pod) string {
 		return strings.TrimSpace(p.Status.Reason + " " + p.Status.Message)
 	}
 	return "the pod failed"
+}
+
+// podEnded is when the last container of a failed pod ended; zero if no
+// container says.
+func podEnded(p *corev1.Pod) time.Time {
+	var t time.Time
+	for _, cs := range p.Status.ContainerStatuses {
+		if term := cs.State.Terminated; term != nil && term.FinishedAt.After(t) {
+			t = term.FinishedAt.Time
+		}
+	}
+	return t
 }
 
 // pullFailure reports a container that cannot start for good: its image

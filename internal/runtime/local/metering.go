@@ -48,11 +48,7 @@ func resources(eff map[string]string) (cost.Resources, error) {
 
 // localThreads is the N of local[N]: executor instances × cores, at least 1.
 func localThreads(eff map[string]string) (int, error) {
-	instances, err := sparksubmit.IntProp(eff, "spark.executor.instances", 1)
-	if err != nil {
-		return 0, err
-	}
-	cores, err := sparksubmit.IntProp(eff, "spark.executor.cores", 1)
+	instances, cores, err := sparksubmit.Executors(eff)
 	if err != nil {
 		return 0, err
 	}

@@ -40,6 +40,10 @@ func TestResources(t *testing.T) {
 	if _, err := resources(map[string]string{"spark.driver.memory": "lots"}); err == nil {
 		t.Error("resources(bad driver memory) succeeded, want an error")
 	}
+	// Sizes whose product would overflow are refused, not metered.
+	if got, err := resources(map[string]string{"spark.executor.instances": "9223372036854775807", "spark.executor.cores": "9223372036854775807"}); err == nil {
+		t.Errorf("resources(2^63-1 × 2^63-1) = %+v, want an error", got)
+	}
 }
 
 func TestUsageRecord(t *testing.T) {

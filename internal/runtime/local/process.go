@@ -79,6 +79,15 @@ func readExitCode(dir string) int {
 	return n
 }
 
+// exitTime is when spark-submit recorded its exit code; zero if unknown.
+func exitTime(dir string) time.Time {
+	fi, err := os.Stat(filepath.Join(dir, fileExit))
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
+}
+
 func writePID(dir string, pid int) error {
 	st, err := procStartTime(pid)
 	if err != nil {

@@ -165,11 +165,7 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 // args builds the spark-submit argument list of a run.
 func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string) ([]string, error) {
 	eff := sub.Effective()
-	instances, err := sparksubmit.IntProp(eff, "spark.executor.instances", 1)
-	if err != nil {
-		return nil, &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
-	}
-	cores, err := sparksubmit.IntProp(eff, "spark.executor.cores", 1)
+	instances, cores, err := sparksubmit.Executors(eff) // bounded: the product cannot overflow
 	if err != nil {
 		return nil, &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
@@ -314,7 +310,7 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 		if s := failureSummary(dir); s != "" {
 			details += ": " + s
 		}
-		return runtime.Observation{Phase: runtime.PhaseFailed, Reason: emr.FailureUser, Details: details}, nil
+		return runtime.Observation{Phase: runtime.PhaseFailed, Reason: emr.FailureUser, Details: details, EndedAt: exitTime(dir)}, nil
 	default:
 		return runtime.Observation{Phase: runtime.PhaseFailed, Reason: emr.FailureInternal,
 			Details: "spark-submit ended without recording an exit code (killed, or the machine restarted); see its stderr."}, nil

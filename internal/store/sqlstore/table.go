@@ -35,12 +35,20 @@ type scanner interface{ Scan(dest ...any) error }
 // scan reads first (when a query selects more before the fields), then
 // the fields, and decodes them.
 func (t *table[T]) scan(s scanner, first ...any) (T, error) {
+	v, _, err := t.scanSized(s, first...)
+	return v, err
+}
+
+// scanSized is scan that also returns the size of the row's document and
+// tags, what the item weighs in a page.
+func (t *table[T]) scanSized(s scanner, first ...any) (T, int, error) {
 	var r row
 	if err := s.Scan(append(first, &r.doc, &r.tags, &r.cancel)...); err != nil {
 		var zero T
-		return zero, err
+		return zero, 0, err
 	}
-	return t.decode(&r)
+	v, err := t.decode(&r)
+	return v, len(r.doc) + len(r.tags), err
 }
 
 // get reads the row that cond picks (then lock: "" or a locking clause);
@@ -58,8 +66,9 @@ func (t *table[T]) all(ctx context.Context, c conn, rest string, args ...any) ([
 
 // list reads a page of a listing of scope (the store.XFilter.Scope() of
 // its query), w its conditions: newest first (by created_at, then id), at
-// most p.Limit after the cursor of p.Token. The next page token points
-// after the last one returned, "" when it is the last.
+// most p.Limit after the cursor of p.Token, and no more once their
+// documents pass p.MaxBytes. The next page token points after the last one
+// returned, "" when it is the last.
 func (t *table[T]) list(ctx context.Context, db *DB, scope string, w *where, p store.Page) ([]T, string, error) {
 	if p.Token != "" {
 		raw, err := db.tokens.Open(scope, p.Token)
@@ -83,19 +92,23 @@ func (t *table[T]) list(ctx context.Context, db *DB, scope string, w *where, p s
 	}
 	defer rows.Close()
 	var (
-		out  []T
-		last store.Cursor
+		out   []T
+		last  store.Cursor
+		bytes int
 	)
 	for rows.Next() {
+		if p.Limit > 0 && len(out) == p.Limit { // there is a next page
+			return out, db.tokens.Seal(scope, last.Bytes()), rows.Err()
+		}
 		var c store.Cursor
-		v, err := t.scan(rows, &c.CreatedAt, &c.ID)
+		v, size, err := t.scanSized(rows, &c.CreatedAt, &c.ID)
 		if err != nil {
 			return nil, "", err
 		}
-		if p.Limit > 0 && len(out) == p.Limit {
+		if p.MaxBytes > 0 && len(out) > 0 && bytes+size > p.MaxBytes { // full by size
 			return out, db.tokens.Seal(scope, last.Bytes()), rows.Err()
 		}
-		out, last = append(out, v), c
+		out, last, bytes = append(out, v), c, bytes+size
 	}
 	return out, "", rows.Err()
 }
