@@ -156,7 +156,9 @@ func (a *App) Run(ctx context.Context) error {
 		wg.Go(func() { rollUpEvery(ctx, r, rollUpInterval, a.log) })
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- serve(a.Config, hs, limitListener(a.Listener, a.Config.Security.Limits.ConnectionLimit())) }()
+	go func() {
+		errc <- serve(a.Config, hs, limitListener(a.Listener, a.Config.Security.Limits.ConnectionLimit()))
+	}()
 	var err error
 	select {
 	case <-ctx.Done():
