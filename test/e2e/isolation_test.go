@@ -119,7 +119,7 @@ func TestJobRunsIsolatedFromServerAndOtherRoles(t *testing.T) {
 		s.DataDir,
 		filepath.Join(s.DataDir, "sparkplane.db"), // the store, with the page-token key (secrets table)
 		filepath.Join(s.DataDir, "runs", vc, idB, "stdout"),
-		"w:"+filepath.Join(s.DataDir, "runs", vc, idB, "exit"),
+		"w:" + filepath.Join(s.DataDir, "runs", vc, idB, "exit"),
 		workB,
 		filepath.Join(workB, "b-private.txt"),
 		credsFile,
