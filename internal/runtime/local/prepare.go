@@ -71,9 +71,13 @@ func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir stri
 	if err := r.check(j.prefix, u, run, work, entry); err != nil {
 		return nil, err
 	}
-	// The run folder: the server's records, where the job cannot reach.
+	// The run folder: the server's records, where the job cannot reach,
+	// with a copy of what spark-submit was given.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create run folder: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, fileDefaults), defaults, 0o600); err != nil {
+		return nil, fmt.Errorf("write spark-defaults.conf: %w", err)
 	}
 	j.env = r.env(j, dir, creds, u)
 	return j, nil

@@ -21,7 +21,8 @@ import (
 // never as root:
 //
 //   - <Dir>/<vc>/<run>[/attempt-N]/ (under the data dir, 0700 root) keeps
-//     what the server trusts and serves: pid, exit, stdout and stderr. The
+//     what the server trusts and serves: pid, exit, stdout and stderr (and
+//     a copy of spark-defaults.conf). The
 //     job writes stdout and stderr through the descriptors the server opened
 //     and cannot reach the folder otherwise.
 //   - <WorkDir>/<vc>/<run>/attempt-N/ is the job's working folder: its
