@@ -56,12 +56,10 @@ func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir stri
 	if err != nil {
 		return nil, err
 	}
-	setpriv := r.opts.Setpriv
-	if setpriv == "" {
-		if setpriv, err = exec.LookPath("setpriv"); err != nil {
-			return nil, &runtime.SubmitError{Reason: emr.FailureClusterUnavailable,
-				Message: "setpriv (util-linux), which starts jobs as their execution role's user, is not installed"}
-		}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		return nil, &runtime.SubmitError{Reason: emr.FailureClusterUnavailable,
+			Message: "setpriv (util-linux), which starts jobs as their execution role's user, is not installed"}
 	}
 	creds, err := prepareWork(r.opts.WorkDir, work, u, defaults, id.CredentialsFile)
 	if err != nil {

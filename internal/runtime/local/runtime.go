@@ -63,9 +63,6 @@ type Options struct {
 	// under a folder the run users cannot pass through (as the 0700 data
 	// dir).
 	WorkDir string
-	// Setpriv is the setpriv(1) that isolated runs start through; empty:
-	// the one on the host's PATH.
-	Setpriv string
 }
 
 // Runtime runs job runs as local spark-submit processes.
