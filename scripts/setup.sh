@@ -4,6 +4,11 @@
 #   - python3 (PySpark drivers),
 #   - Apache Spark from the pyspark package on PyPI, into the cache folder
 #     ${SPARKPLANE_CACHE:-~/.cache/sparkplane}/spark-<version>, shared by every clone.
+#     As root (with neither SPARKPLANE_CACHE nor XDG_CACHE_HOME set) the cache is
+#     /var/cache/sparkplane, readable by the users jobs run as (root's home is not);
+#     a copy already in ~/.cache/sparkplane is copied there instead of downloaded.
+#   - as root, the Unix user sparkplane-job that local runs run as by default
+#     (security.executionRoles[].localUser names others; create those yourself).
 # With --test it also installs what the tests drive sparkplane with: the AWS CLI v2
 # (Debian's awscli package), and the PostgreSQL server (Debian's postgresql) that
 # internal/testenv/pgenv starts throwaway instances of, unless SPARKPLANE_TEST_POSTGRES
@@ -11,8 +16,16 @@
 set -euo pipefail
 
 SPARK_VERSION=3.5.9 # keep in step with internal/sparkdist.Version
-CACHE="${SPARKPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparkplane}"
+JOB_USER=sparkplane-job # keep in step with internal/config.DefaultJobUser
+is_root=false
+[[ $(id -u) -eq 0 ]] && is_root=true
+if $is_root && [[ -z "${SPARKPLANE_CACHE:-}" && -z "${XDG_CACHE_HOME:-}" ]]; then
+  CACHE=/var/cache/sparkplane # keep in step with internal/config.RootCacheDir
+else
+  CACHE="${SPARKPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparkplane}"
+fi
 SPARK_DIR="$CACHE/spark-$SPARK_VERSION"
+HOME_SPARK_DIR="${HOME:-/nonexistent}/.cache/sparkplane/spark-$SPARK_VERSION"
 with_test=false
 [[ "${1:-}" == "--test" ]] && with_test=true
 
@@ -47,16 +60,34 @@ python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
 if [[ -x "$SPARK_DIR/pyspark/bin/spark-submit" ]]; then
   say "Apache Spark $SPARK_VERSION present in $SPARK_DIR"
 else
-  say "Installing Apache Spark $SPARK_VERSION (pyspark from PyPI, ~320 MB) into $SPARK_DIR"
   mkdir -p "$CACHE"
   tmp="$(mktemp -d "$CACHE/.spark-$SPARK_VERSION.XXXXXX")"
   trap 'rm -rf "$tmp"' EXIT
-  python3 -m pip install --disable-pip-version-check --progress-bar on --target "$tmp" "pyspark==$SPARK_VERSION"
+  if [[ "$HOME_SPARK_DIR" != "$SPARK_DIR" && -x "$HOME_SPARK_DIR/pyspark/bin/spark-submit" ]]; then
+    say "Copying Apache Spark $SPARK_VERSION from $HOME_SPARK_DIR into $SPARK_DIR"
+    cp -a "$HOME_SPARK_DIR/." "$tmp/"
+  else
+    say "Installing Apache Spark $SPARK_VERSION (pyspark from PyPI, ~320 MB) into $SPARK_DIR"
+    python3 -m pip install --disable-pip-version-check --progress-bar on --target "$tmp" "pyspark==$SPARK_VERSION"
+  fi
   [[ -x "$tmp/pyspark/bin/spark-submit" ]] || { echo "error: pyspark $SPARK_VERSION has no bin/spark-submit" >&2; exit 1; }
   rm -rf "$SPARK_DIR"
   mv "$tmp" "$SPARK_DIR" # atomic: an interrupted install never looks complete
   trap - EXIT
   say "Apache Spark $SPARK_VERSION installed"
+fi
+
+if $is_root; then
+  # Local runs run as unprivileged users when the server is root: they must
+  # read Spark (the JDK under /usr/lib/jvm and python3 are world-readable).
+  chmod 0755 "$CACHE"
+  chmod -R a+rX "$SPARK_DIR"
+  if id -u "$JOB_USER" >/dev/null 2>&1; then
+    say "Job user $JOB_USER present"
+  else
+    say "Creating the job user $JOB_USER (local runs run as it when the server is root)"
+    useradd --system --user-group --no-create-home --shell /usr/sbin/nologin "$JOB_USER"
+  fi
 fi
 
 if $with_test; then

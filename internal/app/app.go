@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/api"
@@ -58,7 +59,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if sparkErr != nil && len(cfg.Clusters) == 0 {
 		return nil, sparkErr
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	// The data dir is the server's alone (0700; the store's files are
+	// 0600): jobs, which run as other users when the server is root, keep
+	// their working folders elsewhere (local.workDir).
+	if err := privateDir(cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	pricing, err := loadPricing(cfg, log)
@@ -74,11 +78,22 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	runsDir := filepath.Join(cfg.DataDir, "runs")
+	if err := privateDir(runsDir); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("create runs dir: %w", err)
+	}
 	archive := logArchive(st)
 	runtimes := map[string]runtime.Runtime{}
 	if sparkErr == nil {
+		// As root, each run runs as its execution role's Unix user (see
+		// local.Identity); otherwise as the server's user.
 		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, Logger: log,
-			Env: cfg.Env.JobEnv(), Usage: st, Archive: archive, InstanceType: cfg.Local.InstanceType})
+			Env: cfg.Env.JobEnv(), Usage: st, Archive: archive, InstanceType: cfg.Local.InstanceType,
+			RunAs: func(arn string) local.Identity {
+				user, creds := cfg.LocalRunAs(arn)
+				return local.Identity{User: user, CredentialsFile: creds}
+			},
+			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot()})
 	} else {
 		log.Warn("the local runtime is off", "reason", sparkErr)
 	}
@@ -127,6 +142,24 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, authn: authn, kube: kube, clusters: clusters, log: log}, nil
+}
+
+// privateDir makes dir, 0700: the server's alone. A folder that exists
+// and that this user owns is made 0700 too.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm() != 0o700 && ownedByUs(st) {
+		return os.Chmod(dir, 0o700)
+	}
+	return nil
+}
+
+// ownedByUs says whether this process's user owns the file st describes.
+func ownedByUs(st os.FileInfo) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return ok && int(sys.Uid) == os.Geteuid()
 }
 
 // Clusters are the ids of the registered clusters, sorted.

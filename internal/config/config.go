@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -18,7 +19,7 @@ type Config struct {
 	// Addr is the host:port the API listens on.
 	Addr string `json:"addr"`
 	// DataDir holds the embedded store (sparkplane.db) and each run's
-	// folder (runs/).
+	// folder (runs/); the server keeps it 0700.
 	DataDir string `json:"dataDir"`
 	// Store is where the state is kept: empty for the embedded SQLite
 	// store in DataDir, or a PostgreSQL URL (postgres://user:password@host:port/db?…),
@@ -88,6 +89,38 @@ type LocalRuntime struct {
 	// in the pricing) in cost reports; empty: the pricing's fallback
 	// per-vCPU-hour and per-GiB-hour prices, flagged fallback-price.
 	InstanceType string `json:"instanceType"`
+	// JobUser is the Unix user that runs of execution roles without a
+	// localUser (and of unmapped roles) run as when the server runs as root
+	// (default DefaultJobUser; scripts/setup.sh creates it).
+	JobUser string `json:"jobUser"`
+	// WorkDir holds each run's working folder (its current directory and
+	// HOME, owned by the user it runs as) when the server runs as root: it
+	// must be outside the data dir, which is 0700 (default DefaultWorkDir).
+	// When the server is not root, runs work in their folder under the data
+	// dir and this is not used.
+	WorkDir string `json:"workDir"`
+}
+
+// Defaults of LocalRuntime.
+const (
+	DefaultJobUser = "sparkplane-job"
+	DefaultWorkDir = "/var/lib/sparkplane-jobs"
+)
+
+// JobUserName is Local.JobUser, or DefaultJobUser.
+func (l LocalRuntime) JobUserName() string {
+	if l.JobUser != "" {
+		return l.JobUser
+	}
+	return DefaultJobUser
+}
+
+// WorkRoot is Local.WorkDir, or DefaultWorkDir.
+func (l LocalRuntime) WorkRoot() string {
+	if l.WorkDir != "" {
+		return l.WorkDir
+	}
+	return DefaultWorkDir
 }
 
 // Default returns the configuration used when nothing else is given, with
@@ -139,6 +172,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Region == "" || c.Partition == "" {
 		return fmt.Errorf("region and partition must not be empty")
+	}
+	if c.Local.JobUser == "root" {
+		return fmt.Errorf("local.jobUser: jobs must not run as root")
+	}
+	if c.Local.WorkDir != "" && !filepath.IsAbs(c.Local.WorkDir) {
+		return fmt.Errorf("local.workDir %q: want an absolute path", c.Local.WorkDir)
 	}
 	if err := c.Security.validate(c.Addr); err != nil {
 		return err

@@ -40,6 +40,7 @@ const defaultPath = "/usr/local/bin:/usr/bin:/bin"
 type Env struct {
 	list []string
 	vars map[string]string
+	root bool // the process runs as root (euid 0)
 }
 
 // ReadEnv takes the snapshot of the process's environment.
@@ -48,7 +49,7 @@ func ReadEnv() Env { return EnvFrom(os.Environ()) }
 // EnvFrom is the environment of the KEY=value list kv (for tests, and for
 // children given an explicit environment).
 func EnvFrom(kv []string) Env {
-	e := Env{list: append([]string(nil), kv...), vars: make(map[string]string, len(kv))}
+	e := Env{list: append([]string(nil), kv...), vars: make(map[string]string, len(kv)), root: os.Geteuid() == 0}
 	for _, s := range kv {
 		if k, v, ok := strings.Cut(s, "="); ok {
 			e.vars[k] = v
@@ -81,15 +82,24 @@ func (e Env) JobEnv() []string {
 	return env
 }
 
-// CacheDir is the folder downloaded and built tools are kept in (Spark,
-// the JDK, the kube binaries): $SPARKPLANE_CACHE, else
-// $XDG_CACHE_HOME/sparkplane, else ~/.cache/sparkplane.
+// RootCacheDir is the cache folder of root: world-readable, so the
+// unprivileged users local runs run as can read the Spark kept there
+// (root's home is not).
+const RootCacheDir = "/var/cache/sparkplane"
+
+// CacheDir is the folder the Spark that scripts/setup.sh installs is kept
+// in: $SPARKPLANE_CACHE, else $XDG_CACHE_HOME/sparkplane, else
+// RootCacheDir for root, else ~/.cache/sparkplane. (The kube binaries are
+// found on their own: see internal/controlplane.)
 func (e Env) CacheDir() string {
 	if d := e.Get(EnvCache); d != "" {
 		return d
 	}
 	if d := e.Get(EnvXDGCacheHome); d != "" && filepath.IsAbs(d) {
 		return filepath.Join(d, "sparkplane")
+	}
+	if e.root {
+		return RootCacheDir
 	}
 	if h := e.Get(EnvHome); h != "" {
 		return filepath.Join(h, ".cache", "sparkplane")

@@ -26,15 +26,21 @@ func TestJobEnv(t *testing.T) {
 func TestEnvDirs(t *testing.T) {
 	for _, tc := range []struct {
 		env         []string
+		root        bool
 		cache, data string
 	}{
-		{[]string{"HOME=/h"}, "/h/.cache/sparkplane", "/h/.local/share/sparkplane"},
-		{[]string{"HOME=/h", "XDG_CACHE_HOME=/c", "XDG_DATA_HOME=/d"}, "/c/sparkplane", "/d/sparkplane"},
-		{[]string{"HOME=/h", "XDG_CACHE_HOME=/c", "SPARKPLANE_CACHE=/sp"}, "/sp", "/h/.local/share/sparkplane"},
+		{[]string{"HOME=/h"}, false, "/h/.cache/sparkplane", "/h/.local/share/sparkplane"},
+		{[]string{"HOME=/h", "XDG_CACHE_HOME=/c", "XDG_DATA_HOME=/d"}, false, "/c/sparkplane", "/d/sparkplane"},
+		{[]string{"HOME=/h", "XDG_CACHE_HOME=/c", "SPARKPLANE_CACHE=/sp"}, false, "/sp", "/h/.local/share/sparkplane"},
+		// root keeps Spark where the users its jobs run as can read it.
+		{[]string{"HOME=/root"}, true, "/var/cache/sparkplane", "/root/.local/share/sparkplane"},
+		{[]string{"HOME=/root", "XDG_CACHE_HOME=/c"}, true, "/c/sparkplane", "/root/.local/share/sparkplane"},
+		{[]string{"HOME=/root", "SPARKPLANE_CACHE=/sp"}, true, "/sp", "/root/.local/share/sparkplane"},
 	} {
 		e := EnvFrom(tc.env)
+		e.root = tc.root
 		if got := e.CacheDir(); got != tc.cache {
-			t.Errorf("%q: CacheDir() = %s, want %s", tc.env, got, tc.cache)
+			t.Errorf("%q (root %v): CacheDir() = %s, want %s", tc.env, tc.root, got, tc.cache)
 		}
 		if got := e.DataDir(); got != tc.data {
 			t.Errorf("%q: DataDir() = %s, want %s", tc.env, got, tc.data)

@@ -43,8 +43,10 @@ type ExecutionRole struct {
 	// server runs as root (default: Local.JobUser).
 	LocalUser string `json:"localUser"`
 	// CredentialsFile is an AWS shared credentials file given to this
-	// role's local runs only (AWS_SHARED_CREDENTIALS_FILE), readable by its
-	// LocalUser alone.
+	// role's local runs only (AWS_SHARED_CREDENTIALS_FILE). The server reads
+	// it when a run starts and, as root, copies it into the run's working
+	// folder, 0600 and owned by the run's user; keep the original readable
+	// by the server alone.
 	CredentialsFile string `json:"credentialsFile"`
 	// KubernetesSecret names a secret in the virtual cluster's namespace
 	// whose keys become the environment of this role's pods (clusters
@@ -125,6 +127,18 @@ func (c *Config) ExecutionRole(arn string) (ExecutionRole, bool) {
 	return ExecutionRole{}, false
 }
 
+// LocalRunAs is the Unix user the local runs of the execution role arn run
+// as when the server runs as root, and the AWS shared credentials file they
+// get (empty: none): the role's mapping, else Local.JobUser without
+// credentials.
+func (c *Config) LocalRunAs(arn string) (user, credentialsFile string) {
+	r, _ := c.ExecutionRole(arn)
+	if r.LocalUser == "" {
+		return c.Local.JobUserName(), r.CredentialsFile
+	}
+	return r.LocalUser, r.CredentialsFile
+}
+
 var patRoleARN = regexp.MustCompile(`^arn:(aws[a-zA-Z0-9-]*):iam::(\d{12}):role/[\w+=,.@/-]{1,512}$`)
 
 func (s *Security) validate(addr string) error {
@@ -148,6 +162,9 @@ func (s *Security) validate(addr string) error {
 			return fmt.Errorf("security.executionRoles[%d].arn %q: listed twice", i, r.ARN)
 		}
 		seen[r.ARN] = true
+		if r.LocalUser == "root" {
+			return fmt.Errorf("security.executionRoles[%d].localUser: jobs must not run as root", i)
+		}
 	}
 	return nil
 }

@@ -89,10 +89,59 @@ func Find(sparkHome string, env config.Env) (Dist, error) {
 		return d, err
 	}
 	d.JavaHome = java
-	if d.Python, err = exec.LookPath("python3"); err != nil {
-		d.Python = "python3"
-	}
+	d.Python = findPython(d.HostPath, os.Geteuid() == 0)
 	return d, nil
+}
+
+// findPython is the first python3 on path; for a root server (public) the
+// first that every user may run, since its jobs run as other users (a
+// python3 under /root, as pyenv's, is out of their reach). Not found:
+// "python3", to be looked up when a job starts.
+func findPython(path string, public bool) string {
+	first := ""
+	for _, dir := range filepath.SplitList(path) {
+		p := filepath.Join(dir, "python3")
+		if !filepath.IsAbs(p) {
+			continue
+		}
+		if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode().Perm()&0o111 == 0 {
+			continue
+		}
+		if !public || everyoneCanRun(p) {
+			return p
+		}
+		if first == "" {
+			first = p
+		}
+	}
+	if first != "" {
+		return first // the job's check says what is wrong with it
+	}
+	return "python3"
+}
+
+// everyoneCanRun says whether every user may run the file at p: it, and
+// every folder on the way to it and to what it links to, allow others.
+func everyoneCanRun(p string) bool {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return false
+	}
+	for _, q := range []string{p, real} {
+		st, err := os.Stat(q)
+		if err != nil || st.Mode().Perm()&0o005 != 0o005 {
+			return false
+		}
+		for dir := filepath.Dir(q); ; dir = filepath.Dir(dir) {
+			if st, err := os.Stat(dir); err != nil || st.Mode().Perm()&0o001 == 0 {
+				return false
+			}
+			if dir == "/" {
+				break
+			}
+		}
+	}
+	return true
 }
 
 func findJava(javaHome string) (string, error) {

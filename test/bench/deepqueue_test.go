@@ -68,6 +68,9 @@ func benchDeepQueue(b *testing.B, bin, engine string, load time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if err := os.Chmod(dir, 0o711); err != nil { // head.py: readable by the users jobs run as under root
+		b.Fatal(err)
+	}
 	storeURL := ""
 	if engine == "postgres" {
 		storeURL = pgenv.Start(b).NewDatabase(b)

@@ -39,8 +39,9 @@ func startServer(t *testing.T, dataDir string) *server {
 	return startServerWith(t, dataDir, nil)
 }
 
-// startServerWith is startServer with the configuration changed by configure.
-func startServerWith(t *testing.T, dataDir string, configure func(*config.Config)) *server {
+// startServerWith is startServer with the configuration changed by edit
+// (nil: none).
+func startServerWith(t *testing.T, dataDir string, edit func(*config.Config)) *server {
 	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
@@ -49,8 +50,9 @@ func startServerWith(t *testing.T, dataDir string, configure func(*config.Config
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = dataDir
-	if configure != nil {
-		configure(&cfg)
+	cfg.Local.WorkDir = jobsDir() // as root, jobs' working folders; not under a test's 0700 temporary folder
+	if edit != nil {
+		edit(&cfg)
 	}
 	logw := &testLogWriter{t: t}
 	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -200,10 +202,11 @@ func getLog(t *testing.T, url, vcID, id, stream string) string {
 	return string(b)
 }
 
-// writeApp writes a PySpark application into a temporary folder.
+// writeApp writes a PySpark application into a temporary folder that the
+// users jobs run as can read (see sharedDir).
 func writeApp(t *testing.T, name, source string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
+	p := filepath.Join(sharedDir(t), name)
 	if err := os.WriteFile(p, []byte(source), 0o644); err != nil {
 		t.Fatal(err)
 	}

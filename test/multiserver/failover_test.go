@@ -46,8 +46,8 @@ func TestFailover(t *testing.T) {
 	dbURL := pgenv.Start(t).NewDatabase(t)
 	dataDir, logDir := t.TempDir(), t.TempDir()
 	t.Cleanup(func() { killRuns(dataDir) })
-	appPath := filepath.Join(t.TempDir(), "failover.py")
-	starts := filepath.Join(t.TempDir(), "starts")
+	appPath := filepath.Join(sharedDir(t), "failover.py")
+	starts := filepath.Join(sharedDir(t), "starts") // the jobs write it
 	if err := os.WriteFile(appPath, []byte(app), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func TestLogsOfAFinishedRunFromAnotherServer(t *testing.T) {
 	dbURL := pgenv.Start(t).NewDatabase(t)
 	dataA, logDir := t.TempDir(), t.TempDir()
 	t.Cleanup(func() { killRuns(dataA) })
-	appPath := filepath.Join(t.TempDir(), "hello.py")
+	appPath := filepath.Join(sharedDir(t), "hello.py")
 	const hello = `from pyspark.sql import SparkSession
 spark = SparkSession.builder.getOrCreate()
 print("hello from a, counted %d" % spark.sparkContext.parallelize(range(100), 2).count())

@@ -2,14 +2,24 @@
 // spark-submit of an installed Apache Spark, in Spark local mode sized from
 // the run's executors and cores, as a child process group of its own.
 //
-// Everything about a run lives in its folder (<dir>/<virtual cluster>/<run>/):
-// spark-defaults.conf, stdout, stderr, the process id, and the exit code the
-// wrapping shell writes when spark-submit ends. Observations are read from
-// there, so a restarted server re-adopts runs whose process still lives and
-// finishes those that ended while it was down.
+// What the server trusts about a run lives in its run folder
+// (<dir>/<virtual cluster>/<run>/): stdout, stderr, the process id, and the
+// exit code the wrapping shell writes when spark-submit ends. Observations
+// are read from there, so a restarted server re-adopts runs whose process
+// still lives and finishes those that ended while it was down.
+//
+// Who a job runs as (runas.go): when the server runs as root
+// (Options.Isolate), spark-submit runs as the Unix user of the run's
+// execution role, in a working folder of its own under Options.WorkDir
+// (its current directory and HOME, with spark-defaults.conf and the role's
+// credentials file); the run folder, inside the 0700 data dir, is out of
+// its reach, and the wrapping shell stays root. Otherwise the job runs as
+// the server's user and its run folder is its working folder too. Either
+// way its environment is Options.Env and the Spark, Java and Python
+// variables, never the rest of the server's.
 //
 // Logs: while a run's attempt runs, its stdout and stderr are served from
-// that folder (Logs), so only a server that sees the folder serves them;
+// the run folder (Logs), so only a server that sees the folder serves them;
 // when it ends, CollectLogs puts them into the LogArchive (the store), from
 // which every server serves them. The files stay in the folder.
 package local

@@ -32,9 +32,13 @@ const (
 // written (the server died right after starting it) is still found.
 const envRunKey = "SPARKPLANE_JOB_RUN"
 
-// wrapper runs spark-submit and records its exit code in the run's folder,
-// where it outlives the server that started it.
-const wrapper = `"$@"; code=$?; printf %s "$code" > ` + fileExit + `.tmp && mv ` + fileExit + `.tmp ` + fileExit + `; exit "$code"`
+// wrapper runs spark-submit and records its exit code in the run's folder
+// ($1), where it outlives the server that started it. $2 is the job's
+// umask ("": the server's); the command follows. The wrapper runs as the
+// server's user even when the job does not (see runas.go), so the job
+// cannot write the record.
+const wrapper = `rec=$1; [ -z "$2" ] || umask "$2"; shift 2; "$@"; code=$?; ` +
+	`printf %s "$code" > "$rec/` + fileExit + `.tmp" && mv "$rec/` + fileExit + `.tmp" "$rec/` + fileExit + `"; exit "$code"`
 
 // pidRecord identifies a process across restarts: a pid alone may be reused.
 type pidRecord struct {
@@ -143,7 +147,9 @@ func zombie(pid int) bool {
 	return i >= 0 && i+2 < len(b) && b[i+2] == 'Z'
 }
 
-// findByEnv looks for a live process carrying envRunKey=key.
+// findByEnv looks for a live process of this server's user carrying
+// envRunKey=key: the wrapper. (A job running as another user may carry
+// any marker it likes; it is never taken for a wrapper.)
 func findByEnv(key string) (int, bool) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -153,6 +159,9 @@ func findByEnv(key string) (int, bool) {
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
+			continue
+		}
+		if st, err := os.Stat(filepath.Join("/proc", e.Name())); err != nil || !ownedByUs(st) {
 			continue
 		}
 		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -49,6 +50,19 @@ type Options struct {
 	// Archive, when set, receives the stdout and stderr of every attempt
 	// that ends (see CollectLogs); nil: they stay in the run folder only.
 	Archive runtime.LogArchive
+	// RunAs maps an execution role ARN to whom its runs run as and the
+	// credentials they get (see runas.go); nil: the server's user, no
+	// credentials.
+	RunAs func(executionRoleARN string) Identity
+	// Isolate runs each job as RunAs's user (the server must be root),
+	// in a working folder under WorkDir that this user owns; the run folder
+	// under Dir stays the server's. Off: jobs run as the server's user in
+	// their run folder.
+	Isolate bool
+	// WorkDir holds the working folders of isolated runs; it must not be
+	// under a folder the run users cannot pass through (as the 0700 data
+	// dir).
+	WorkDir string
 }
 
 // Runtime runs job runs as local spark-submit processes.
@@ -99,15 +113,9 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	if err != nil {
 		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
-	args, err := r.args(run, sub, dir)
+	job, err := r.prepare(run, sub, dir)
 	if err != nil {
 		return err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create run folder: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, fileDefaults), []byte(sub.DefaultsFile()), 0o644); err != nil {
-		return fmt.Errorf("write spark-defaults.conf: %w", err)
 	}
 	stdout, err := os.Create(filepath.Join(dir, fileStdout))
 	if err != nil {
@@ -121,12 +129,11 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	defer stderr.Close()
 
 	// Not CommandContext: the run outlives the request that submitted it.
-	cmd := exec.Command("/bin/sh", append([]string{"-c", wrapper, "sh", r.opts.Dist.SparkSubmit()}, args...)...)
-	cmd.Dir = dir
+	argv := append([]string{"-c", wrapper, "sh", dir, job.umask}, job.prefix...)
+	cmd := exec.Command("/bin/sh", append(append(argv, r.opts.Dist.SparkSubmit()), job.args...)...)
+	cmd.Dir = job.work
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	// Local mode needs no network beyond loopback: SPARK_LOCAL_IP keeps the
-	// driver off the host's interfaces.
-	cmd.Env = append(r.opts.Dist.Env(r.opts.Env), envRunKey+"="+dir, "SPARK_LOCAL_IP=127.0.0.1")
+	cmd.Env = job.env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start spark-submit: %w", err)
@@ -145,6 +152,7 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	p := newProc(dir, cmd.Process.Pid)
 	r.track(key, p, func() int {
 		err := cmd.Wait()
+		r.removeCredentials(job.work)
 		if resErr == nil {
 			r.recordEnded(&metered, dir, &res)
 		}
@@ -158,16 +166,18 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 			return -1 // killed by a signal: cancelled
 		}
 	})
-	r.opts.Logger.Info("spark-submit started", "run", key, "pid", cmd.Process.Pid, "master", args[1])
+	r.opts.Logger.Info("spark-submit started", "run", key, "pid", cmd.Process.Pid, "master", job.args[1], "user", job.user)
 	return nil
 }
 
-// args builds the spark-submit argument list of a run.
-func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string) ([]string, error) {
+// args builds the spark-submit argument list of a run whose
+// spark-defaults.conf is in dir, and returns the entry point's local path
+// ("" when spark-submit downloads it).
+func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string) ([]string, string, error) {
 	eff := sub.Effective()
 	instances, cores, err := sparksubmit.Executors(eff) // bounded: the product cannot overflow
 	if err != nil {
-		return nil, &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
+		return nil, "", &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
 	args := []string{
 		"--master", "local[" + strconv.Itoa(max(instances*cores, 1)) + "]",
@@ -204,17 +214,26 @@ func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string)
 		if sub.EntryPoint != "" {
 			path, err := resolveEntryPoint(r.opts.Dist.SparkHome, sub.EntryPoint)
 			if err != nil {
-				return nil, err
+				return nil, "", err
 			}
-			args = append(args, "-f", path)
+			return append(args, "-f", path), localPath(path), nil
 		}
-		return args, nil
+		return args, "", nil
 	}
 	path, err := resolveEntryPoint(r.opts.Dist.SparkHome, sub.EntryPoint)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return append(append(args, path), sub.Arguments...), nil
+	return append(append(args, path), sub.Arguments...), localPath(path), nil
+}
+
+// localPath is a resolved entry point's path on this host, "" for a URL
+// spark-submit downloads.
+func localPath(entry string) string {
+	if strings.HasPrefix(entry, "http://") || strings.HasPrefix(entry, "https://") {
+		return ""
+	}
+	return entry
 }
 
 func isFlag(name string) bool { return name == "--verbose" || name == "-v" || name == "--supervise" }
@@ -302,6 +321,7 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 		return runtime.Observation{Phase: runtime.PhaseUnknown}, nil
 	}
 	r.recordEnded(run, dir, nil) // it may have ended while no server watched
+	r.removeCredentials(r.workFolder(run, dir))
 	switch code := readExitCode(dir); {
 	case code == 0:
 		return runtime.Observation{Phase: runtime.PhaseSucceeded}, nil
