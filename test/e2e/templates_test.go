@@ -91,7 +91,7 @@ func TestJobTemplateLifecycle(t *testing.T) {
 	}
 	jt := d.JobTemplate
 	data := jt.JobTemplateData
-	if aws.ToString(jt.Name) != "pi" || aws.ToString(jt.CreatedBy) != "arn:aws:iam::123456789012:user/AKIDTEST" ||
+	if aws.ToString(jt.Name) != "pi" || aws.ToString(jt.CreatedBy) != "arn:aws:iam::123456789012:root" ||
 		jt.Tags["owner"] != "platform" || aws.ToString(jt.KmsKeyArn) == "" ||
 		aws.ToString(data.ReleaseLabel) != "${Release}" || aws.ToString(data.JobDriver.SparkSubmitJobDriver.EntryPoint) != "${EntryPoint}" ||
 		data.ParameterConfiguration["Partitions"].Type != types.TemplateParameterDataTypeNumber ||
