@@ -10,7 +10,7 @@ LDFLAGS := -X github.com/sparkplane/sparkplane/internal/cli.Version=$(VERSION)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-setup: ## install a JDK 17 and Apache Spark (cached in ~/.cache/sparkplane)
+setup: ## install a JDK 17 and Apache Spark (cached in ~/.cache/sparkplane; /var/cache/sparkplane as root) and, as root, the job user
 	@scripts/setup.sh
 
 build: ## build bin/sparkplane
