@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"github.com/sparkplane/sparkplane/internal/testenv"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ spark.stop()
 func TestRetryPolicyRunsASecondAttempt(t *testing.T) {
 	s := startServer(t, "")
 	vc := createVC(t, s.Client, "retry", "retry")
-	marker := filepath.Join(sharedDir(t), "attempted") // the job writes it
+	marker := filepath.Join(testenv.SharedDir(t), "attempted") // the job writes it
 	out, err := s.Client.StartJobRun(context.Background(), &emrcontainers.StartJobRunInput{
 		VirtualClusterId: aws.String(vc), Name: aws.String("flaky"),
 		ExecutionRoleArn: aws.String("arn:aws:iam::123456789012:role/emr-job"), ReleaseLabel: aws.String("emr-7.2.0-latest"),

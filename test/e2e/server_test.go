@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"github.com/sparkplane/sparkplane/internal/testenv"
 	"io"
 	"log/slog"
 	"net/http"
@@ -203,10 +204,10 @@ func getLog(t *testing.T, url, vcID, id, stream string) string {
 }
 
 // writeApp writes a PySpark application into a temporary folder that the
-// users jobs run as can read (see sharedDir).
+// users jobs run as can read (see testenv.SharedDir).
 func writeApp(t *testing.T, name, source string) string {
 	t.Helper()
-	p := filepath.Join(sharedDir(t), name)
+	p := filepath.Join(testenv.SharedDir(t), name)
 	if err := os.WriteFile(p, []byte(source), 0o644); err != nil {
 		t.Fatal(err)
 	}

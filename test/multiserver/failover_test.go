@@ -2,6 +2,7 @@ package multiserver
 
 import (
 	"fmt"
+	"github.com/sparkplane/sparkplane/internal/testenv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,8 +47,8 @@ func TestFailover(t *testing.T) {
 	dbURL := pgenv.Start(t).NewDatabase(t)
 	dataDir, logDir := t.TempDir(), t.TempDir()
 	t.Cleanup(func() { killRuns(dataDir) })
-	appPath := filepath.Join(sharedDir(t), "failover.py")
-	starts := filepath.Join(sharedDir(t), "starts") // the jobs write it
+	appPath := filepath.Join(testenv.SharedDir(t), "failover.py")
+	starts := filepath.Join(testenv.SharedDir(t), "starts") // the jobs write it
 	if err := os.WriteFile(appPath, []byte(app), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 
+	"github.com/sparkplane/sparkplane/internal/testenv"
 	"github.com/sparkplane/sparkplane/internal/testenv/pgenv"
 )
 
@@ -22,7 +23,7 @@ func TestLogsOfAFinishedRunFromAnotherServer(t *testing.T) {
 	dbURL := pgenv.Start(t).NewDatabase(t)
 	dataA, logDir := t.TempDir(), t.TempDir()
 	t.Cleanup(func() { killRuns(dataA) })
-	appPath := filepath.Join(sharedDir(t), "hello.py")
+	appPath := filepath.Join(testenv.SharedDir(t), "hello.py")
 	const hello = `from pyspark.sql import SparkSession
 spark = SparkSession.builder.getOrCreate()
 print("hello from a, counted %d" % spark.sparkContext.parallelize(range(100), 2).count())

@@ -195,19 +195,3 @@ func contextFor(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-
-// sharedDir is a temporary folder every user may read and write (as
-// /tmp): t.TempDir() is 0700, out of reach of the users jobs run as when
-// the server is root.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	d, err := os.MkdirTemp("", "sparkplane-multiserver-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(d) })
-	if err := os.Chmod(d, 0o1777); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
