@@ -1,0 +1,108 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/sparkplane/sparkplane/internal/api"
+	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/iam"
+	"github.com/sparkplane/sparkplane/internal/store/sqlite"
+)
+
+// policyAuth authenticates the caller named by the X-Test-Caller header and
+// decides its requests with the IAM policy documents listed for it.
+type policyAuth map[string][]*iam.Policy
+
+func newPolicyAuth(t *testing.T, docs map[string][]string) policyAuth {
+	t.Helper()
+	a := policyAuth{}
+	for name, ds := range docs {
+		for _, d := range ds {
+			p, err := iam.ParsePolicy([]byte(d))
+			if err != nil {
+				t.Fatalf("policy %s: %v", d, err)
+			}
+			a[name] = append(a[name], p)
+		}
+	}
+	return a
+}
+
+func (a policyAuth) Authenticate(r *http.Request, _ []byte) (*api.Caller, error) {
+	name := r.Header.Get("X-Test-Caller")
+	pols, ok := a[name]
+	if !ok {
+		return nil, &emr.Error{Code: emr.CodeUnrecognizedClient, Message: "no such caller"}
+	}
+	return &api.Caller{ARN: "arn:aws:iam::123456789012:user/" + name, Type: "IAMUser", UserName: name, UserID: "AIDA" + name,
+		Evaluate: func(req api.Request) api.Verdict {
+			switch iam.Evaluate(pols, iam.Request{Action: req.Action, Resource: req.Resource, Context: req.Context}) {
+			case iam.Allow:
+				return api.Allowed
+			case iam.ExplicitDeny:
+				return api.ExplicitDeny
+			}
+			return api.ImplicitDeny
+		}}, nil
+}
+
+const allowEverything = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["emr-containers:*","iam:PassRole"],"Resource":"*"}]}`
+
+// newPolicyServer is newAuthzServer with callers decided by policies.
+func newPolicyServer(t *testing.T, auth policyAuth) *httptest.Server {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv := httptest.NewServer(api.New(st, nop{}, api.Options{Partition: emr.Partition{Partition: "aws", Region: "us-east-1", Account: "123456789012"},
+		Clusters: []string{"local"}, Auth: auth, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// createVCAs creates a virtual cluster in namespace ns with tags (JSON) as caller.
+func createVCAs(t *testing.T, srv *httptest.Server, caller, ns, tags string) string {
+	t.Helper()
+	_, vc := callAs(t, srv, caller, "POST", "/virtualclusters", `{"name":"a","clientToken":"`+ns+`","tags":`+tags+`,"containerProvider":{"id":"local","type":"EKS","info":{"eksInfo":{"namespace":"`+ns+`"}}}}`)
+	id, _ := vc["id"].(string)
+	if id == "" {
+		t.Fatalf("create virtual cluster: %v", vc)
+	}
+	return id
+}
+
+// TestStartJobRunFromTemplateSeesTemplateTags: StartJobRun with a
+// jobTemplateId is authorized on the template with the template's tags as
+// aws:ResourceTag (StartJobRun's jobTemplate resource type takes it), so a
+// Deny on tagged templates holds.
+func TestStartJobRunFromTemplateSeesTemplateTags(t *testing.T) {
+	srv := newPolicyServer(t, newPolicyAuth(t, map[string][]string{
+		"admin": {allowEverything},
+		"mallory": {allowEverything, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"emr-containers:StartJobRun",
+		  "Resource":"arn:aws:emr-containers:*:*:/jobtemplates/*","Condition":{"StringEquals":{"aws:ResourceTag/restricted":"true"}}}]}`},
+	}))
+	vcID := createVCAs(t, srv, "admin", "a", "{}")
+	_, tmpl := callAs(t, srv, "admin", "POST", "/jobtemplates", `{"name":"t","clientToken":"t2","tags":{"restricted":"true"},"jobTemplateData":{"executionRoleArn":"arn:aws:iam::123456789012:role/R","releaseLabel":"emr-7.2.0-latest","jobDriver":{"sparkSubmitJobDriver":{"entryPoint":"local:///x.py"}}}}`)
+	tmplID, _ := tmpl["id"].(string)
+	if tmplID == "" {
+		t.Fatalf("create job template: %v", tmpl)
+	}
+	status, out := callAs(t, srv, "mallory", "POST", "/virtualclusters/"+vcID+"/jobruns", `{"name":"r","clientToken":"t3","jobTemplateId":"`+tmplID+`"}`)
+	if status != http.StatusForbidden || out["__type"] != "AccessDeniedException" {
+		t.Fatalf("StartJobRun from a template that a Deny on its tags covers: %d %v; want 403 AccessDeniedException", status, out)
+	}
+	if status, out := callAs(t, srv, "admin", "POST", "/virtualclusters/"+vcID+"/jobruns", `{"name":"r","clientToken":"t4","jobTemplateId":"`+tmplID+`"}`); status != http.StatusOK {
+		t.Fatalf("StartJobRun from the template by admin: %d %v", status, out)
+	}
+	if status, out := callAs(t, srv, "mallory", "POST", "/virtualclusters/"+vcID+"/jobruns", `{"name":"r","clientToken":"t5","jobTemplateId":"nosuchtemplate"}`); status != http.StatusBadRequest || out["__type"] != "ResourceNotFoundException" {
+		t.Fatalf("StartJobRun from a template that does not exist: %d %v; want ResourceNotFoundException", status, out)
+	}
+}
