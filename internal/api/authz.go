@@ -67,16 +67,6 @@ func (s *Server) authorize(ctx context.Context, action, resource string, cond co
 	}
 }
 
-// authorizeEach authorizes action on every resource in turn.
-func (s *Server) authorizeEach(ctx context.Context, action string, resources []string, cond conditions) error {
-	for _, res := range resources {
-		if err := s.authorize(ctx, action, res, maps.Clone(cond)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // passRole authorizes passing the execution role to emr-containers, which
 // StartJobRun and CreateManagedEndpoint need beside their own action.
 func (s *Server) passRole(ctx context.Context, roleARN, vcARN string) error {

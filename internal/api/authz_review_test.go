@@ -106,3 +106,28 @@ func TestStartJobRunFromTemplateSeesTemplateTags(t *testing.T) {
 		t.Fatalf("StartJobRun from a template that does not exist: %d %v; want ResourceNotFoundException", status, out)
 	}
 }
+
+// TestCostReportSeesVirtualClusterTags: GetCostReport is authorized on each
+// virtual cluster reported on with its tags as aws:ResourceTag, so a Deny
+// on tagged virtual clusters holds, and an Allow on tagged ones (the
+// README's team policy) lets a team read its own costs.
+func TestCostReportSeesVirtualClusterTags(t *testing.T) {
+	srv := newPolicyServer(t, newPolicyAuth(t, map[string][]string{
+		"admin": {allowEverything},
+		"mallory": {allowEverything, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"emr-containers:GetCostReport",
+		  "Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/confidential":"true"}}}]}`},
+		"ana": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"emr-containers:*",
+		  "Resource":"arn:aws:emr-containers:*:123456789012:/virtualclusters/*","Condition":{"StringEquals":{"aws:ResourceTag/team":"analytics"}}}]}`},
+	}))
+	secret := createVCAs(t, srv, "admin", "a", `{"confidential":"true"}`)
+	analytics := createVCAs(t, srv, "admin", "b", `{"team":"analytics"}`)
+	if status, out := callAs(t, srv, "mallory", "GET", "/sparkplane/v1/cost?filter=virtualCluster="+secret, ""); status != http.StatusForbidden || out["__type"] != "AccessDeniedException" {
+		t.Errorf("cost report of a virtual cluster that a Deny on its tags covers: %d %v; want 403 AccessDeniedException", status, out)
+	}
+	if status, out := callAs(t, srv, "ana", "GET", "/sparkplane/v1/cost?filter=virtualCluster="+analytics, ""); status != http.StatusOK {
+		t.Errorf("cost report of the team's own virtual cluster: %d %v; want 200", status, out)
+	}
+	if status, out := callAs(t, srv, "ana", "GET", "/sparkplane/v1/cost?filter=virtualCluster="+analytics+"|"+secret, ""); status != http.StatusForbidden {
+		t.Errorf("cost report of the team's and another virtual cluster: %d %v; want 403", status, out)
+	}
+}
