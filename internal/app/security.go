@@ -82,4 +82,8 @@ func securityOptions(cfg config.Config, opts *api.Options, trail *audit.Trail, a
 	if authn != nil { // a nil *authenticator must not become a non-nil interface
 		opts.Auth = authn
 	}
+	// Without credentials and without --insecure-no-auth the server listens
+	// on loopback (Config.Validate): it serves loopback callers only, not web
+	// pages nor whoever a reverse proxy forwards.
+	opts.LoopbackOnly = authn == nil && !cfg.Security.InsecureNoAuth
 }
