@@ -2,11 +2,14 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sparkplane/sparkplane/internal/api"
@@ -129,5 +132,34 @@ func TestCostReportSeesVirtualClusterTags(t *testing.T) {
 	}
 	if status, out := callAs(t, srv, "ana", "GET", "/sparkplane/v1/cost?filter=virtualCluster="+analytics+"|"+secret, ""); status != http.StatusForbidden {
 		t.Errorf("cost report of the team's and another virtual cluster: %d %v; want 403", status, out)
+	}
+}
+
+// TestAuditRecordsAreBounded: what an audit record keeps of a request is
+// bounded whatever the request carries, so that a caller (even one that
+// cannot authenticate) cannot turn each request of up to the body cap
+// into an audit line as large, filling the disk the audit log is on.
+func TestAuditRecordsAreBounded(t *testing.T) {
+	audit := &auditLog{}
+	srv := newAuthzServer(t, &headerAuth{verdict: func(api.Request) api.Verdict { return api.Allowed }}, audit)
+	big := strings.Repeat("A", 300<<10)
+	var tags strings.Builder
+	for i := range 10000 {
+		fmt.Fprintf(&tags, `"k%05d":"",`, i)
+	}
+	body := `{"name":"` + big + `","clientToken":"` + big + `","containerProvider":{"id":"` + big + `"},"tags":{` + strings.TrimSuffix(tags.String(), ",") + `}}`
+	req, _ := http.NewRequest("POST", srv.URL+"/virtualclusters", strings.NewReader(body))
+	req.Header.Set("User-Agent", strings.Repeat("U", 32<<10))
+	resp, err := http.DefaultClient.Do(req) // no X-Test-Caller: not authenticated
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || len(audit.events) != 1 {
+		t.Fatalf("unauthenticated call: HTTP %d, %d audit records; want 403 and one record", resp.StatusCode, len(audit.events))
+	}
+	b, _ := json.Marshal(audit.events[0])
+	if len(b) > 16<<10 {
+		t.Errorf("the audit record of a %d-byte request is %d bytes; want at most 16 KiB", len(body), len(b))
 	}
 }
