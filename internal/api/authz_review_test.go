@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/api"
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/iam"
+	"github.com/sparkplane/sparkplane/internal/store"
 	"github.com/sparkplane/sparkplane/internal/store/sqlite"
 )
 
@@ -161,5 +163,43 @@ func TestAuditRecordsAreBounded(t *testing.T) {
 	b, _ := json.Marshal(audit.events[0])
 	if len(b) > 16<<10 {
 		t.Errorf("the audit record of a %d-byte request is %d bytes; want at most 16 KiB", len(body), len(b))
+	}
+}
+
+// flakyStore fails reads of virtual clusters (a database hiccup) while
+// every other call works.
+type flakyStore struct{ store.Store }
+
+func (flakyStore) GetVirtualCluster(context.Context, string) (*emr.VirtualCluster, error) {
+	return nil, errors.New("database is locked")
+}
+
+// TestTagReadFailureDoesNotSkipADeny: when the tags a decision needs cannot
+// be read, the call fails rather than being decided without them, which
+// would skip a Deny on those tags.
+func TestTagReadFailureDoesNotSkipADeny(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	auth := newPolicyAuth(t, map[string][]string{
+		"admin": {allowEverything},
+		"mallory": {allowEverything, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"emr-containers:*",
+		  "Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/frozen":"true"}}}]}`},
+	})
+	opts := api.Options{Partition: emr.Partition{Partition: "aws", Region: "us-east-1", Account: "123456789012"},
+		Clusters: []string{"local"}, Auth: auth, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	good := httptest.NewServer(api.New(st, nop{}, opts))
+	t.Cleanup(good.Close)
+	vcID := createVCAs(t, good, "admin", "a", `{"frozen":"true"}`)
+	flaky := httptest.NewServer(api.New(flakyStore{st}, nop{}, opts))
+	t.Cleanup(flaky.Close)
+	run := `{"name":"r","clientToken":"t2","executionRoleArn":"arn:aws:iam::123456789012:role/R","releaseLabel":"emr-7.2.0-latest","jobDriver":{"sparkSubmitJobDriver":{"entryPoint":"local:///x.py"}}}`
+	if status, out := callAs(t, flaky, "mallory", "POST", "/virtualclusters/"+vcID+"/jobruns", run); status == http.StatusOK {
+		t.Errorf("StartJobRun on a frozen virtual cluster whose tags could not be read: %d %v; want a failure", status, out)
+	}
+	if status, out := callAs(t, flaky, "mallory", "GET", "/virtualclusters/"+vcID+"/jobruns", ""); status == http.StatusOK {
+		t.Errorf("ListJobRuns of a frozen virtual cluster whose tags could not be read: %d %v; want a failure", status, out)
 	}
 }

@@ -77,7 +77,10 @@ func (s *Server) authorizeCost(ctx context.Context, q cost.Query) error {
 			continue
 		}
 		for _, id := range f.Values {
-			vc := forAuthz(ctx, func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, id) })
+			vc, err := forAuthz(ctx, func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, id) })
+			if err != nil {
+				return err
+			}
 			if err := s.authorizeVirtualCluster(ctx, ActionGetCostReport, id, vc, conditions{}); err != nil {
 				return err
 			}

@@ -189,7 +189,10 @@ func (s *Server) describeJobRun(r *http.Request) (any, error) {
 // template) on virtual cluster vcID, passing its execution role, and
 // checks that the role is one this server maps to credentials.
 func (s *Server) authorizeStart(ctx context.Context, vcID string, req, spec *emr.StartJobRunRequest) error {
-	vc := forAuthz(ctx, func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	vc, err := forAuthz(ctx, func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	if err != nil {
+		return err
+	}
 	cond := conditions{"emr-containers:ExecutionRoleArn": {spec.ExecutionRoleARN}}.withRequestTags(spec.Tags)
 	if req.JobTemplateID != "" {
 		cond["emr-containers:JobTemplateArn"] = []string{s.opts.Partition.JobTemplateARN(req.JobTemplateID)}
@@ -241,7 +244,10 @@ func (s *Server) listJobRuns(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	vc := forAuthz(r.Context(), func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	vc, err := forAuthz(r.Context(), func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	if err != nil {
+		return nil, err
+	}
 	if err := s.authorizeVirtualCluster(r.Context(), "emr-containers:ListJobRuns", vcID, vc, conditions{}); err != nil {
 		return nil, err
 	}
