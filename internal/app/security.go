@@ -45,6 +45,22 @@ func warnInsecure(cfg config.Config, log *slog.Logger) {
 	}
 }
 
+// checkListener refuses a server without credentials (and without
+// --insecure-no-auth) whose listener is not on loopback: Config.Validate
+// trusts the name "localhost", which the resolver (a hosts file, DNS and
+// its search domains) may answer with another address.
+func checkListener(cfg config.Config, authn *authenticator, addr net.Addr) error {
+	if authn != nil || cfg.Security.InsecureNoAuth {
+		return nil
+	}
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("addr %s listens on %s, which is not loopback, but no credentials are configured: "+
+		"set security.access to an access file (see the README's security section), "+
+		"or pass --insecure-no-auth to serve anyone who can reach the port", cfg.Addr, addr)
+}
+
 // checkTLS loads cfg's certificate and key once, so a bad pair stops the
 // server at start rather than at its first connection.
 func checkTLS(cfg config.Config) error {
