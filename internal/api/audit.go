@@ -3,11 +3,17 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/sparkplane/sparkplane/internal/emr"
 )
 
 // AuditSink receives the audit record of every call that changes something
@@ -95,10 +101,10 @@ func (s *Server) audit(r *http.Request, rec *recorder) {
 	c := callOf(r.Context())
 	ev := &AuditEvent{
 		EventVersion: "1.08", EventTime: s.opts.Now().UTC(), EventSource: emrService,
-		AWSRegion: s.opts.Partition.Region, SourceIPAddress: sourceIP(r), UserAgent: r.UserAgent(),
+		AWSRegion: s.opts.Partition.Region, SourceIPAddress: sourceIP(r), UserAgent: clipAudit(r.UserAgent(), maxAuditString),
 		RequestID: rec.Header().Get("x-amzn-RequestId"), EventID: uuid.NewString(), ReadOnly: readOnly,
 		EventType: "AwsApiCall", HTTPStatus: rec.status, RecipientAccount: s.opts.Partition.Account,
-		ErrorCode: rec.errType, ErrorMessage: rec.errMsg,
+		ErrorCode: rec.errType, ErrorMessage: clipAudit(rec.errMsg, maxAuditString),
 	}
 	if c != nil {
 		ev.EventName = c.operation
@@ -117,17 +123,26 @@ func (s *Server) audit(r *http.Request, rec *recorder) {
 var auditedFields = []string{"name", "virtualClusterId", "executionRoleArn", "releaseLabel", "jobTemplateId",
 	"clientToken", "type", "certificateArn", "containerProvider", "state", "tagKeys"}
 
+// Bounds on what an audit record keeps of a request, whatever the request
+// (refused, or even unauthenticated) carries: a value longer than any the
+// model allows is not kept, only its size, and at most emr.MaxTags tag
+// keys are.
+const (
+	maxAuditValue  = 2048 // bytes of one audited member's JSON (the longest ARN the model allows)
+	maxAuditString = 4096 // bytes of the user agent and of the error message
+)
+
 // auditParameters returns the path values of r and the audited members of
 // its JSON body, and the keys (not values) of the tags it sets.
 func auditParameters(r *http.Request, body []byte) map[string]any {
 	out := map[string]any{}
 	for _, name := range []string{"virtualClusterId", "jobRunId", "templateId", "securityConfigurationId", "endpointId", "resourceArn"} {
 		if v := r.PathValue(name); v != "" {
-			out[name] = v
+			out[name] = clipAudit(v, maxAuditValue)
 		}
 	}
 	if keys := r.URL.Query()["tagKeys"]; len(keys) > 0 {
-		out["tagKeys"] = keys
+		out["tagKeys"] = auditKeys(keys)
 	}
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) != nil {
@@ -136,20 +151,43 @@ func auditParameters(r *http.Request, body []byte) map[string]any {
 	for _, f := range auditedFields {
 		if raw, ok := fields[f]; ok {
 			var v any
-			if json.Unmarshal(raw, &v) == nil {
+			switch {
+			case len(raw) > maxAuditValue:
+				out[f] = fmt.Sprintf("(%d bytes, not kept)", len(raw))
+			case json.Unmarshal(raw, &v) == nil:
 				out[f] = v
 			}
 		}
 	}
 	var tags map[string]string
 	if raw, ok := fields["tags"]; ok && json.Unmarshal(raw, &tags) == nil {
-		keys := make([]string, 0, len(tags))
-		for k := range tags {
-			keys = append(keys, k)
-		}
-		out["tagKeys"] = keys
+		out["tagKeys"] = auditKeys(slices.Collect(maps.Keys(tags)))
 	}
 	return out
+}
+
+// auditKeys returns tag keys for an audit record: sorted, at most
+// emr.MaxTags of them (then "…"), each clipped.
+func auditKeys(keys []string) []string {
+	keys = slices.Sorted(slices.Values(keys))
+	if len(keys) > emr.MaxTags {
+		keys = append(keys[:emr.MaxTags], "…")
+	}
+	for i, k := range keys {
+		keys[i] = clipAudit(k, 256)
+	}
+	return keys
+}
+
+// clipAudit returns s, cut to at most n bytes (on a rune boundary, then "…").
+func clipAudit(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // readBody reads r's whole body (ReadBody: under the server's cap) and

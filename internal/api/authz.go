@@ -2,10 +2,13 @@ package api
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/store"
 )
 
 // The actions of sparkplane's own endpoints, beside emr-containers' (whose
@@ -67,16 +70,6 @@ func (s *Server) authorize(ctx context.Context, action, resource string, cond co
 	}
 }
 
-// authorizeEach authorizes action on every resource in turn.
-func (s *Server) authorizeEach(ctx context.Context, action string, resources []string, cond conditions) error {
-	for _, res := range resources {
-		if err := s.authorize(ctx, action, res, maps.Clone(cond)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // passRole authorizes passing the execution role to emr-containers, which
 // StartJobRun and CreateManagedEndpoint need beside their own action.
 func (s *Server) passRole(ctx context.Context, roleARN, vcARN string) error {
@@ -107,14 +100,19 @@ func (s *Server) authorizeOn(ctx context.Context, action, arn string, tags map[s
 
 // forAuthz reads, with load, a resource whose tags only authorization
 // needs: for a caller whose policies are evaluated. An unrestricted caller
-// (authentication off) costs no read; nil when there is nothing to read.
-func forAuthz[T any](ctx context.Context, load func(context.Context) (*T, error)) *T {
+// (authentication off) costs no read; nil when there is nothing to read
+// (it does not exist). A read that fails otherwise is an error: deciding
+// without the tags would skip a Deny on them.
+func forAuthz[T any](ctx context.Context, load func(context.Context) (*T, error)) (*T, error) {
 	if c := callerOf(ctx); c == nil || c.Evaluate == nil {
-		return nil
+		return nil, nil
 	}
 	v, err := load(ctx)
-	if err != nil {
-		return nil
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	return v
+	if err != nil {
+		return nil, fmt.Errorf("read the resource's tags to authorize: %w", err)
+	}
+	return v, nil
 }

@@ -4,8 +4,12 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/sparkplane/sparkplane/internal/emr"
 )
 
 // Caller is who sent a request, as its signature proved.
@@ -85,6 +89,9 @@ func (s *Server) authenticate(r *http.Request, op string) (*http.Request, error)
 		return r, err
 	}
 	if s.opts.Auth == nil {
+		if err := s.checkLoopback(r); err != nil {
+			return r, err
+		}
 		p := s.opts.Partition
 		c.caller = &Caller{ARN: "arn:" + p.Partition + ":iam::" + p.Account + ":root", Type: "Root", UserID: p.Account}
 		c.global = s.globalContext(r, c.caller)
@@ -97,6 +104,50 @@ func (s *Server) authenticate(r *http.Request, op string) (*http.Request, error)
 	c.caller = caller
 	c.global = s.globalContext(r, caller)
 	return r, nil
+}
+
+// checkLoopback refuses, on a loopback-only server without authentication
+// (Options.LoopbackOnly), a request addressed to a host that is not
+// loopback or sent by a web page whose origin is not: a browser sends a
+// cross-site text/plain POST without asking first, and after DNS rebinding
+// a page's own origin is the server; a reverse proxy forwards anyone.
+func (s *Server) checkLoopback(r *http.Request) error {
+	if !s.opts.LoopbackOnly {
+		return nil
+	}
+	if !loopbackHost(r.Host) {
+		return emr.AccessDeniedf("This sparkplane server has authentication off and serves loopback only, not requests addressed to %q. "+
+			"Address it as 127.0.0.1 or localhost, or give the server an access file (security.access).", clipHost(r.Host))
+	}
+	for _, o := range r.Header.Values("Origin") {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || !loopbackHost(u.Host) {
+			return emr.AccessDeniedf("This sparkplane server has authentication off and serves loopback only, not web pages of origin %q.", clipHost(o))
+		}
+	}
+	return nil
+}
+
+// loopbackHost says whether host[:port] names loopback: localhost or a
+// loopback address.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func clipHost(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "…"
+	}
+	return s
 }
 
 // globalContext returns the condition keys every request carries.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -33,7 +34,7 @@ const DefaultCostWindow = "lastweek"
 func (s *Server) costReport(w http.ResponseWriter, r *http.Request) {
 	q, format, err := parseCostQuery(r, s.now())
 	if err == nil {
-		err = s.authorizeEach(r.Context(), ActionGetCostReport, s.costResources(q), conditions{})
+		err = s.authorizeCost(r.Context(), q)
 	}
 	if err != nil {
 		writeError(w, r, s.opts.Logger, err)
@@ -67,20 +68,26 @@ func (s *Server) costReport(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// costResources are the ARNs a cost report reads: the virtual clusters its
-// filter names, else every virtual cluster (and the idle cost of nodes,
-// which no virtual cluster owns).
-func (s *Server) costResources(q cost.Query) []string {
+// authorizeCost authorizes a report of q on the virtual clusters its filter
+// names, each with its tags (aws:ResourceTag), else on every virtual
+// cluster (and the idle cost of nodes, which no virtual cluster owns).
+func (s *Server) authorizeCost(ctx context.Context, q cost.Query) error {
 	for _, f := range q.Filters {
-		if f.Dimension.Kind == cost.DimVirtualCluster {
-			arns := make([]string, len(f.Values))
-			for i, id := range f.Values {
-				arns[i] = s.opts.Partition.VirtualClusterARN(id)
-			}
-			return arns
+		if f.Dimension.Kind != cost.DimVirtualCluster {
+			continue
 		}
+		for _, id := range f.Values {
+			vc, err := forAuthz(ctx, func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, id) })
+			if err != nil {
+				return err
+			}
+			if err := s.authorizeVirtualCluster(ctx, ActionGetCostReport, id, vc, conditions{}); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return []string{s.opts.Partition.VirtualClusterARN("*")}
+	return s.authorize(ctx, ActionGetCostReport, s.opts.Partition.VirtualClusterARN("*"), conditions{})
 }
 
 // pricing is the pricing reports use.

@@ -30,7 +30,10 @@ func (s *Server) createManagedEndpoint(r *http.Request) (any, error) {
 		return nil, err
 	}
 	ctx := r.Context()
-	vc := forAuthz(ctx, func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	vc, err := forAuthz(ctx, func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	if err != nil {
+		return nil, err
+	}
 	cond := conditions{"emr-containers:ExecutionRoleArn": {req.ExecutionRoleARN}}.withRequestTags(req.Tags)
 	if err := s.authorizeVirtualCluster(ctx, "emr-containers:CreateManagedEndpoint", vcID, vc, cond); err != nil {
 		return nil, err
@@ -119,7 +122,10 @@ func (s *Server) listManagedEndpoints(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	vc := forAuthz(r.Context(), func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	vc, err := forAuthz(r.Context(), func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	if err != nil {
+		return nil, err
+	}
 	if err := s.authorizeVirtualCluster(r.Context(), "emr-containers:ListManagedEndpoints", vcID, vc, conditions{}); err != nil {
 		return nil, err
 	}

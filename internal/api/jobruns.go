@@ -27,12 +27,24 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 		return nil, err
 	}
 	ctx := r.Context()
+	var tmpl *emr.JobTemplate
 	if req.JobTemplateID != "" {
-		if err := s.authorize(ctx, "emr-containers:StartJobRun", s.opts.Partition.JobTemplateARN(req.JobTemplateID), conditions{}); err != nil {
+		// The template is authorized with its tags (aws:ResourceTag), as
+		// StartJobRun's jobTemplate resource type has them, before
+		// anything of it is answered.
+		t, err := s.store.GetJobTemplate(ctx, req.JobTemplateID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
+		if err := s.authorizeOn(ctx, "emr-containers:StartJobRun", s.opts.Partition.JobTemplateARN(req.JobTemplateID), tagsOf(t)); err != nil {
+			return nil, err
+		}
+		if err != nil {
+			return nil, emr.NotFoundf("Job template %s doesn't exist.", req.JobTemplateID)
+		}
+		tmpl = t
 	}
-	spec, err := s.runSpec(ctx, &req)
+	spec, err := runSpec(&req, tmpl)
 	if err != nil {
 		return nil, err
 	}
@@ -84,19 +96,12 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 }
 
 // runSpec returns the request a job run is made of: req itself, or, with a
-// jobTemplateId, the template resolved with req (emr.JobTemplate.Resolve has
-// the merge rule). Either way the release label must exist and the
+// jobTemplateId, its template tmpl resolved with req (emr.JobTemplate.Resolve
+// has the merge rule). Either way the release label must exist and the
 // spark-submit parameters must parse.
-func (s *Server) runSpec(ctx context.Context, req *emr.StartJobRunRequest) (*emr.StartJobRunRequest, error) {
-	if req.JobTemplateID == "" {
+func runSpec(req *emr.StartJobRunRequest, tmpl *emr.JobTemplate) (*emr.StartJobRunRequest, error) {
+	if tmpl == nil {
 		return req, checkRunSpec(req)
-	}
-	tmpl, err := s.store.GetJobTemplate(ctx, req.JobTemplateID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, emr.NotFoundf("Job template %s doesn't exist.", req.JobTemplateID)
-	}
-	if err != nil {
-		return nil, err
 	}
 	spec, err := tmpl.Resolve(req)
 	if err != nil {
@@ -184,7 +189,10 @@ func (s *Server) describeJobRun(r *http.Request) (any, error) {
 // template) on virtual cluster vcID, passing its execution role, and
 // checks that the role is one this server maps to credentials.
 func (s *Server) authorizeStart(ctx context.Context, vcID string, req, spec *emr.StartJobRunRequest) error {
-	vc := forAuthz(ctx, func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	vc, err := forAuthz(ctx, func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	if err != nil {
+		return err
+	}
 	cond := conditions{"emr-containers:ExecutionRoleArn": {spec.ExecutionRoleARN}}.withRequestTags(spec.Tags)
 	if req.JobTemplateID != "" {
 		cond["emr-containers:JobTemplateArn"] = []string{s.opts.Partition.JobTemplateARN(req.JobTemplateID)}
@@ -236,7 +244,10 @@ func (s *Server) listJobRuns(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	vc := forAuthz(r.Context(), func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	vc, err := forAuthz(r.Context(), func(ctx context.Context) (*emr.VirtualCluster, error) { return s.store.GetVirtualCluster(ctx, vcID) })
+	if err != nil {
+		return nil, err
+	}
 	if err := s.authorizeVirtualCluster(r.Context(), "emr-containers:ListJobRuns", vcID, vc, conditions{}); err != nil {
 		return nil, err
 	}

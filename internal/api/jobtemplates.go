@@ -104,7 +104,10 @@ func (s *Server) deleteJobTemplate(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := forAuthz(r.Context(), func(ctx context.Context) (*emr.JobTemplate, error) { return s.store.GetJobTemplate(ctx, id) })
+	t, err := forAuthz(r.Context(), func(ctx context.Context) (*emr.JobTemplate, error) { return s.store.GetJobTemplate(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
 	if err := s.authorizeOn(r.Context(), "emr-containers:DeleteJobTemplate", s.opts.Partition.JobTemplateARN(id), tagsOf(t)); err != nil {
 		return nil, err
 	}

@@ -94,9 +94,12 @@ func (s *Server) deleteSecurityConfiguration(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := forAuthz(r.Context(), func(ctx context.Context) (*emr.SecurityConfiguration, error) {
+	sc, err := forAuthz(r.Context(), func(ctx context.Context) (*emr.SecurityConfiguration, error) {
 		return s.store.GetSecurityConfiguration(ctx, id)
 	})
+	if err != nil {
+		return nil, err
+	}
 	if err := s.authorizeOn(r.Context(), "emr-containers:DeleteSecurityConfiguration", s.opts.Partition.SecurityConfigurationARN(id), scTags(sc)); err != nil {
 		return nil, err
 	}

@@ -40,6 +40,11 @@ type Options struct {
 	// Auth verifies callers; nil: authentication is off and every caller is
 	// the account's root, allowed everything (a loopback-only server).
 	Auth Authenticator
+	// LoopbackOnly, with Auth nil, serves only requests addressed to a
+	// loopback host (Host header) and, from a browser, sent by a page of a
+	// loopback origin (Origin header): a loopback-only server that no web
+	// page (cross-site, or after DNS rebinding) nor reverse proxy can drive.
+	LoopbackOnly bool
 	// CheckExecutionRole, when set, refuses (with an *emr.Error) an
 	// execution role that runs may not name.
 	CheckExecutionRole func(arn string) error

@@ -104,10 +104,13 @@ func (s *Server) listTagsForResource(r *http.Request) (any, error) {
 // authorizeTagging authorizes a tag operation on the resource arn (ref),
 // with its current tags as aws:ResourceTag.
 func (s *Server) authorizeTagging(r *http.Request, action, arn string, ref emr.ResourceRef, cond conditions) error {
-	tags := forAuthz(r.Context(), func(ctx context.Context) (*map[string]string, error) {
+	tags, err := forAuthz(r.Context(), func(ctx context.Context) (*map[string]string, error) {
 		t, err := s.store.Tags(ctx, ref)
 		return &t, err
 	})
+	if err != nil {
+		return err
+	}
 	if tags != nil {
 		cond = cond.withResourceTags(*tags)
 	}

@@ -141,6 +141,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		trail.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	if err := checkListener(cfg, authn, ln.Addr()); err != nil {
+		ln.Close()
+		st.Close()
+		trail.Close()
+		return nil, err
+	}
 	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, authn: authn, kube: kube, clusters: clusters, log: log}, nil
 }
 

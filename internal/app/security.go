@@ -45,6 +45,22 @@ func warnInsecure(cfg config.Config, log *slog.Logger) {
 	}
 }
 
+// checkListener refuses a server without credentials (and without
+// --insecure-no-auth) whose listener is not on loopback: Config.Validate
+// trusts the name "localhost", which the resolver (a hosts file, DNS and
+// its search domains) may answer with another address.
+func checkListener(cfg config.Config, authn *authenticator, addr net.Addr) error {
+	if authn != nil || cfg.Security.InsecureNoAuth {
+		return nil
+	}
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("addr %s listens on %s, which is not loopback, but no credentials are configured: "+
+		"set security.access to an access file (see the README's security section), "+
+		"or pass --insecure-no-auth to serve anyone who can reach the port", cfg.Addr, addr)
+}
+
 // checkTLS loads cfg's certificate and key once, so a bad pair stops the
 // server at start rather than at its first connection.
 func checkTLS(cfg config.Config) error {
@@ -82,4 +98,8 @@ func securityOptions(cfg config.Config, opts *api.Options, trail *audit.Trail, a
 	if authn != nil { // a nil *authenticator must not become a non-nil interface
 		opts.Auth = authn
 	}
+	// Without credentials and without --insecure-no-auth the server listens
+	// on loopback (Config.Validate): it serves loopback callers only, not web
+	// pages nor whoever a reverse proxy forwards.
+	opts.LoopbackOnly = authn == nil && !cfg.Security.InsecureNoAuth
 }
