@@ -6,16 +6,30 @@ import (
 	"path/filepath"
 )
 
+// etcdArgs serves etcd's client API at clientURL (https://127.0.0.1:PORT)
+// and its peer API on 127.0.0.1:peerPort, both over TLS with certificates
+// of etcd's CA, and both accepting only clients with a certificate of that
+// CA: the apiserver's (and Start's health check), and etcd itself as its
+// single member's peer.
 func etcdArgs(dir, clientURL string, peerPort int) []string {
-	peerURL := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
+	f := func(name string) string { return filepath.Join(dir, name) }
+	peerURL := fmt.Sprintf("https://127.0.0.1:%d", peerPort)
 	return []string{
 		"--name=sparkplane",
-		"--data-dir=" + filepath.Join(dir, "etcd"),
+		"--data-dir=" + f("etcd"),
 		"--listen-client-urls=" + clientURL,
 		"--advertise-client-urls=" + clientURL,
+		"--cert-file=" + f(etcdServerCertFile),
+		"--key-file=" + f(etcdServerKeyFile),
+		"--client-cert-auth",
+		"--trusted-ca-file=" + f(etcdCACertFile),
 		"--listen-peer-urls=" + peerURL,
 		"--initial-advertise-peer-urls=" + peerURL,
 		"--initial-cluster=sparkplane=" + peerURL,
+		"--peer-cert-file=" + f(etcdPeerCertFile),
+		"--peer-key-file=" + f(etcdPeerKeyFile),
+		"--peer-client-cert-auth",
+		"--peer-trusted-ca-file=" + f(etcdCACertFile),
 		"--logger=zap",
 	}
 }
@@ -24,6 +38,9 @@ func apiserverArgs(dir, etcdURL string, ip net.IP, port int) []string {
 	f := func(name string) string { return filepath.Join(dir, name) }
 	args := []string{
 		"--etcd-servers=" + etcdURL,
+		"--etcd-cafile=" + f(etcdCACertFile),
+		"--etcd-certfile=" + f(etcdClientCertFile),
+		"--etcd-keyfile=" + f(etcdClientKeyFile),
 		"--bind-address=" + ip.String(),
 		"--advertise-address=" + ip.String(),
 		fmt.Sprintf("--secure-port=%d", port),

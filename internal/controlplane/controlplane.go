@@ -17,6 +17,13 @@
 // apiserver reaches kubelets with a client certificate of the CA named
 // KubeletClientName and verifies their serving certificates with the CA;
 // a node agent serves Env.KubeletCertFile.
+//
+// etcd listens on loopback only, over TLS with its own CA (not the
+// cluster's, which also signs kubelet and CSR certificates), and requires
+// a client certificate of that CA on its client and peer ports: only the
+// apiserver reaches it, not every local user. Env.Dir and the keys in it
+// are its owner's only (0700, 0600). A kept Dir written before a kind of
+// certificate existed gets it on its next Start and keeps its data.
 package controlplane
 
 import (
@@ -86,6 +93,9 @@ type Env struct {
 	// process (NAME.log); Stop removes it when Start created it.
 	Dir string
 
+	// etcdURL is etcd's client URL, https://127.0.0.1:PORT; only clients
+	// with a certificate of etcd's CA get through (etcdHTTPClient).
+	etcdURL   string
 	temporary bool
 	procs     []*process
 	stopOnce  sync.Once
@@ -111,6 +121,11 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		dir, err = os.MkdirTemp("", "sparkplane-kube-")
 	} else {
 		err = os.MkdirAll(dir, 0o700)
+		if err == nil {
+			// A folder made before Start did, or by hand, may be open to
+			// other users; it holds keys and etcd's data.
+			err = os.Chmod(dir, 0o700)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: create %s: %w", dir, err)
@@ -159,7 +174,8 @@ func (e *Env) start(ctx context.Context, bins binaries, opts Options, logf func(
 		}
 		port = free[0]
 	}
-	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	etcdURL := fmt.Sprintf("https://127.0.0.1:%d", ports[0])
+	e.etcdURL = etcdURL
 	e.Host = "https://" + net.JoinHostPort(address, strconv.Itoa(port))
 	ctxName := opts.ContextName
 	if ctxName == "" {
@@ -174,7 +190,11 @@ func (e *Env) start(ctx context.Context, bins binaries, opts Options, logf func(
 		return err
 	}
 	e.procs = append(e.procs, etcd)
-	if err := e.waitOK(ctx, http.DefaultClient, etcdURL+"/health", 30*time.Second); err != nil {
+	etcdClient, err := e.etcdHTTPClient()
+	if err != nil {
+		return err
+	}
+	if err := e.waitOK(ctx, etcdClient, etcdURL+"/health", 30*time.Second); err != nil {
 		return fmt.Errorf("controlplane: etcd not healthy: %w", err)
 	}
 	logf("controlplane: etcd healthy at %s after %v", etcdURL, time.Since(begin).Round(time.Millisecond))
@@ -207,6 +227,25 @@ func (e *Env) HTTPClient() *http.Client {
 	pool.AppendCertsFromPEM(e.CAData)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	return &http.Client{Transport: bearer{token: e.Token, next: tr}, Timeout: 30 * time.Second}
+}
+
+// etcdHTTPClient returns a client for etcdURL that trusts etcd's CA and
+// presents the apiserver's etcd client certificate.
+func (e *Env) etcdHTTPClient() (*http.Client, error) {
+	caPEM, err := os.ReadFile(filepath.Join(e.Dir, etcdCACertFile))
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("controlplane: %s holds no certificate", etcdCACertFile)
+	}
+	cert, err := tls.LoadX509KeyPair(filepath.Join(e.Dir, etcdClientCertFile), filepath.Join(e.Dir, etcdClientKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: load etcd client certificate: %w", err)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}, nil
 }
 
 type bearer struct {
