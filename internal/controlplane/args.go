@@ -7,13 +7,12 @@ import (
 )
 
 // etcdArgs serves etcd's client API at clientURL (https://127.0.0.1:PORT)
-// and its peer API on 127.0.0.1:peerPort, both over TLS with certificates
+// and its peer API at peerURL (https://127.0.0.1:PORT), both over TLS with certificates
 // of etcd's CA, and both accepting only clients with a certificate of that
 // CA: the apiserver's (and Start's health check), and etcd itself as its
 // single member's peer.
-func etcdArgs(dir, clientURL string, peerPort int) []string {
+func etcdArgs(dir, clientURL, peerURL string) []string {
 	f := func(name string) string { return filepath.Join(dir, name) }
-	peerURL := fmt.Sprintf("https://127.0.0.1:%d", peerPort)
 	return []string{
 		"--name=sparkplane",
 		"--data-dir=" + f("etcd"),

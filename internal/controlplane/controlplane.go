@@ -93,13 +93,14 @@ type Env struct {
 	// process (NAME.log); Stop removes it when Start created it.
 	Dir string
 
-	// etcdURL is etcd's client URL, https://127.0.0.1:PORT; only clients
-	// with a certificate of etcd's CA get through (etcdHTTPClient).
-	etcdURL   string
-	temporary bool
-	procs     []*process
-	stopOnce  sync.Once
-	stopErr   error
+	// etcdURL and etcdPeerURL are etcd's client and peer URLs,
+	// https://127.0.0.1:PORT; only clients with a certificate of etcd's CA
+	// get through (etcdHTTPClient).
+	etcdURL, etcdPeerURL string
+	temporary            bool
+	procs                []*process
+	stopOnce             sync.Once
+	stopErr              error
 }
 
 // Start starts etcd and kube-apiserver (and kube-controller-manager when
@@ -175,7 +176,7 @@ func (e *Env) start(ctx context.Context, bins binaries, opts Options, logf func(
 		port = free[0]
 	}
 	etcdURL := fmt.Sprintf("https://127.0.0.1:%d", ports[0])
-	e.etcdURL = etcdURL
+	e.etcdURL, e.etcdPeerURL = etcdURL, fmt.Sprintf("https://127.0.0.1:%d", ports[1])
 	e.Host = "https://" + net.JoinHostPort(address, strconv.Itoa(port))
 	ctxName := opts.ContextName
 	if ctxName == "" {
@@ -185,7 +186,7 @@ func (e *Env) start(ctx context.Context, bins binaries, opts Options, logf func(
 		return err
 	}
 
-	etcd, err := startProcess(e.Dir, "etcd", bins.etcd, etcdArgs(e.Dir, etcdURL, ports[1])...)
+	etcd, err := startProcess(e.Dir, "etcd", bins.etcd, etcdArgs(e.Dir, etcdURL, e.etcdPeerURL)...)
 	if err != nil {
 		return err
 	}
