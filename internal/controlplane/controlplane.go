@@ -27,11 +27,14 @@
 package controlplane
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -199,6 +202,9 @@ func (e *Env) start(ctx context.Context, bins binaries, opts Options, logf func(
 		return fmt.Errorf("controlplane: etcd not healthy: %w", err)
 	}
 	logf("controlplane: etcd healthy at %s after %v", etcdURL, time.Since(begin).Round(time.Millisecond))
+	if err := e.updateEtcdPeerURL(ctx, etcdClient, logf); err != nil {
+		return err
+	}
 
 	api, err := startProcess(e.Dir, "kube-apiserver", bins.apiserver, apiserverArgs(e.Dir, etcdURL, ip, port)...)
 	if err != nil {
@@ -247,6 +253,66 @@ func (e *Env) etcdHTTPClient() (*http.Client, error) {
 	}
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}, nil
+}
+
+// updateEtcdPeerURL makes etcd's member advertise etcdPeerURL: etcd data
+// from before its peer port had TLS still holds an http:// peer URL, which
+// the flags of a restart do not change. A single member never dials it,
+// but its member list should tell the truth.
+func (e *Env) updateEtcdPeerURL(ctx context.Context, c *http.Client, logf func(string, ...any)) error {
+	var list struct {
+		Members []struct {
+			ID       string   `json:"ID"`
+			PeerURLs []string `json:"peerURLs"`
+		} `json:"members"`
+	}
+	if err := postJSON(ctx, c, e.etcdURL+"/v3/cluster/member/list", struct{}{}, &list); err != nil {
+		return fmt.Errorf("controlplane: list etcd members: %w", err)
+	}
+	for _, m := range list.Members {
+		if len(m.PeerURLs) == 1 && m.PeerURLs[0] == e.etcdPeerURL {
+			continue
+		}
+		update := struct {
+			ID       string   `json:"ID"`
+			PeerURLs []string `json:"peerURLs"`
+		}{m.ID, []string{e.etcdPeerURL}}
+		if err := postJSON(ctx, c, e.etcdURL+"/v3/cluster/member/update", update, nil); err != nil {
+			return fmt.Errorf("controlplane: update etcd member %s: %w", m.ID, err)
+		}
+		logf("controlplane: etcd member %s: peer URLs %v -> %s", m.ID, m.PeerURLs, e.etcdPeerURL)
+	}
+	return nil
+}
+
+// postJSON posts in as JSON to url and decodes a 200 answer into out
+// (when not nil).
+func postJSON(ctx context.Context, c *http.Client, url string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST %s: %s: %s", url, resp.Status, bytes.TrimSpace(data))
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(data, out)
 }
 
 type bearer struct {

@@ -178,6 +178,10 @@ func TestEtcdLegacyFolder(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); code != http.StatusOK || err != nil || len(got.Kvs) != 1 || string(got.Kvs[0].Value) != "yes" {
 		t.Fatalf("range over TLS = %d: %s (%v); want the legacy key", code, body, err)
 	}
+	code, body = do(t, etcd, http.MethodPost, e.etcdURL+"/v3/cluster/member/list", "{}")
+	if code != http.StatusOK || !strings.Contains(body, `"peerURLs":["`+e.etcdPeerURL+`"]`) {
+		t.Errorf("member list = %d: %s; want peer URL %s", code, body, e.etcdPeerURL)
+	}
 	if code, body := do(t, e.HTTPClient(), http.MethodGet, e.Host+"/api/v1/namespaces/default", ""); code != http.StatusOK {
 		t.Fatalf("get namespace = %d: %s", code, body)
 	}
