@@ -6,11 +6,12 @@ import (
 	"path/filepath"
 )
 
-// etcdArgs serves etcd's client API at clientURL (https://127.0.0.1:PORT)
-// and its peer API at peerURL (https://127.0.0.1:PORT), both over TLS with certificates
-// of etcd's CA, and both accepting only clients with a certificate of that
-// CA: the apiserver's (and Start's health check), and etcd itself as its
-// single member's peer.
+// etcdArgs serves etcd's client API at clientURL and its peer API at
+// peerURL (both https://127.0.0.1:PORT) over TLS with certificates of
+// etcd's CA, each accepting only clients with a certificate of that CA
+// (--trusted-ca-file alone already requires one; --client-cert-auth says
+// so): the apiserver and Start's health check on the client port, and no
+// one on the peer port of this single member.
 func etcdArgs(dir, clientURL, peerURL string) []string {
 	f := func(name string) string { return filepath.Join(dir, name) }
 	return []string{
