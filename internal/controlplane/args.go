@@ -6,16 +6,30 @@ import (
 	"path/filepath"
 )
 
-func etcdArgs(dir, clientURL string, peerPort int) []string {
-	peerURL := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
+// etcdArgs serves etcd's client API at clientURL and its peer API at
+// peerURL (both https://127.0.0.1:PORT) over TLS with certificates of
+// etcd's CA, each accepting only clients with a certificate of that CA
+// (--trusted-ca-file alone already requires one; --client-cert-auth says
+// so): the apiserver and Start's health check on the client port, and no
+// one on the peer port of this single member.
+func etcdArgs(dir, clientURL, peerURL string) []string {
+	f := func(name string) string { return filepath.Join(dir, name) }
 	return []string{
 		"--name=sparkplane",
-		"--data-dir=" + filepath.Join(dir, "etcd"),
+		"--data-dir=" + f("etcd"),
 		"--listen-client-urls=" + clientURL,
 		"--advertise-client-urls=" + clientURL,
+		"--cert-file=" + f(etcdServerCertFile),
+		"--key-file=" + f(etcdServerKeyFile),
+		"--client-cert-auth",
+		"--trusted-ca-file=" + f(etcdCACertFile),
 		"--listen-peer-urls=" + peerURL,
 		"--initial-advertise-peer-urls=" + peerURL,
 		"--initial-cluster=sparkplane=" + peerURL,
+		"--peer-cert-file=" + f(etcdPeerCertFile),
+		"--peer-key-file=" + f(etcdPeerKeyFile),
+		"--peer-client-cert-auth",
+		"--peer-trusted-ca-file=" + f(etcdCACertFile),
 		"--logger=zap",
 	}
 }
@@ -24,6 +38,9 @@ func apiserverArgs(dir, etcdURL string, ip net.IP, port int) []string {
 	f := func(name string) string { return filepath.Join(dir, name) }
 	args := []string{
 		"--etcd-servers=" + etcdURL,
+		"--etcd-cafile=" + f(etcdCACertFile),
+		"--etcd-certfile=" + f(etcdClientCertFile),
+		"--etcd-keyfile=" + f(etcdClientKeyFile),
 		"--bind-address=" + ip.String(),
 		"--advertise-address=" + ip.String(),
 		fmt.Sprintf("--secure-port=%d", port),

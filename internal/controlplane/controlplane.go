@@ -17,14 +17,24 @@
 // apiserver reaches kubelets with a client certificate of the CA named
 // KubeletClientName and verifies their serving certificates with the CA;
 // a node agent serves Env.KubeletCertFile.
+//
+// etcd listens on loopback only, over TLS with its own CA (not the
+// cluster's, which also signs kubelet and CSR certificates), and requires
+// a client certificate of that CA on its client and peer ports: only the
+// apiserver reaches it, not every local user. Env.Dir and the keys in it
+// are its owner's only (0700, 0600). A kept Dir written before a kind of
+// certificate existed gets it on its next Start and keeps its data.
 package controlplane
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -86,10 +96,14 @@ type Env struct {
 	// process (NAME.log); Stop removes it when Start created it.
 	Dir string
 
-	temporary bool
-	procs     []*process
-	stopOnce  sync.Once
-	stopErr   error
+	// etcdURL and etcdPeerURL are etcd's client and peer URLs,
+	// https://127.0.0.1:PORT; only clients with a certificate of etcd's CA
+	// get through (etcdHTTPClient).
+	etcdURL, etcdPeerURL string
+	temporary            bool
+	procs                []*process
+	stopOnce             sync.Once
+	stopErr              error
 }
 
 // Start starts etcd and kube-apiserver (and kube-controller-manager when
@@ -111,6 +125,11 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		dir, err = os.MkdirTemp("", "sparkplane-kube-")
 	} else {
 		err = os.MkdirAll(dir, 0o700)
+		if err == nil {
+			// A folder made before Start did, or by hand, may be open to
+			// other users; it holds keys and etcd's data.
+			err = os.Chmod(dir, 0o700)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: create %s: %w", dir, err)
@@ -159,7 +178,8 @@ func (e *Env) start(ctx context.Context, bins binaries, opts Options, logf func(
 		}
 		port = free[0]
 	}
-	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	etcdURL := fmt.Sprintf("https://127.0.0.1:%d", ports[0])
+	e.etcdURL, e.etcdPeerURL = etcdURL, fmt.Sprintf("https://127.0.0.1:%d", ports[1])
 	e.Host = "https://" + net.JoinHostPort(address, strconv.Itoa(port))
 	ctxName := opts.ContextName
 	if ctxName == "" {
@@ -169,15 +189,22 @@ func (e *Env) start(ctx context.Context, bins binaries, opts Options, logf func(
 		return err
 	}
 
-	etcd, err := startProcess(e.Dir, "etcd", bins.etcd, etcdArgs(e.Dir, etcdURL, ports[1])...)
+	etcd, err := startProcess(e.Dir, "etcd", bins.etcd, etcdArgs(e.Dir, etcdURL, e.etcdPeerURL)...)
 	if err != nil {
 		return err
 	}
 	e.procs = append(e.procs, etcd)
-	if err := e.waitOK(ctx, http.DefaultClient, etcdURL+"/health", 30*time.Second); err != nil {
+	etcdClient, err := e.etcdHTTPClient()
+	if err != nil {
+		return err
+	}
+	if err := e.waitOK(ctx, etcdClient, etcdURL+"/health", 30*time.Second); err != nil {
 		return fmt.Errorf("controlplane: etcd not healthy: %w", err)
 	}
 	logf("controlplane: etcd healthy at %s after %v", etcdURL, time.Since(begin).Round(time.Millisecond))
+	if err := e.updateEtcdPeerURL(ctx, etcdClient, logf); err != nil {
+		return err
+	}
 
 	api, err := startProcess(e.Dir, "kube-apiserver", bins.apiserver, apiserverArgs(e.Dir, etcdURL, ip, port)...)
 	if err != nil {
@@ -207,6 +234,85 @@ func (e *Env) HTTPClient() *http.Client {
 	pool.AppendCertsFromPEM(e.CAData)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	return &http.Client{Transport: bearer{token: e.Token, next: tr}, Timeout: 30 * time.Second}
+}
+
+// etcdHTTPClient returns a client for etcdURL that trusts etcd's CA and
+// presents the apiserver's etcd client certificate.
+func (e *Env) etcdHTTPClient() (*http.Client, error) {
+	caPEM, err := os.ReadFile(filepath.Join(e.Dir, etcdCACertFile))
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("controlplane: %s holds no certificate", etcdCACertFile)
+	}
+	cert, err := tls.LoadX509KeyPair(filepath.Join(e.Dir, etcdClientCertFile), filepath.Join(e.Dir, etcdClientKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: load etcd client certificate: %w", err)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	return &http.Client{Transport: tr, Timeout: 10 * time.Second}, nil
+}
+
+// updateEtcdPeerURL makes etcd's member advertise etcdPeerURL: etcd data
+// from before its peer port had TLS still holds an http:// peer URL, which
+// the flags of a restart do not change. A single member never dials it,
+// but its member list should tell the truth.
+func (e *Env) updateEtcdPeerURL(ctx context.Context, c *http.Client, logf func(string, ...any)) error {
+	var list struct {
+		Members []struct {
+			ID       string   `json:"ID"`
+			PeerURLs []string `json:"peerURLs"`
+		} `json:"members"`
+	}
+	if err := postJSON(ctx, c, e.etcdURL+"/v3/cluster/member/list", struct{}{}, &list); err != nil {
+		return fmt.Errorf("controlplane: list etcd members: %w", err)
+	}
+	for _, m := range list.Members {
+		if len(m.PeerURLs) == 1 && m.PeerURLs[0] == e.etcdPeerURL {
+			continue
+		}
+		update := struct {
+			ID       string   `json:"ID"`
+			PeerURLs []string `json:"peerURLs"`
+		}{m.ID, []string{e.etcdPeerURL}}
+		if err := postJSON(ctx, c, e.etcdURL+"/v3/cluster/member/update", update, nil); err != nil {
+			return fmt.Errorf("controlplane: update etcd member %s: %w", m.ID, err)
+		}
+		logf("controlplane: etcd member %s: peer URLs %v -> %s", m.ID, m.PeerURLs, e.etcdPeerURL)
+	}
+	return nil
+}
+
+// postJSON posts in as JSON to url and decodes a 200 answer into out
+// (when not nil).
+func postJSON(ctx context.Context, c *http.Client, url string, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST %s: %s: %s", url, resp.Status, bytes.TrimSpace(data))
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(data, out)
 }
 
 type bearer struct {
