@@ -104,7 +104,7 @@ func (s *Server) audit(r *http.Request, rec *recorder) {
 		AWSRegion: s.opts.Partition.Region, SourceIPAddress: sourceIP(r), UserAgent: clipAudit(r.UserAgent(), maxAuditString),
 		RequestID: rec.Header().Get("x-amzn-RequestId"), EventID: uuid.NewString(), ReadOnly: readOnly,
 		EventType: "AwsApiCall", HTTPStatus: rec.status, RecipientAccount: s.opts.Partition.Account,
-		ErrorCode: rec.errType, ErrorMessage: clipAudit(rec.errMsg, maxAuditString),
+		ErrorCode: rec.errType, ErrorMessage: auditMessage(rec),
 	}
 	if c != nil {
 		ev.EventName = c.operation
@@ -203,4 +203,15 @@ func readBody(r *http.Request) ([]byte, error) {
 		c.body = body
 	}
 	return body, nil
+}
+
+// auditMessage is the error message an audit record keeps: a refusal's
+// (it names the caller, action and resource), never another error's,
+// which may quote the request (a spark-submit parameter holding a
+// password, say).
+func auditMessage(rec *recorder) string {
+	if rec.status != http.StatusForbidden {
+		return ""
+	}
+	return clipAudit(rec.errMsg, maxAuditString)
 }

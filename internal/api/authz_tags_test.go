@@ -203,3 +203,25 @@ func TestTagReadFailureDoesNotSkipADeny(t *testing.T) {
 		t.Errorf("ListJobRuns of a frozen virtual cluster whose tags could not be read: %d %v; want a failure", status, out)
 	}
 }
+
+// TestAuditKeepsNoValidationMessage: a refused request's message is not
+// audited when it may quote the request (a secret mistyped into the
+// spark-submit parameters), only its error code.
+func TestAuditKeepsNoValidationMessage(t *testing.T) {
+	admin := &headerAuth{verdict: func(api.Request) api.Verdict { return api.Allowed }}
+	audit := &auditLog{}
+	srv := newAuthzServer(t, admin, audit)
+	_, vc := callAs(t, srv, "admin", "POST", "/virtualclusters", `{"name":"a","clientToken":"t1","containerProvider":{"id":"local","type":"EKS","info":{"eksInfo":{"namespace":"a"}}}}`)
+	audit.events = nil
+	status, out := callAs(t, srv, "admin", "POST", "/virtualclusters/"+vc["id"].(string)+"/jobruns",
+		`{"name":"r","clientToken":"t2","executionRoleArn":"arn:aws:iam::123456789012:role/R","releaseLabel":"emr-7.2.0-latest","jobDriver":{"sparkSubmitJobDriver":{"entryPoint":"local:///x.py","sparkSubmitParameters":"--conf spark.password= hunter2"}}}`)
+	if status != http.StatusBadRequest {
+		t.Fatalf("status %d %v; want a ValidationException", status, out)
+	}
+	if !strings.Contains(out["message"].(string), "hunter2") {
+		t.Fatalf("the message %q does not quote the parameters: this test checks nothing", out["message"])
+	}
+	if len(audit.events) != 1 || audit.events[0].ErrorCode != "ValidationException" || strings.Contains(audit.events[0].ErrorMessage, "hunter2") {
+		t.Errorf("audit %+v; want the error code without the message", audit.events)
+	}
+}
