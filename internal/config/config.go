@@ -40,6 +40,8 @@ type Config struct {
 	// DevCluster configures the embedded Kubernetes cluster (`sparkplane
 	// dev-cluster`), registered as cluster "dev" while its kubeconfig exists.
 	DevCluster DevCluster `json:"devCluster"`
+	// S3 is the object storage runs read code and data from.
+	S3 S3 `json:"s3"`
 	// Security is authentication, authorization, execution roles and
 	// request bounds.
 	Security Security `json:"security"`
@@ -178,6 +180,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Local.WorkDir != "" && !filepath.IsAbs(c.Local.WorkDir) {
 		return fmt.Errorf("local.workDir %q: want an absolute path", c.Local.WorkDir)
+	}
+	if err := c.S3.validate(); err != nil {
+		return err
 	}
 	if err := c.Security.validate(c.Addr); err != nil {
 		return err
