@@ -21,6 +21,7 @@ const (
 	EnvJavaHome     = "JAVA_HOME"      // the JDK spark-submit runs with
 	EnvCache        = "SPARKPLANE_CACHE"
 	EnvKubeBin      = "SPARKPLANE_KUBE_BIN"   // prebuilt kube-apiserver, kube-controller-manager (and etcd)
+	EnvVersityGW    = "SPARKPLANE_VERSITYGW"  // a prebuilt versitygw, the S3 server of the embedded cluster and the tests
 	EnvEndpoint     = "SPARKPLANE_ENDPOINT"   // the CLI's default --endpoint-url
 	EnvAWSAccessKey = "AWS_ACCESS_KEY_ID"     // the CLI signs with these (any value works on a loopback server without an access file)
 	EnvAWSSecretKey = "AWS_SECRET_ACCESS_KEY" //
@@ -88,7 +89,7 @@ func (e Env) JobEnv() []string {
 const RootCacheDir = "/var/cache/sparkplane"
 
 // CacheDir is the folder the Spark that scripts/setup.sh installs is kept
-// in: $SPARKPLANE_CACHE, else $XDG_CACHE_HOME/sparkplane, else
+// in (and the versitygw that scripts/versitygw.sh builds): $SPARKPLANE_CACHE, else $XDG_CACHE_HOME/sparkplane, else
 // RootCacheDir for root, else ~/.cache/sparkplane. (The kube binaries are
 // found on their own: see internal/controlplane.)
 func (e Env) CacheDir() string {
