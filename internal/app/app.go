@@ -56,6 +56,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	// Kubernetes clusters runs without one.
 	dist, sparkErr := sparkdist.Find(cfg.Local.SparkHome, cfg.Env)
 	cfg.Clusters = cfg.WithDevCluster()
+	cfg.S3 = cfg.WithDevS3()
 	if sparkErr != nil && len(cfg.Clusters) == 0 {
 		return nil, sparkErr
 	}

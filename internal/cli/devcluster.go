@@ -21,9 +21,9 @@ func runDevCluster(ctx context.Context, env *Env, args []string) error {
 	const sub = "up|down|status|run"
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintf(env.Stderr, "Usage: sparkplane dev-cluster %s [flags]\n\n"+
-			"  up      start the embedded Kubernetes cluster in the background (registered as cluster %q)\n"+
+			"  up      start the embedded Kubernetes cluster and its S3 server in the background (registered as cluster %q)\n"+
 			"  down    stop it and every pod; leaves no process behind\n"+
-			"  status  show whether it runs, its node and its pods (--output json for scripts)\n"+
+			"  status  show whether it runs, its node, its pods and its S3 server (--output json for scripts)\n"+
 			"  run     the cluster's supervisor in the foreground (what up starts)\n", sub, config.DevClusterID)
 		return errUsage
 	}
@@ -94,6 +94,12 @@ Next:
     --container-provider '{"id":"%s","type":"EKS","info":{"eksInfo":{"namespace":"default"}}}'
   %s    # stops it and every pod
 `, st.Kubeconfig, server, config.DevClusterID, config.DevClusterID, down)
+	if s3 := st.S3; s3 != nil {
+		fmt.Fprintf(env.Stdout, `
+S3 (the server's default S3 endpoint; jobs use s3://%s/...):
+  AWS_SHARED_CREDENTIALS_FILE=%s aws --endpoint-url %s --region %s s3 ls s3://%s
+`, s3.Bucket, s3.CredentialsFile, s3.Endpoint, s3.Region, s3.Bucket)
+	}
 	return nil
 }
 
@@ -104,6 +110,11 @@ func printState(w io.Writer, st devcluster.State) {
 	fmt.Fprintf(tw, "node\t%s\n", st.Node)
 	fmt.Fprintf(tw, "pod network\t%s (%s)\n", st.PodCIDR, st.Network)
 	fmt.Fprintf(tw, "supervisor pid\t%d\n", st.PID)
+	if s3 := st.S3; s3 != nil {
+		fmt.Fprintf(tw, "s3 endpoint\t%s (path-style, region %s)\n", s3.Endpoint, s3.Region)
+		fmt.Fprintf(tw, "s3 bucket\t%s\n", s3.Bucket)
+		fmt.Fprintf(tw, "s3 access key\t%s (secret key in %s)\n", s3.AccessKeyID, s3.CredentialsFile)
+	}
 	tw.Flush()
 }
 
@@ -172,6 +183,7 @@ func devClusterRun(ctx context.Context, env *Env, cfg config.Config, layout devc
 	}
 	return devcluster.Supervise(ctx, devcluster.Options{
 		Layout: layout, PodCIDR: cidr, Images: images, Labels: labels, Progress: progress,
+		S3Address: cfg.DevS3Address(), S3Bucket: config.DevS3Bucket,
 		Logger: slog.New(slog.NewTextHandler(agentLog, nil)),
 	})
 }

@@ -14,6 +14,16 @@ const DevClusterID = "dev"
 // DefaultPodCIDR is the embedded cluster's pod network.
 const DefaultPodCIDR = "10.244.0.0/16"
 
+// The embedded cluster's S3 server (versitygw on a folder of the cluster's):
+// it listens on 127.0.0.1 (which pods, host processes sharing the host's
+// network, reach as well), signs for DevS3Region and has the bucket
+// DevS3Bucket ready.
+const (
+	DefaultDevS3Port = 7070
+	DevS3Region      = "us-east-1"
+	DevS3Bucket      = "sparkplane-dev"
+)
+
 // DevCluster configures `sparkplane dev-cluster`, the embedded Kubernetes
 // cluster whose pods run as host processes.
 type DevCluster struct {
@@ -23,6 +33,8 @@ type DevCluster struct {
 	// PodCIDR is the pod network, made local to this host; the apiserver
 	// serves on its first address, port 443 (default 10.244.0.0/16).
 	PodCIDR string `json:"podCIDR"`
+	// S3Port is the port of its S3 server on 127.0.0.1 (default 7070).
+	S3Port int `json:"s3Port"`
 	// Images map container images to host roots, before the built-in
 	// rules (Apache Spark images → the installed Spark; busybox, debian,
 	// ubuntu, alpine, python → the host).
@@ -61,6 +73,47 @@ func (c *Config) DevClusterDir() string {
 // DevClusterKubeconfig is the kubeconfig `sparkplane dev-cluster up` writes.
 func (c *Config) DevClusterKubeconfig() string {
 	return filepath.Join(c.DevClusterDir(), "control-plane", "kubeconfig")
+}
+
+// DevS3Address is where the embedded cluster's S3 server listens.
+func (c *Config) DevS3Address() string {
+	port := c.DevCluster.S3Port
+	if port == 0 {
+		port = DefaultDevS3Port
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// DevS3Endpoint is the URL of the embedded cluster's S3 server.
+func (c *Config) DevS3Endpoint() string { return "http://" + c.DevS3Address() }
+
+// DevS3CredentialsFile is the AWS shared credentials file (0600) whose
+// [default] profile is the embedded cluster's S3 root account, written by
+// the first `sparkplane dev-cluster up`.
+func (c *Config) DevS3CredentialsFile() string {
+	return filepath.Join(c.DevClusterDir(), "s3", "credentials")
+}
+
+// WithDevS3 returns the s3 section to use: the configured one, or, when it
+// names no endpoint and the embedded cluster has an S3 server (its
+// credentials file exists), that server, path-style, with its root account
+// as the default credentials unless s3.credentialsFile names others.
+func (c *Config) WithDevS3() S3 {
+	s := c.S3
+	if s.Endpoint != "" {
+		return s
+	}
+	if _, err := os.Stat(c.DevS3CredentialsFile()); err != nil {
+		return s
+	}
+	s.Endpoint, s.PathStyle = c.DevS3Endpoint(), true
+	if s.Region == "" {
+		s.Region = DevS3Region
+	}
+	if s.CredentialsFile == "" {
+		s.CredentialsFile = c.DevS3CredentialsFile()
+	}
+	return s
 }
 
 // PodCIDR is the embedded cluster's pod network.
@@ -102,6 +155,9 @@ var DevSparkDefaults = map[string]string{
 }
 
 func (d DevCluster) validate() error {
+	if d.S3Port < 0 || d.S3Port > 65535 {
+		return fmt.Errorf("devCluster.s3Port %d: want a TCP port (0: %d)", d.S3Port, DefaultDevS3Port)
+	}
 	for i, im := range d.Images {
 		if im.Match == "" {
 			return fmt.Errorf("devCluster.images[%d].match: required", i)

@@ -30,6 +30,34 @@ func TestWithDevClusterRegistersOnlyAnExistingCluster(t *testing.T) {
 	}
 }
 
+func TestWithDevS3DefaultsToTheEmbeddedServerOnlyWhenUnset(t *testing.T) {
+	c := Default()
+	c.DataDir = t.TempDir()
+	if got := c.WithDevS3(); got != c.S3 {
+		t.Fatalf("defaulted to %+v before dev-cluster up", got)
+	}
+	creds := c.DevS3CredentialsFile()
+	if err := os.MkdirAll(filepath.Dir(creds), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(creds, []byte("[default]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := S3{Endpoint: "http://127.0.0.1:7070", Region: DevS3Region, PathStyle: true, CredentialsFile: creds}
+	if got := c.WithDevS3(); got != want {
+		t.Fatalf("WithDevS3 = %+v, want %+v", got, want)
+	}
+	c.DevCluster.S3Port = 9999
+	c.S3.CredentialsFile = "/mine"
+	if got := c.WithDevS3(); got.Endpoint != "http://127.0.0.1:9999" || got.CredentialsFile != "/mine" {
+		t.Fatalf("WithDevS3 with s3Port and a credentials file = %+v", got)
+	}
+	c.S3 = S3{Endpoint: "https://s3.example.com"}
+	if got := c.WithDevS3(); got != c.S3 {
+		t.Fatalf("a configured endpoint was replaced: %+v", got)
+	}
+}
+
 func TestDevClusterValidation(t *testing.T) {
 	for _, tt := range []struct {
 		dev  DevCluster
@@ -39,6 +67,7 @@ func TestDevClusterValidation(t *testing.T) {
 		{DevCluster{PodCIDR: "fd00::/64"}, "devCluster.podCIDR"},
 		{DevCluster{PodCIDR: "nonsense"}, "devCluster.podCIDR"},
 		{DevCluster{Images: []DevImage{{}}}, "devCluster.images[0].match"},
+		{DevCluster{S3Port: 70000}, "devCluster.s3Port"},
 		{DevCluster{Images: []DevImage{{Match: "x", Mounts: []DevMount{{Source: "rel", Target: "/t"}}}}}, "devCluster.images[0].mounts[0]"},
 	} {
 		c := Default()

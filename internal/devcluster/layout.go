@@ -24,6 +24,17 @@ func (l Layout) Kubeconfig() string { return filepath.Join(l.ControlPlaneDir(), 
 // NodeDir keeps the node agent's per-pod state and container logs.
 func (l Layout) NodeDir() string { return filepath.Join(l.Dir, "node") }
 
+// S3Dir is the S3 server's folder: data/<bucket>/<key> are the objects,
+// iam/ its accounts.
+func (l Layout) S3Dir() string { return filepath.Join(l.Dir, "s3") }
+
+// S3CredentialsFile is the AWS shared credentials file (0600) of the S3
+// server's root account (config.DevS3CredentialsFile).
+func (l Layout) S3CredentialsFile() string { return filepath.Join(l.S3Dir(), "credentials") }
+
+// S3LogFile is the S3 server's output.
+func (l Layout) S3LogFile() string { return filepath.Join(l.S3Dir(), "versitygw.log") }
+
 // LogFile is the supervisor's progress log.
 func (l Layout) LogFile() string { return filepath.Join(l.Dir, "supervisor.log") }
 
@@ -40,6 +51,19 @@ type State struct {
 	PodCIDR    string    `json:"podCIDR"`
 	Network    string    `json:"network"` // "routed" or "loopback"
 	StartedAt  time.Time `json:"startedAt"`
+	S3         *S3State  `json:"s3,omitempty"` // once the S3 server answers
+}
+
+// S3State is how to reach the cluster's S3 server. The secret key is only
+// in CredentialsFile (0600): the state file is world-readable and status
+// output ends up in logs.
+type S3State struct {
+	Endpoint        string `json:"endpoint"`
+	Region          string `json:"region"`
+	PathStyle       bool   `json:"pathStyle"`
+	Bucket          string `json:"bucket"`
+	AccessKeyID     string `json:"accessKeyId"`
+	CredentialsFile string `json:"credentialsFile"`
 }
 
 // ReadState returns the published state; ok is false when no supervisor

@@ -27,6 +27,10 @@ type Options struct {
 	Layout  Layout
 	PodCIDR netip.Prefix
 	Images  nodeagent.Images
+	// S3Address is where the S3 server listens (a loopback address, which
+	// pods reach too: they share the host's network); S3Bucket is the
+	// bucket it has ready.
+	S3Address, S3Bucket string
 	// Labels are added to the node (e.g. an instance type for cost reports).
 	Labels map[string]string
 	// Progress receives one line per step.
@@ -34,10 +38,11 @@ type Options struct {
 	Logger   *slog.Logger
 }
 
-// Supervise brings the embedded cluster up, publishes its state and keeps
-// it running until ctx ends; then it stops the node agent (which kills
-// every pod's processes), the control plane and the pod route, and
-// withdraws the state.
+// Supervise brings the embedded cluster up (its S3 server, control plane
+// and node agent), publishes its state and keeps it running until ctx
+// ends; then it stops the node agent (which kills every pod's processes),
+// the control plane, the S3 server and the pod route, and withdraws the
+// state.
 func Supervise(ctx context.Context, o Options) (err error) {
 	if os.Geteuid() != 0 {
 		return errors.New("the embedded cluster runs each pod in its own mount and UTS namespaces and serves the apiserver on port 443, which needs root: run it as root (sudo)")
@@ -78,6 +83,20 @@ func Supervise(ctx context.Context, o Options) (err error) {
 		return err
 	}
 	defer os.Remove(o.Layout.stateFile())
+
+	s3, s3State, err := startS3(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		progress("stopping the S3 server")
+		_ = s3.Stop()
+	}()
+	st.S3 = s3State
+	if err := o.Layout.writeState(st); err != nil {
+		return err
+	}
+	progress("S3 server at %s with bucket %s (credentials in %s)", s3State.Endpoint, s3State.Bucket, s3State.CredentialsFile)
 
 	// The control plane outlives ctx's end only as long as stopping takes.
 	cp, err := controlplane.Start(ctx, controlplane.Options{
@@ -132,5 +151,9 @@ func Supervise(ctx context.Context, o Options) (err error) {
 		return <-agentDone
 	case err := <-agentDone:
 		return fmt.Errorf("node agent stopped: %w", err)
+	case <-s3.Done():
+		stopAgent()
+		<-agentDone
+		return fmt.Errorf("the S3 server stopped (%v); its output is in %s", s3.Err(), o.Layout.S3LogFile())
 	}
 }

@@ -177,8 +177,8 @@ func (s *Server) Err() error {
 	return s.waitErr
 }
 
-// loopbackAddress checks that addr is on a loopback address and gives it
-// a free port when it has none.
+// loopbackAddress checks that addr is a free loopback address and gives
+// it a free port when it has none (or port 0).
 func loopbackAddress(addr string) (string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -187,12 +187,14 @@ func loopbackAddress(addr string) (string, error) {
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return "", fmt.Errorf("s3server: address %q: want a loopback IP address (the server has no TLS)", addr)
 	}
-	if port != "0" && port != "" {
-		return addr, nil
+	if port == "" {
+		port = "0"
 	}
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	// A port that is taken fails here rather than after start, where
+	// another server answering on it would pass for versitygw.
+	l, err := net.Listen("tcp", net.JoinHostPort(host, port))
 	if err != nil {
-		return "", fmt.Errorf("s3server: find a free port: %w", err)
+		return "", fmt.Errorf("s3server: listen on %s: %w", addr, err)
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
