@@ -19,8 +19,9 @@ build: ## build bin/sparkplane
 quickstart: setup build ## set up, then run pi.py through the EMR on EKS API end to end
 	$(BIN) quickstart
 
-dev-cluster: setup build ## start the embedded Kubernetes cluster (as root): builds kube-apiserver on first use, then pods run as host processes
+dev-cluster: setup build ## start the embedded Kubernetes cluster and its S3 server (as root): builds kube-apiserver and versitygw on first use, then pods run as host processes
 	@scripts/kube-binaries.sh >/dev/null
+	@scripts/versitygw.sh >/dev/null
 	$(BIN) dev-cluster up
 
 test: ## set up everything the tests need, lint, and run every test (real Spark, PostgreSQL, AWS SDK and CLI)

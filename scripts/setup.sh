@@ -10,9 +10,11 @@
 #   - as root, the Unix user sparkplane-job that local runs run as by default
 #     (security.executionRoles[].localUser names others; create those yourself).
 # With --test it also installs what the tests drive sparkplane with: the AWS CLI v2
-# (Debian's awscli package), and the PostgreSQL server (Debian's postgresql) that
+# (Debian's awscli package), the PostgreSQL server (Debian's postgresql) that
 # internal/testenv/pgenv starts throwaway instances of, unless SPARKPLANE_TEST_POSTGRES
-# names a server to use instead.
+# names a server to use instead, and the S3 server versitygw that
+# internal/testenv/s3env and the embedded cluster run (scripts/versitygw.sh builds
+# it into $CACHE/versitygw-<version>).
 set -euo pipefail
 
 SPARK_VERSION=3.5.9 # keep in step with internal/sparkdist.Version
@@ -108,5 +110,6 @@ if $with_test; then
   else
     apt_install postgresql
   fi
+  say "S3 server: $("$(dirname "${BASH_SOURCE[0]}")/versitygw.sh")"
 fi
 say "Ready."
