@@ -18,7 +18,7 @@ import (
 
 // TestServerServesWhatS3ANeeds drives the operations Spark's S3A connector
 // and the AWS SDK for Go v2 use: put, HEAD, ranged get, list v2 with a
-// delimiter, multipart upload, copy + delete (S3A's rename).
+// delimiter, multipart upload, copy + delete (S3A's rename), bulk delete.
 func TestServerServesWhatS3ANeeds(t *testing.T) {
 	srv := s3env.Start(t)
 	srv.CreateBucket("data")
@@ -113,6 +113,15 @@ func TestServerServesWhatS3ANeeds(t *testing.T) {
 	}
 	if got := get("output/a.csv", ""); got != "id,name\n1,alice\n" {
 		t.Errorf("copied object = %q", got)
+	}
+	// S3A deletes directories with one bulk delete.
+	del, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("data"), Delete: &types.Delete{Objects: []types.ObjectIdentifier{
+		{Key: aws.String("input/b.csv")}, {Key: aws.String("input/nested/c.csv")}}}})
+	if err != nil || len(del.Deleted) != 2 || len(del.Errors) != 0 {
+		t.Fatalf("bulk delete: %v (%d deleted, errors %v)", err, len(del.Deleted), del.Errors)
+	}
+	if left, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("data"), Prefix: aws.String("input/")}); err != nil || len(left.Contents) != 0 {
+		t.Errorf("input/ after the bulk delete: %v, %v", left, err)
 	}
 	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("data"), Key: aws.String("input/a.csv")})
 	var nf *types.NotFound
