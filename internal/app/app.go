@@ -87,7 +87,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	runtimes := map[string]runtime.Runtime{}
 	if sparkErr == nil {
 		// As root, each run runs as its execution role's Unix user (see
-		// local.Identity); otherwise as the server's user.
+		// local.Identity); otherwise as the server's user. Either way it
+		// reads S3 with its role's credentials file, else s3.credentialsFile.
 		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, S3A: s3a(cfg), Logger: log,
 			Env: cfg.Env.JobEnv(), Usage: st, Archive: archive, InstanceType: cfg.Local.InstanceType,
 			RunAs: func(arn string) local.Identity {
