@@ -7,6 +7,9 @@
 #     As root (with neither SPARKPLANE_CACHE nor XDG_CACHE_HOME set) the cache is
 #     /var/cache/sparkplane, readable by the users jobs run as (root's home is not);
 #     a copy already in ~/.cache/sparkplane is copied there instead of downloaded.
+#   - the S3A connector in that Spark: hadoop-aws and the AWS SDK bundle matching its
+#     Hadoop client jars, from Maven Central, SHA-1 checked (scripts/adds3a, in Go: the
+#     server installs it the same way into the Spark versions it installs on first use),
 #   - as root, the Unix user sparkplane-job that local runs run as by default
 #     (security.executionRoles[].localUser names others; create those yourself).
 # With --test it also installs what the tests drive sparkplane with: the AWS CLI v2
@@ -77,6 +80,17 @@ else
   mv "$tmp" "$SPARK_DIR" # atomic: an interrupted install never looks complete
   trap - EXIT
   say "Apache Spark $SPARK_VERSION installed"
+fi
+
+# The S3A connector (s3:// and s3a:// data): hadoop-aws and its AWS SDK bundle
+# into Spark's jars/, once; see internal/sparkdist/s3a.go.
+if compgen -G "$SPARK_DIR/pyspark/jars/hadoop-aws-*.jar" >/dev/null; then
+  say "S3A connector present in Apache Spark $SPARK_VERSION"
+else
+  command -v go >/dev/null || { echo "error: go is not on PATH; it builds scripts/adds3a, which installs the S3A connector" >&2; exit 1; }
+  say "Installing the S3A connector (hadoop-aws + AWS SDK bundle from Maven Central, ~270 MB) into Apache Spark $SPARK_VERSION"
+  repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  (cd "$repo_root" && go run ./scripts/adds3a "$SPARK_DIR/pyspark")
 fi
 
 if $is_root; then

@@ -26,6 +26,7 @@ import (
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
 	"github.com/sparkplane/sparkplane/internal/runtime/local"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
+	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
@@ -87,12 +88,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	runtimes := map[string]runtime.Runtime{}
 	if sparkErr == nil {
 		// As root, each run runs as its execution role's Unix user (see
-		// local.Identity); otherwise as the server's user.
-		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, Logger: log,
+		// local.Identity); otherwise as the server's user. Either way it
+		// reads S3 with its role's credentials file, else s3.credentialsFile.
+		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, S3A: s3a(cfg), Logger: log,
 			Env: cfg.Env.JobEnv(), Usage: st, Archive: archive, InstanceType: cfg.Local.InstanceType,
 			RunAs: func(arn string) local.Identity {
-				user, creds := cfg.LocalRunAs(arn)
-				return local.Identity{User: user, CredentialsFile: creds}
+				user, _ := cfg.LocalRunAs(arn)
+				return local.Identity{User: user, CredentialsFile: cfg.S3CredentialsFile(arn)}
 			},
 			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot()})
 	} else {
@@ -100,7 +102,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	kube := map[string]*k8sruntime.Runtime{}
 	for _, k := range cfg.Clusters {
-		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, st, archive, log)
+		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), st, archive, log)
 		if err != nil {
 			st.Close()
 			return nil, err
@@ -149,6 +151,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, authn: authn, kube: kube, clusters: clusters, log: log}, nil
+}
+
+// s3a is how runs reach the object storage of cfg.
+func s3a(cfg config.Config) sparksubmit.S3A {
+	return sparksubmit.S3A{Endpoint: cfg.S3.Endpoint, Region: cfg.S3Region(), PathStyle: cfg.S3.PathStyle}
 }
 
 // privateDir makes dir, 0700: the server's alone. A folder that exists

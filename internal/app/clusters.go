@@ -13,14 +13,16 @@ import (
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
+	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 )
 
 // kubernetesRuntime builds the runtime of one registered cluster. It does
 // not contact the cluster: an unreachable cluster fails runs, not start-up.
 // usage receives every pod's metered usage, archive the logs of ended
 // attempts (nil: none kept). roles are the configured execution roles: what
-// each role's runs get (its kubernetesSecret).
-func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole, usage runtime.UsageSink, archive runtime.LogArchive, log *slog.Logger) (*k8sruntime.Runtime, error) {
+// each role's runs get (its kubernetesSecret). s3a is the object storage
+// s3:// URIs reach.
+func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole, s3a sparksubmit.S3A, usage runtime.UsageSink, archive runtime.LogArchive, log *slog.Logger) (*k8sruntime.Runtime, error) {
 	rc, err := restConfig(k)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", k.ID, err)
@@ -40,7 +42,7 @@ func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole,
 		grants[r.ARN] = k8sruntime.RoleGrant{KubernetesSecret: r.KubernetesSecret}
 	}
 	return k8sruntime.New(k8sruntime.Options{
-		ClusterID: k.ID, Client: client, Images: images, SparkDefaults: k.SparkDefaults,
+		ClusterID: k.ID, Client: client, Images: images, SparkDefaults: k.SparkDefaults, S3A: s3a,
 		Roles: grants, PodTemplateDirs: k.PodTemplateDirs, AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
 		Usage: usage, Archive: archive, Logger: log.With("cluster", k.ID),
 	}), nil

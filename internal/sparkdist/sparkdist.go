@@ -1,7 +1,8 @@
 // Package sparkdist finds the Apache Spark distribution and the JDK that
 // sparkplane runs spark-submit from: an explicit path, $SPARK_HOME, or the
-// copy scripts/setup.sh installs into the cache folder. It reads the
-// environment only through the config.Env it is given.
+// copy scripts/setup.sh installs into the cache folder; and adds the S3A
+// connector to a Spark (AddS3A, s3a.go). It reads the environment only
+// through the config.Env it is given.
 package sparkdist
 
 import (

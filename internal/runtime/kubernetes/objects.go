@@ -54,7 +54,7 @@ func newPlan(vc *emr.VirtualCluster, run *emr.JobRun, o *Options) (*plan, error)
 	p := &plan{ns: vc.ContainerProvider.Namespace(), vcID: run.VirtualClusterID, jobID: run.ID,
 		name: JobName(run), attempt: run.Attempt(), driverPod: DriverPodName(run), who: who,
 		roleARN: run.ExecutionRoleARN, grant: o.Roles[run.ExecutionRoleARN], image: im}
-	p.sub, err = sparksubmit.Build(run, p.sparkDefaults(o.SparkDefaults))
+	p.sub, err = sparksubmit.Build(run, p.sparkDefaults(sparksubmit.WithS3A(o.S3A, o.SparkDefaults)))
 	if err != nil {
 		return nil, err
 	}

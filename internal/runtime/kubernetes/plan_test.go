@@ -11,6 +11,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/runtime"
+	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 )
 
 func TestServiceAccountNames(t *testing.T) {
@@ -87,6 +88,27 @@ func TestSparkDefaultsPrecedence(t *testing.T) {
 	if !strings.Contains(args, "--conf spark.driver.memory=5G") || !strings.Contains(args, "--class org.X") ||
 		!strings.HasSuffix(args, "local:///opt/spark/examples/src/main/python/pi.py 5") {
 		t.Errorf("args %s", args)
+	}
+}
+
+// s3:// and s3a:// reach the configured storage through S3A; the
+// operator's defaults and the run's classification still win.
+func TestSparkDefaultsMapS3ToS3A(t *testing.T) {
+	vc, run := testRun("", emr.Configuration{Classification: "spark-defaults", Properties: map[string]string{"spark.hadoop.fs.s3a.path.style.access": "false"}})
+	p, err := newPlan(vc, run, &Options{S3A: sparksubmit.S3A{Endpoint: "http://10.0.0.5:7070", Region: "us-west-2", PathStyle: true},
+		SparkDefaults: map[string]string{"spark.hadoop.fs.s3a.endpoint.region": "eu-west-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := p.sub.DefaultsFile()
+	for _, want := range []string{"spark.hadoop.fs.s3.impl org.apache.hadoop.fs.s3a.S3AFileSystem\n", "spark.hadoop.fs.s3a.endpoint http://10.0.0.5:7070\n",
+		"spark.hadoop.fs.s3a.connection.ssl.enabled false\n", "spark.hadoop.fs.s3a.endpoint.region eu-west-1\n", "spark.hadoop.fs.s3a.path.style.access false\n"} {
+		if !strings.Contains(file, want) {
+			t.Errorf("spark-defaults.conf lacks %q:\n%s", want, file)
+		}
+	}
+	if strings.Contains(file, "credentials.provider") {
+		t.Errorf("spark-defaults.conf names a credentials provider; pods have their own (IRSA, the role's secret):\n%s", file)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/runtime"
+	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 )
 
 // Options configure a Runtime.
@@ -33,6 +34,10 @@ type Options struct {
 	Images []Image
 	// SparkDefaults are Spark properties every run starts from.
 	SparkDefaults map[string]string
+	// S3A is the object storage s3:// and s3a:// URIs reach through the S3A
+	// connector: its endpoint, region and addressing go under SparkDefaults.
+	// Credentials are the pods' (IRSA, or the role's KubernetesSecret).
+	S3A sparksubmit.S3A
 	// Roles are what the runs of each execution role (by ARN) get beyond
 	// IRSA; a role not listed gets nothing more.
 	Roles map[string]RoleGrant

@@ -18,6 +18,12 @@
 // way its environment is Options.Env and the Spark, Java and Python
 // variables, never the rest of the server's.
 //
+// S3 (Options.S3A): s3:// and s3a:// URIs go through Hadoop's S3A
+// connector to the configured endpoint; a run whose role has a credentials
+// file reads S3 with it (S3A's profile provider, the file named by
+// AWS_CREDENTIAL_PROFILES_FILE and AWS_SHARED_CREDENTIALS_FILE), never with
+// keys in its Spark properties or command line.
+//
 // Logs: while a run's attempt runs, its stdout and stderr are served from
 // the run folder (Logs), so only a server that sees the folder serves them;
 // when it ends, CollectLogs puts them into the LogArchive (the store), from

@@ -25,11 +25,7 @@ type jobStart struct {
 // prepare makes the folders of run's current attempt (dir: its run folder)
 // and works out how to start it. An error is a *runtime.SubmitError when
 // trying again cannot help.
-func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir string) (*jobStart, error) {
-	var id Identity
-	if r.opts.RunAs != nil {
-		id = r.opts.RunAs(run.ExecutionRoleARN)
-	}
+func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir string, id Identity) (*jobStart, error) {
 	work := r.workFolder(run, dir)
 	args, entry, err := r.args(run, sub, work)
 	if err != nil {
@@ -144,7 +140,9 @@ func (r *Runtime) env(j *jobStart, dir, creds string, u *jobUser) []string {
 		set["AWS_EC2_METADATA_DISABLED"] = "true" // the host's instance role is the server's, not the run's
 	}
 	if creds != "" {
-		set["AWS_SHARED_CREDENTIALS_FILE"] = creds
+		// The AWS SDK v1 (S3A of Hadoop 3.3, Spark 3.x) reads the second;
+		// the SDK v2, boto3 and the AWS CLI the first.
+		set["AWS_SHARED_CREDENTIALS_FILE"], set["AWS_CREDENTIAL_PROFILES_FILE"] = creds, creds
 	}
 	var env []string
 	for _, kv := range r.opts.Dist.Env(r.opts.Env) {
@@ -152,7 +150,7 @@ func (r *Runtime) env(j *jobStart, dir, creds string, u *jobUser) []string {
 			env = append(env, kv)
 		}
 	}
-	for _, k := range []string{"HOME", "USER", "LOGNAME", "TMPDIR", "AWS_EC2_METADATA_DISABLED", "AWS_SHARED_CREDENTIALS_FILE"} {
+	for _, k := range []string{"HOME", "USER", "LOGNAME", "TMPDIR", "AWS_EC2_METADATA_DISABLED", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CREDENTIAL_PROFILES_FILE"} {
 		if v := set[k]; v != "" {
 			env = append(env, k+"="+v)
 		}

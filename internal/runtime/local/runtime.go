@@ -32,6 +32,10 @@ type Options struct {
 	Dist sparkdist.Dist
 	// Defaults are Spark properties every run starts from (lowest precedence).
 	Defaults map[string]string
+	// S3A is the object storage s3:// and s3a:// URIs reach, through the S3A
+	// connector (sparkdist.AddS3A installs it): its properties go under
+	// Defaults. A run given a credentials file (RunAs) reads S3 with it.
+	S3A sparksubmit.S3A
 	// Env is the base environment of every job process, KEY=value
 	// (config.Env.JobEnv: PATH, HOME, locale, …); the runtime adds Spark's,
 	// Java's and Python's variables. Nothing else of the server's
@@ -109,11 +113,15 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 		return nil // ran and ended while no server watched
 	}
 
-	sub, err := sparksubmit.Build(run, r.opts.Defaults)
+	var id Identity
+	if r.opts.RunAs != nil {
+		id = r.opts.RunAs(run.ExecutionRoleARN)
+	}
+	sub, err := sparksubmit.Build(run, r.defaults(id))
 	if err != nil {
 		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
-	job, err := r.prepare(run, sub, dir)
+	job, err := r.prepare(run, sub, dir, id)
 	if err != nil {
 		return err
 	}
@@ -168,6 +176,23 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	})
 	r.opts.Logger.Info("spark-submit started", "run", key, "pid", cmd.Process.Pid, "master", job.args[1], "user", job.user)
 	return nil
+}
+
+// s3aCredentialsProvider is the Hadoop property naming S3A's credentials
+// providers.
+const s3aCredentialsProvider = "spark.hadoop.fs.s3a.aws.credentials.provider"
+
+// defaults are the Spark properties a run of id starts from: Options.Defaults
+// over the S3A properties, and for a run given a credentials file, S3A
+// reading it (unless Options.Defaults says otherwise). The file's keys
+// stay in the file: spark-defaults.conf and the command line are shown in
+// the Spark UI and ps.
+func (r *Runtime) defaults(id Identity) map[string]string {
+	d := sparksubmit.WithS3A(r.opts.S3A, r.opts.Defaults)
+	if _, set := d[s3aCredentialsProvider]; !set && id.CredentialsFile != "" {
+		d[s3aCredentialsProvider] = sparksubmit.ProfileCredentialsChain
+	}
+	return d
 }
 
 // args builds the spark-submit argument list of a run whose
