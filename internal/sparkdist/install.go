@@ -35,6 +35,27 @@ func Supported(version string) error {
 	return nil
 }
 
+// For is the Spark version that runs jobs written for Spark version (the
+// one a release label ships): version itself, except in the line of the
+// Spark setup.sh installs (3.5), whose every release runs on Version, a
+// later patch of the same line (fixes only), so that the emr-7.x releases
+// need no download.
+func For(version string) string {
+	if line(version) == line(Version) {
+		return Version
+	}
+	return version
+}
+
+// line is the major.minor of a version.
+func line(version string) string {
+	parts := strings.SplitN(version, ".", 3)
+	if len(parts) < 2 {
+		return version
+	}
+	return parts[0] + "." + parts[1]
+}
+
 // Installed returns version's Spark when the cache folder holds it.
 func Installed(version string, env config.Env) (Dist, bool) {
 	home := cachedHome(env, version)

@@ -127,3 +127,11 @@ func TestEnsureRefusesSpark2(t *testing.T) {
 		t.Error("Spark 2.4.8 was installed")
 	}
 }
+
+func TestForRunsTheInstalledPatchOfItsLine(t *testing.T) {
+	for in, want := range map[string]string{"3.5.1": sparkdist.Version, "3.5.6": sparkdist.Version, "3.3.0": "3.3.0", "3.4.1": "3.4.1", "4.0.2": "4.0.2"} {
+		if got := sparkdist.For(in); got != want {
+			t.Errorf("For(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -47,10 +47,11 @@ func (r *Runtime) dist(run *emr.JobRun) (sparkdist.Dist, bool, error) {
 				"and this host has Java 17 and Python 3. Use an emr-6.x or emr-7.x release label, or a Kubernetes virtual cluster with a Spark 2.4 image.",
 			run.ReleaseLabel, rel.Spark)}
 	}
-	if d, ok := r.opts.Spark.Installed(rel.Spark); ok {
+	version := sparkdist.For(rel.Spark)
+	if d, ok := r.opts.Spark.Installed(version); ok {
 		return d, true, nil
 	}
-	return sparkdist.Dist{SparkHome: rel.Spark}, false, nil
+	return sparkdist.Dist{SparkHome: version}, false, nil
 }
 
 // installThenStart has run wait SUBMITTED while its Spark (version in
