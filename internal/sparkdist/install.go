@@ -1,6 +1,7 @@
 package sparkdist
 
 import (
+	"archive/zip"
 	"bufio"
 	"context"
 	"errors"
@@ -163,6 +164,9 @@ func install(ctx context.Context, version string, env config.Env, cache string, 
 	if !isFile(filepath.Join(home, "bin", "spark-submit")) {
 		return fmt.Errorf("pyspark %s from PyPI has no bin/spark-submit", version)
 	}
+	if err := logToStderr(home); err != nil {
+		return fmt.Errorf("install apache spark %s: %w", version, err)
+	}
 	if err := finish(tmp); err != nil {
 		return err
 	}
@@ -196,6 +200,40 @@ func finish(tmp string) error {
 		}
 		return os.Chmod(p, mode)
 	})
+}
+
+// logToStderr gives the Spark in home a conf/log4j2.properties that logs
+// to stderr when its built-in defaults log to stdout (Spark 3.3 does):
+// the local runtime finds the driver's start and a failure's cause in
+// stderr, as with every other Spark.
+func logToStderr(home string) error {
+	jars, _ := filepath.Glob(filepath.Join(home, "jars", "spark-core_*.jar"))
+	if len(jars) == 0 || isFile(filepath.Join(home, "conf", "log4j2.properties")) {
+		return nil
+	}
+	z, err := zip.OpenReader(jars[0])
+	if err != nil {
+		return err
+	}
+	defer z.Close()
+	f, err := z.Open("org/apache/spark/log4j2-defaults.properties")
+	if err != nil {
+		return nil // log4j 1 (Spark 3.2 and older): stderr already
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	const toStdout = "appender.console.target = SYSTEM_OUT"
+	if !strings.Contains(string(b), toStdout) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Join(home, "conf"), 0o755); err != nil {
+		return err
+	}
+	conf := strings.ReplaceAll(string(b), toStdout, "appender.console.target = SYSTEM_ERR")
+	return os.WriteFile(filepath.Join(home, "conf", "log4j2.properties"), []byte(conf), 0o644)
 }
 
 // follow sends each line of r to each, and returns what tells the last
