@@ -43,8 +43,8 @@ func (r *Runtime) dist(run *emr.JobRun) (sparkdist.Dist, bool, error) {
 	}
 	if err := sparkdist.Supported(rel.Spark); err != nil {
 		return sparkdist.Dist{}, false, &runtime.SubmitError{Reason: emr.FailureValidation, Message: fmt.Sprintf(
-			"Release %s ships Apache Spark %s, which the local runtime cannot run: Spark 2.4 needs Java 8 and Python 3.7 or older, "+
-				"and this host has Java 17 and Python 3. Use an emr-6.x or emr-7.x release label, or a Kubernetes virtual cluster with a Spark 2.4 image.",
+			"Release %s ships Apache Spark %s, which needs Java 8 and Python 3.7 or older; the local runtime has Java 17 and Python 3. "+
+				"Use an emr-6.2.0 or later release, or a Kubernetes cluster with a Spark 2.4 image.",
 			run.ReleaseLabel, rel.Spark)}
 	}
 	version := sparkdist.For(rel.Spark)
