@@ -148,8 +148,8 @@ func checkExecutors(spec *emr.StartJobRunRequest) error {
 // checkRelease answers a release label EMR on EKS never shipped with a
 // ResourceNotFoundException, as EMR does.
 func checkRelease(field, label string) error {
-	if _, _, _, ok := emr.ReleaseVersion(label); !ok {
-		return emr.NotFoundf("Release %s doesn't exist (at '%s'). Use an EMR on EKS release label such as emr-7.2.0-latest or emr-6.15.0-20240105.", label, field)
+	if _, ok := emr.LookupRelease(label); !ok {
+		return emr.ReleaseNotFound(label, field)
 	}
 	return nil
 }

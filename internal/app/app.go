@@ -90,7 +90,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		// As root, each run runs as its execution role's Unix user (see
 		// local.Identity); otherwise as the server's user. Either way it
 		// reads S3 with its role's credentials file, else s3.credentialsFile.
-		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Defaults: cfg.Local.SparkDefaults, S3A: s3a(cfg), Logger: log,
+		runtimes[local.ClusterID] = local.New(local.Options{Dir: runsDir, Dist: dist, Spark: sparks(cfg, log), Defaults: cfg.Local.SparkDefaults, S3A: s3a(cfg), Logger: log,
 			Env: cfg.Env.JobEnv(), Usage: st, Archive: archive, InstanceType: cfg.Local.InstanceType,
 			RunAs: func(arn string) local.Identity {
 				user, _ := cfg.LocalRunAs(arn)
@@ -237,4 +237,19 @@ func (a *App) Run(ctx context.Context) error {
 		err = nil
 	}
 	return err
+}
+
+// sparks picks each local run's Spark by its release label, installing a
+// version on first use into the cache folder; nil (every run runs the one
+// Spark found) when local.sparkHome or $SPARK_HOME names it.
+func sparks(cfg config.Config, log *slog.Logger) *local.Sparks {
+	if sparkdist.Pinned(cfg.Local.SparkHome, cfg.Env) {
+		return nil
+	}
+	return &local.Sparks{
+		Installed: func(version string) (sparkdist.Dist, bool) { return sparkdist.Installed(version, cfg.Env) },
+		Install: func(ctx context.Context, version string) (sparkdist.Dist, error) {
+			return sparkdist.Ensure(ctx, version, cfg.Env, log)
+		},
+	}
 }

@@ -1,7 +1,5 @@
 package emr
 
-import "strconv"
-
 // CreateVirtualClusterRequest is the body of CreateVirtualCluster.
 type CreateVirtualClusterRequest struct {
 	Name                    string                  `json:"name"`
@@ -124,26 +122,4 @@ func (r *StartJobRunRequest) Validate() error {
 	}
 	c.retryPolicy("retryPolicyConfiguration", r.RetryPolicyConfiguration)
 	return c.err()
-}
-
-// ReleaseVersion parses an EMR release label such as emr-7.2.0-latest or
-// emr-6.8.0-20230624 and reports whether EMR on EKS ever shipped it
-// (5.32.0 and later in 5.x, 6.2.0 and later in 6.x, any 7.x).
-func ReleaseVersion(label string) (major, minor, patch int, ok bool) {
-	m := patEMRReleaseTag.FindStringSubmatch(label)
-	if m == nil {
-		return 0, 0, 0, false
-	}
-	major, _ = strconv.Atoi(m[1])
-	minor, _ = strconv.Atoi(m[2])
-	patch, _ = strconv.Atoi(m[3])
-	switch {
-	case major == 5:
-		ok = minor >= 32
-	case major == 6:
-		ok = minor >= 2
-	default:
-		ok = major >= 7
-	}
-	return major, minor, patch, ok
 }

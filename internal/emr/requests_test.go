@@ -137,50 +137,6 @@ func TestValidateMessageIsDeterministic(t *testing.T) {
 	}
 }
 
-func TestReleaseVersion(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		label               string
-		major, minor, patch int
-		ok                  bool
-	}{
-		{"emr-7.2.0-latest", 7, 2, 0, true},
-		{"emr-6.8.0-20230624", 6, 8, 0, true},
-		{"emr-7.6.0-20241213", 7, 6, 0, true},
-		{"emr-6.15.0-latest", 6, 15, 0, true},
-		{"emr-7.13.1-latest", 7, 13, 1, true},
-		{"emr-5.32.0-latest", 5, 32, 0, true},
-		{"emr-5.33.1-latest", 5, 33, 1, true},
-		{"emr-6.2.0-latest", 6, 2, 0, true},
-		{"emr-10.0.0-latest", 10, 0, 0, true},
-		// Never shipped on EKS: parsed, but not ok.
-		{"emr-5.31.0-latest", 5, 31, 0, false},
-		{"emr-6.1.0-latest", 6, 1, 0, false},
-		{"emr-4.9.0-latest", 4, 9, 0, false},
-		{"emr-0.0.0-latest", 0, 0, 0, false},
-		// Not a release label at all.
-		{"", 0, 0, 0, false},
-		{"emr-6.8.0", 0, 0, 0, false},
-		{"emr-6.8-latest", 0, 0, 0, false},
-		{"emr-7.0.0-2024321", 0, 0, 0, false}, // the odd 7-digit doc example
-		{"emr-6.8.0-LATEST", 0, 0, 0, false},
-		{"EMR-6.8.0-latest", 0, 0, 0, false},
-		{"emr-6.8.0-latest ", 0, 0, 0, false},
-		{"xemr-6.8.0-latest", 0, 0, 0, false},
-		{"emr-6.x.0-latest", 0, 0, 0, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.label, func(t *testing.T) {
-			t.Parallel()
-			major, minor, patch, ok := emr.ReleaseVersion(tc.label)
-			if major != tc.major || minor != tc.minor || patch != tc.patch || ok != tc.ok {
-				t.Errorf("ReleaseVersion(%q) = %d, %d, %d, %v; want %d, %d, %d, %v",
-					tc.label, major, minor, patch, ok, tc.major, tc.minor, tc.patch, tc.ok)
-			}
-		})
-	}
-}
-
 func TestCheckIDAndName(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -24,7 +24,6 @@ var (
 	patRotationSize  = regexp.MustCompile(`^\d+(\.\d+)?[KMG][Bb]?$`)
 	patKMSKeyARN     = regexp.MustCompile(`^arn:(aws[a-zA-Z0-9-]*):kms:.+:(\d{12})?:key/[(0-9a-zA-Z)-?]+$`)
 	patS3LogURI      = regexp.MustCompile(`^[\x{0020}-\x{D7FF}\x{E000}-\x{FFFD}\r\n\t]*$`)
-	patEMRReleaseTag = regexp.MustCompile(`^emr-(\d+)\.(\d+)\.(\d+)-(latest|\d{8})$`)
 )
 
 // checker collects the constraint violations of one request, in the words

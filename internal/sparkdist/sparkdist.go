@@ -62,21 +62,34 @@ var ErrNotInstalled = errors.New("not installed")
 // cache folder, env.CacheDir) and a JDK ($JAVA_HOME, else a JDK 17 under
 // /usr/lib/jvm, else java on PATH).
 func Find(sparkHome string, env config.Env) (Dist, error) {
-	d := Dist{HostPath: env.Get(config.EnvPath)}
-	if d.HostPath == "" {
-		d.HostPath = "/usr/local/bin:/usr/bin:/bin"
-	}
-	cached := filepath.Join(env.CacheDir(), "spark-"+Version, "pyspark")
-	candidates := []string{sparkHome, env.Get(config.EnvSparkHome), cached}
-	for _, c := range candidates {
+	cached := cachedHome(env, Version)
+	for _, c := range []string{sparkHome, env.Get(config.EnvSparkHome), cached} {
 		if c != "" && isFile(filepath.Join(c, "bin", "spark-submit")) {
-			d.SparkHome = c
-			break
+			return at(c, env)
 		}
 	}
-	if d.SparkHome == "" {
-		return d, fmt.Errorf("apache spark %w (looked for bin/spark-submit in --spark-home, $SPARK_HOME and %s); run scripts/setup.sh to install it",
-			ErrNotInstalled, cached)
+	return Dist{}, fmt.Errorf("apache spark %w (looked for bin/spark-submit in --spark-home, $SPARK_HOME and %s); run scripts/setup.sh to install it",
+		ErrNotInstalled, cached)
+}
+
+// Pinned reports whether sparkHome or env's $SPARK_HOME names the Spark to
+// run, rather than the cache folder's copy of each version.
+func Pinned(sparkHome string, env config.Env) bool {
+	return sparkHome != "" || env.Get(config.EnvSparkHome) != ""
+}
+
+// cachedHome is where version's Spark is in the cache folder: the pyspark
+// package that pip installs into <cache>/spark-<version>.
+func cachedHome(env config.Env, version string) string {
+	return filepath.Join(env.CacheDir(), "spark-"+version, "pyspark")
+}
+
+// at is the distribution whose bin/spark-submit is in sparkHome, with the
+// JDK and python3 it runs with.
+func at(sparkHome string, env config.Env) (Dist, error) {
+	d := Dist{SparkHome: sparkHome, HostPath: env.Get(config.EnvPath)}
+	if d.HostPath == "" {
+		d.HostPath = "/usr/local/bin:/usr/bin:/bin"
 	}
 	// A pip-installed pyspark keeps its Python package next to py4j, one level up.
 	if parent := filepath.Dir(d.SparkHome); isDir(filepath.Join(parent, "py4j")) {

@@ -3,6 +3,8 @@ package kubernetes
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sparkplane/sparkplane/internal/emr"
 )
 
 // Image is the container image a release label runs with, and where Spark
@@ -17,12 +19,51 @@ type Image struct {
 	SparkHome string `json:"sparkHome"`
 }
 
-// DefaultImages map EMR release labels to the Apache Spark images of the
-// same Spark line (EMR 7.x ships Spark 3.5, EMR 6.x Spark 3.x).
-var DefaultImages = []Image{
-	{ReleasePrefix: "emr-7", Image: "apache/spark:3.5.7-java17-python3", SparkHome: "/opt/spark"},
-	{ReleasePrefix: "emr-6", Image: "apache/spark:3.4.1-scala2.12-java11-python3-ubuntu", SparkHome: "/opt/spark"},
-	{ReleasePrefix: "emr-5", Image: "apache/spark:3.4.1-scala2.12-java11-python3-ubuntu", SparkHome: "/opt/spark"},
+// DefaultImages map every EMR on EKS release label (emr.Releases: one
+// prefix per release, which its -latest, dated and variant labels share)
+// to an Apache Spark image of the Spark the release ships:
+//
+//   - Spark 3.5 (emr-7.x): apache/spark:3.5.7-java17-python3 for every
+//     release, a later patch of the same line, as the local runtime runs
+//     one 3.5 patch for all of them (see sparkdist.For);
+//   - Spark 4.0 (emr-spark-8.0.0): apache/spark:<version>-scala2.13-java17-python3-ubuntu;
+//   - Spark 3.4 (emr-6.12 to 6.15): apache/spark:<version>-scala2.12-java11-python3-ubuntu;
+//   - Spark 3.0 to 3.3 (emr-6.2 to 6.11): apache/spark-py:v<version>, the
+//     PySpark images Spark's release process published before the
+//     apache/spark ones;
+//   - Spark 2.4 (emr-5.x): none is published with Python; a cluster that
+//     runs those releases configures its own image.
+//
+// The images run Spark on their own Java, not the release's (EMR 6.x
+// images default to Java 8). A cluster's images (config
+// clusters[].images) replace this list.
+var DefaultImages = defaultImages()
+
+func defaultImages() []Image {
+	var out []Image
+	for _, r := range emr.Releases() {
+		im := sparkImage(r.Spark)
+		if im == "" {
+			continue
+		}
+		out = append(out, Image{ReleasePrefix: strings.TrimSuffix(r.Label, "latest"), Image: im, SparkHome: "/opt/spark"})
+	}
+	return out
+}
+
+// sparkImage is the Apache Spark image of Spark version, "" for none.
+func sparkImage(version string) string {
+	switch {
+	case strings.HasPrefix(version, "3.5."):
+		return "apache/spark:3.5.7-java17-python3"
+	case strings.HasPrefix(version, "4."):
+		return "apache/spark:" + version + "-scala2.13-java17-python3-ubuntu"
+	case strings.HasPrefix(version, "3.4."):
+		return "apache/spark:" + version + "-scala2.12-java11-python3-ubuntu"
+	case strings.HasPrefix(version, "3."):
+		return "apache/spark-py:v" + version
+	}
+	return ""
 }
 
 // imageFor picks the image of a release label.

@@ -235,3 +235,22 @@ func jobWith(failed ...corev1.ConditionStatus) *batchv1.Job {
 	}
 	return j
 }
+
+func TestDefaultImagesFollowTheReleaseTable(t *testing.T) {
+	for _, tc := range []struct{ release, want string }{
+		{"emr-7.2.0-latest", "apache/spark:3.5.7-java17-python3"},
+		{"emr-7.13.0-java11-20250101", "apache/spark:3.5.7-java17-python3"},
+		{"emr-6.9.0-latest", "apache/spark-py:v3.3.0"},
+		{"emr-6.12.0-java17-latest", "apache/spark:3.4.0-scala2.12-java11-python3-ubuntu"},
+		{"emr-6.15.0-20240105", "apache/spark:3.4.1-scala2.12-java11-python3-ubuntu"},
+		{"emr-6.2.0-latest", "apache/spark-py:v3.0.1"},
+		{"emr-spark-8.0.0-latest", "apache/spark:4.0.2-scala2.13-java17-python3-ubuntu"},
+	} {
+		if im, err := imageFor(DefaultImages, tc.release); err != nil || im.Image != tc.want || im.SparkHome != "/opt/spark" {
+			t.Errorf("%s: %+v %v, want %s", tc.release, im, err, tc.want)
+		}
+	}
+	if im, err := imageFor(DefaultImages, "emr-5.36.0-latest"); err == nil {
+		t.Errorf("emr-5.36.0 (Spark 2.4.8) got the default image %s", im.Image)
+	}
+}

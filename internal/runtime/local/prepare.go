@@ -9,6 +9,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/runtime"
+	"github.com/sparkplane/sparkplane/internal/sparkdist"
 	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 )
 
@@ -25,9 +26,9 @@ type jobStart struct {
 // prepare makes the folders of run's current attempt (dir: its run folder)
 // and works out how to start it. An error is a *runtime.SubmitError when
 // trying again cannot help.
-func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir string, id Identity) (*jobStart, error) {
+func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir string, id Identity, dist sparkdist.Dist) (*jobStart, error) {
 	work := r.workFolder(run, dir)
-	args, entry, err := r.args(run, sub, work)
+	args, entry, err := r.args(run, sub, work, dist)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +41,7 @@ func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir stri
 		if err := os.WriteFile(filepath.Join(dir, fileDefaults), defaults, 0o644); err != nil {
 			return nil, fmt.Errorf("write spark-defaults.conf: %w", err)
 		}
-		j.env = r.env(j, dir, id.CredentialsFile, nil)
+		j.env = r.env(j, dir, id.CredentialsFile, nil, dist)
 		return j, nil
 	}
 
@@ -62,7 +63,7 @@ func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir stri
 		return nil, err
 	}
 	j.prefix, j.umask, j.user = u.setpriv(setpriv), "077", u.name
-	if err := r.check(j.prefix, u, run, work, entry); err != nil {
+	if err := r.check(j.prefix, u, run, work, entry, dist); err != nil {
 		return nil, err
 	}
 	// The run folder: the server's records, where the job cannot reach,
@@ -73,14 +74,13 @@ func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir stri
 	if err := os.WriteFile(filepath.Join(dir, fileDefaults), defaults, 0o600); err != nil {
 		return nil, fmt.Errorf("write spark-defaults.conf: %w", err)
 	}
-	j.env = r.env(j, dir, creds, u)
+	j.env = r.env(j, dir, creds, u, dist)
 	return j, nil
 }
 
 // check makes sure u can use its working folder, Spark, Java, Python and
 // the entry point (entry: "" when there is no local one).
-func (r *Runtime) check(setpriv []string, u *jobUser, run *emr.JobRun, work, entry string) error {
-	d := r.opts.Dist
+func (r *Runtime) check(setpriv []string, u *jobUser, run *emr.JobRun, work, entry string, d sparkdist.Dist) error {
 	paths := []string{"w:" + work, "x:" + work, "x:" + d.SparkSubmit(), "r:" + filepath.Join(d.SparkHome, "jars"),
 		"x:" + filepath.Join(d.SparkHome, "jars"), "x:" + filepath.Join(d.JavaHome, "bin", "java")}
 	if filepath.IsAbs(d.Python) {
@@ -133,7 +133,7 @@ func (r *Runtime) removeCredentials(work string) {
 // Python's variables, HOME in its working folder, and for a run as u its
 // user's name, TMPDIR and no instance metadata credentials. creds is the
 // credentials file it gets ("": none), dir its run folder (envRunKey).
-func (r *Runtime) env(j *jobStart, dir, creds string, u *jobUser) []string {
+func (r *Runtime) env(j *jobStart, dir, creds string, u *jobUser, dist sparkdist.Dist) []string {
 	set := map[string]string{"HOME": j.work}
 	if u != nil {
 		set["USER"], set["LOGNAME"], set["TMPDIR"] = u.name, u.name, filepath.Join(j.work, "tmp")
@@ -145,7 +145,7 @@ func (r *Runtime) env(j *jobStart, dir, creds string, u *jobUser) []string {
 		set["AWS_SHARED_CREDENTIALS_FILE"], set["AWS_CREDENTIAL_PROFILES_FILE"] = creds, creds
 	}
 	var env []string
-	for _, kv := range r.opts.Dist.Env(r.opts.Env) {
+	for _, kv := range dist.Env(r.opts.Env) {
 		if k, _, _ := strings.Cut(kv, "="); set[k] == "" {
 			env = append(env, kv)
 		}

@@ -51,7 +51,7 @@ func TestWrapperRecordsExitInRunFolder(t *testing.T) {
 func TestIsolatedEnv(t *testing.T) {
 	r := New(Options{Env: []string{"PATH=/usr/bin", "HOME=/root", "USER=root", "LOGNAME=root", "TMPDIR=/tmp", "LANG=C.UTF-8"}})
 	j := &jobStart{work: "/w/vc/run/attempt-1"}
-	env := r.env(j, "/data/runs/vc/run", "/w/vc/run/attempt-1/aws-credentials", &jobUser{name: "sparkplane-job", uid: 999, gid: 999})
+	env := r.env(j, "/data/runs/vc/run", "/w/vc/run/attempt-1/aws-credentials", &jobUser{name: "sparkplane-job", uid: 999, gid: 999}, r.opts.Dist)
 	for _, want := range []string{"PATH=/usr/bin", "LANG=C.UTF-8", "HOME=/w/vc/run/attempt-1", "USER=sparkplane-job", "LOGNAME=sparkplane-job",
 		"TMPDIR=/w/vc/run/attempt-1/tmp", "AWS_EC2_METADATA_DISABLED=true", "AWS_SHARED_CREDENTIALS_FILE=/w/vc/run/attempt-1/aws-credentials",
 		envRunKey + "=/data/runs/vc/run"} {

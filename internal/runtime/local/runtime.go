@@ -28,8 +28,13 @@ const ClusterID = "local"
 type Options struct {
 	// Dir holds one folder per run.
 	Dir string
-	// Dist is the Spark installation to run.
+	// Dist is the Spark installation to run when Spark is nil.
 	Dist sparkdist.Dist
+	// Spark, when set, picks each run's Spark by its release label (see
+	// emr.LookupRelease): Installed says whether a version is at hand,
+	// Install installs it (minutes: a run waits SUBMITTED meanwhile, see
+	// install.go). Nil: every run runs Dist.
+	Spark *Sparks
 	// Defaults are Spark properties every run starts from (lowest precedence).
 	Defaults map[string]string
 	// S3A is the object storage s3:// and s3a:// URIs reach, through the S3A
@@ -75,8 +80,9 @@ type Runtime struct {
 	events chan string
 	host   string // names this host in usage records
 
-	mu    sync.Mutex
-	procs map[string]*proc // by the attempt's folder
+	mu      sync.Mutex
+	procs   map[string]*proc    // by the attempt's folder
+	waiting map[string]*waiting // runs waiting for their Spark, by the attempt's folder
 }
 
 var (
@@ -96,7 +102,7 @@ func New(opts Options) *Runtime {
 	if opts.Env == nil {
 		opts.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
 	}
-	return &Runtime{opts: opts, events: make(chan string, 1024), procs: map[string]*proc{}, host: hostname()}
+	return &Runtime{opts: opts, events: make(chan string, 1024), procs: map[string]*proc{}, waiting: map[string]*waiting{}, host: hostname()}
 }
 
 // Events implements runtime.Runtime.
@@ -112,7 +118,22 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	if _, err := os.Stat(filepath.Join(dir, fileExit)); err == nil {
 		return nil // ran and ended while no server watched
 	}
+	if r.isWaiting(dir) || exists(filepath.Join(dir, fileNoStart)) {
+		return nil // waits for its Spark, or could not start once it had it
+	}
+	dist, ready, err := r.dist(run)
+	if err != nil {
+		return err
+	}
+	if !ready {
+		return r.installThenStart(key, dir, run, dist)
+	}
+	return r.start(ctx, key, dir, run, dist)
+}
 
+// start starts the spark-submit of run's current attempt with dist, its
+// run folder being dir.
+func (r *Runtime) start(ctx context.Context, key, dir string, run *emr.JobRun, dist sparkdist.Dist) error {
 	var id Identity
 	if r.opts.RunAs != nil {
 		id = r.opts.RunAs(run.ExecutionRoleARN)
@@ -121,7 +142,7 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	if err != nil {
 		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
-	job, err := r.prepare(run, sub, dir, id)
+	job, err := r.prepare(run, sub, dir, id, dist)
 	if err != nil {
 		return err
 	}
@@ -138,7 +159,7 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 
 	// Not CommandContext: the run outlives the request that submitted it.
 	argv := append([]string{"-c", wrapper, "sh", dir, job.umask}, job.prefix...)
-	cmd := exec.Command("/bin/sh", append(append(argv, r.opts.Dist.SparkSubmit()), job.args...)...)
+	cmd := exec.Command("/bin/sh", append(append(argv, dist.SparkSubmit()), job.args...)...)
 	cmd.Dir = job.work
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.Env = job.env
@@ -174,7 +195,7 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 			return -1 // killed by a signal: cancelled
 		}
 	})
-	r.opts.Logger.Info("spark-submit started", "run", key, "pid", cmd.Process.Pid, "master", job.args[1], "user", job.user)
+	r.opts.Logger.Info("spark-submit started", "run", key, "pid", cmd.Process.Pid, "master", job.args[1], "user", job.user, "spark", dist.SparkHome)
 	return nil
 }
 
@@ -198,7 +219,7 @@ func (r *Runtime) defaults(id Identity) map[string]string {
 // args builds the spark-submit argument list of a run whose
 // spark-defaults.conf is in dir, and returns the entry point's local path
 // ("" when spark-submit downloads it).
-func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string) ([]string, string, error) {
+func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string, dist sparkdist.Dist) ([]string, string, error) {
 	eff := sub.Effective()
 	instances, cores, err := sparksubmit.Executors(eff) // bounded: the product cannot overflow
 	if err != nil {
@@ -237,7 +258,7 @@ func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string)
 			}
 		}
 		if sub.EntryPoint != "" {
-			path, err := resolveEntryPoint(r.opts.Dist.SparkHome, sub.EntryPoint)
+			path, err := resolveEntryPoint(dist.SparkHome, sub.EntryPoint)
 			if err != nil {
 				return nil, "", err
 			}
@@ -245,7 +266,7 @@ func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string)
 		}
 		return args, "", nil
 	}
-	path, err := resolveEntryPoint(r.opts.Dist.SparkHome, sub.EntryPoint)
+	path, err := resolveEntryPoint(dist.SparkHome, sub.EntryPoint)
 	if err != nil {
 		return nil, "", err
 	}
@@ -342,8 +363,14 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 		}
 		return runtime.Observation{Phase: runtime.PhaseSubmitted}, nil
 	}
+	if w := r.waitingFor(dir); w != nil {
+		return runtime.Observation{Phase: runtime.PhaseSubmitted, Details: "Waiting for Apache Spark " + w.version + " to be installed."}, nil
+	}
 	if _, err := os.Stat(dir); err != nil {
 		return runtime.Observation{Phase: runtime.PhaseUnknown}, nil
+	}
+	if obs, ok := noStart(dir); ok {
+		return obs, nil
 	}
 	r.recordEnded(run, dir, nil) // it may have ended while no server watched
 	r.removeCredentials(r.workFolder(run, dir))
@@ -366,7 +393,9 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 // after the grace period.
 func (r *Runtime) Stop(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (bool, error) {
 	key := runtime.Key(run.VirtualClusterID, run.ID)
-	p := r.find(key, rundir.Path(r.opts.Dir, run))
+	dir := rundir.Path(r.opts.Dir, run)
+	r.cancelWaiting(dir)
+	p := r.find(key, dir)
 	if p == nil {
 		return true, nil
 	}

@@ -30,7 +30,7 @@ func TestS3ACredentialsFromTheRolesFile(t *testing.T) {
 	if !strings.Contains(d["spark.hadoop.fs.s3a.aws.credentials.provider"], "com.amazonaws.auth.profile.ProfileCredentialsProvider") {
 		t.Errorf("the provider chain lacks the profile file's provider: %s", d["spark.hadoop.fs.s3a.aws.credentials.provider"])
 	}
-	env := r.env(&jobStart{work: "/w/vc/run/attempt-1"}, "/data/runs/vc/run", creds, nil)
+	env := r.env(&jobStart{work: "/w/vc/run/attempt-1"}, "/data/runs/vc/run", creds, nil, r.opts.Dist)
 	for _, want := range []string{"AWS_SHARED_CREDENTIALS_FILE=" + creds, "AWS_CREDENTIAL_PROFILES_FILE=" + creds} {
 		if !slices.Contains(env, want) {
 			t.Errorf("env lacks %s: %q", want, env)
