@@ -3,6 +3,8 @@ package objectstore_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +68,31 @@ func TestFetch(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "target")); err == nil {
 		t.Error("the link's target was written")
+	}
+}
+
+// TestFetchCapWithoutLength: the cap holds when the server does not say
+// how long the object is up front.
+func TestFetchCapWithoutLength(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for range 4 {
+			w.Write(make([]byte, 512))
+			w.(http.Flusher).Flush() // chunked: no Content-Length
+		}
+	}))
+	defer ts.Close()
+	c, err := objectstore.New(context.Background(), objectstore.Options{Endpoint: ts.URL, PathStyle: true, MaxSize: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "big")
+	err = c.Fetch(context.Background(), "s3://b/big", dest)
+	var oe *objectstore.Error
+	if !errors.As(err, &oe) || oe.Code != objectstore.CodeTooLarge {
+		t.Errorf("%v, want %s", err, objectstore.CodeTooLarge)
+	}
+	if _, err := os.Lstat(dest); !errors.Is(err, os.ErrNotExist) {
+		t.Error("the partial file was left")
 	}
 }
 

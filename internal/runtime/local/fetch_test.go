@@ -13,7 +13,6 @@ import (
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/objectstore"
 	"github.com/sparkplane/sparkplane/internal/runtime"
-	"github.com/sparkplane/sparkplane/internal/sparkdist"
 	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 	"github.com/sparkplane/sparkplane/internal/testenv/fakes3"
 )
@@ -180,7 +179,7 @@ func (slowFetcher) Fetch(ctx context.Context, uri, dest string) error {
 }
 
 func TestFetchTimeout(t *testing.T) {
-	r := New(Options{FetchTimeout: 50 * time.Millisecond, Dist: sparkdist.Dist{},
+	r := New(Options{FetchTimeout: 50 * time.Millisecond,
 		S3: func(context.Context, string) (Fetcher, error) { return slowFetcher{}, nil }})
 	work := t.TempDir()
 	ds := []download{{uri: "s3://code/app.py", path: filepath.Join(work, dirCode, "1", "app.py")}}
