@@ -22,6 +22,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/objectstore"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
 	"github.com/sparkplane/sparkplane/internal/runtime/local"
@@ -96,7 +97,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 				user, _ := cfg.LocalRunAs(arn)
 				return local.Identity{User: user, CredentialsFile: cfg.S3CredentialsFile(arn)}
 			},
-			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot()})
+			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot(),
+			S3: func(ctx context.Context, arn string) (local.Fetcher, error) {
+				c, err := s3Client(ctx, &cfg, arn)
+				if err != nil {
+					return nil, err // not a nil *Client in a Fetcher
+				}
+				return c, nil
+			}})
 	} else {
 		log.Warn("the local runtime is off", "reason", sparkErr)
 	}
@@ -252,4 +260,11 @@ func sparks(cfg config.Config, log *slog.Logger) *local.Sparks {
 			return sparkdist.Ensure(ctx, version, cfg.Env, log)
 		},
 	}
+}
+
+// s3Client is the object storage as the runs of execution role arn see it:
+// with the role's credentials file (else the S3 default; none: anonymous).
+func s3Client(ctx context.Context, cfg *config.Config, arn string) (*objectstore.Client, error) {
+	return objectstore.New(ctx, objectstore.Options{Endpoint: cfg.S3.Endpoint, Region: cfg.S3Region(),
+		PathStyle: cfg.S3.PathStyle, CredentialsFile: cfg.S3CredentialsFile(arn)})
 }

@@ -99,8 +99,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	args := append([]string{"--port", addr, "--region", o.Region, "--iam-dir", iam, "--quiet"}, posix...)
 	cmd := exec.Command(bin, append(args, data)...)
 	// The secrets go through the environment, not the command line that
-	// ps shows everyone.
-	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+o.Root.AccessKeyID, "ROOT_SECRET_ACCESS_KEY="+o.Root.SecretAccessKey)
+	// ps shows everyone; nothing else of the server's environment does.
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "ROOT_ACCESS_KEY_ID=" + o.Root.AccessKeyID, "ROOT_SECRET_ACCESS_KEY=" + o.Root.SecretAccessKey}
 	out := o.Output
 	if out == nil {
 		out = io.Discard

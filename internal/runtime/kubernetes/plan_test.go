@@ -164,6 +164,23 @@ spec:
 	}
 }
 
+// TestCodeInS3PassesThrough: Spark fetches s3:// code itself (through
+// S3A, with the role's credentials), so the runtime hands it on as given.
+func TestCodeInS3PassesThrough(t *testing.T) {
+	vc, run := testRun("--py-files s3://b/lib.zip --jars s3a://b/x.jar")
+	run.JobDriver.SparkSubmitJobDriver.EntryPoint = "s3://b/app.py"
+	p, err := newPlan(vc, run, &Options{})
+	if err != nil {
+		t.Fatalf("newPlan: %v", err)
+	}
+	args := strings.Join(p.args(), " ")
+	for _, want := range []string{"--py-files s3://b/lib.zip", "--jars s3a://b/x.jar", "s3://b/app.py 5"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("args %q lack %q", args, want)
+		}
+	}
+}
+
 func TestPlanErrors(t *testing.T) {
 	vc, run := testRun("")
 	run.ExecutionRoleARN = "arn:aws:iam::123456789012:user/x"

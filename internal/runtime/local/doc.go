@@ -24,6 +24,11 @@
 // AWS_CREDENTIAL_PROFILES_FILE and AWS_SHARED_CREDENTIALS_FILE), never with
 // keys in its Spark properties or command line.
 //
+// Code in S3 (fetch.go): before spark-submit starts, the run's s3://
+// code is downloaded with its execution role's credentials (Options.S3)
+// into the code folder of its working folder, and spark-submit is given
+// the local paths.
+//
 // Logs: while a run's attempt runs, its stdout and stderr are served from
 // the run folder (Logs), so only a server that sees the folder serves them;
 // when it ends, CollectLogs puts them into the LogArchive (the store), from

@@ -16,10 +16,15 @@ import (
 const emrSparkHome = "/usr/lib/spark/"
 
 // resolveEntryPoint maps an EMR entry point URI to what local spark-submit
-// can open. An error is a *runtime.SubmitError.
-func resolveEntryPoint(sparkHome, entryPoint string) (string, error) {
+// can open; an entry point in S3 has been relocated to where it is
+// fetched (fetched: such paths, which need not exist yet). An error is a
+// *runtime.SubmitError.
+func resolveEntryPoint(sparkHome, entryPoint string, fetched map[string]bool) (string, error) {
 	invalid := func(format string, args ...any) error {
 		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: fmt.Sprintf(format, args...)}
+	}
+	if fetched[entryPoint] {
+		return entryPoint, nil
 	}
 	u, err := url.Parse(entryPoint)
 	if err != nil {
@@ -35,7 +40,7 @@ func resolveEntryPoint(sparkHome, entryPoint string) (string, error) {
 			path = entryPoint
 		}
 	default:
-		return "", invalid("entryPoint %q: the local runtime reads local://, file:// and http(s):// entry points; %s:// is not reachable from it", entryPoint, u.Scheme)
+		return "", invalid("entryPoint %q: the local runtime reads local://, file://, s3:// and http(s):// entry points; %s:// is not reachable from it", entryPoint, u.Scheme)
 	}
 	if !filepath.IsAbs(path) {
 		return "", invalid("entryPoint %q must be an absolute path", entryPoint)

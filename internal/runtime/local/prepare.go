@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,12 +24,21 @@ type jobStart struct {
 	user   string // whom it runs as, for the log ("": the server's user)
 }
 
-// prepare makes the folders of run's current attempt (dir: its run folder)
-// and works out how to start it. An error is a *runtime.SubmitError when
-// trying again cannot help.
-func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir string, id Identity, dist sparkdist.Dist) (*jobStart, error) {
+// prepare makes the folders of run's current attempt (dir: its run folder),
+// fetches its code from S3 (fetch.go) and works out how to start it with
+// dist, as id. An error is a *runtime.SubmitError when trying again cannot
+// help.
+func (r *Runtime) prepare(ctx context.Context, run *emr.JobRun, sub *sparksubmit.Submission, dir string, id Identity, dist sparkdist.Dist) (*jobStart, error) {
 	work := r.workFolder(run, dir)
-	args, entry, err := r.args(run, sub, work, dist)
+	fetches, err := r.planFetch(sub, work)
+	if err != nil {
+		return nil, err
+	}
+	fetched := map[string]bool{}
+	for _, d := range fetches {
+		fetched[d.path] = true
+	}
+	args, entry, err := r.args(run, sub, work, dist, fetched)
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +47,9 @@ func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir stri
 	if !r.opts.Isolate {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create run folder: %w", err)
+		}
+		if err := r.fetch(ctx, run, work, fetches, nil); err != nil {
+			return nil, err
 		}
 		if err := os.WriteFile(filepath.Join(dir, fileDefaults), defaults, 0o644); err != nil {
 			return nil, fmt.Errorf("write spark-defaults.conf: %w", err)
@@ -58,7 +71,9 @@ func (r *Runtime) prepare(run *emr.JobRun, sub *sparksubmit.Submission, dir stri
 		return nil, &runtime.SubmitError{Reason: emr.FailureClusterUnavailable,
 			Message: "setpriv (util-linux), which starts jobs as their execution role's user, is not installed"}
 	}
-	creds, err := prepareWork(r.opts.WorkDir, work, u, defaults, id.CredentialsFile)
+	creds, err := prepareWork(r.opts.WorkDir, work, u, defaults, id.CredentialsFile, func() error {
+		return r.fetch(ctx, run, work, fetches, u)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -121,9 +136,11 @@ func (r *Runtime) workFolder(run *emr.JobRun, dir string) string {
 	return dir
 }
 
-// removeCredentials removes the copy of the credentials file an isolated
-// run got, once it has ended.
-func (r *Runtime) removeCredentials(work string) {
+// cleanWork removes what the working folder work kept for its run only,
+// once the run has ended: the code fetched from S3 and the copy of the
+// credentials file an isolated run got.
+func (r *Runtime) cleanWork(work string) {
+	_ = os.RemoveAll(filepath.Join(work, dirCode))
 	if r.opts.Isolate {
 		_ = os.Remove(filepath.Join(work, fileCredentials))
 	}

@@ -120,9 +120,10 @@ func workPath(root string, run *emr.JobRun) string {
 // prepareWork makes the working folder dir of an isolated run, owned by u:
 // the folders from root down to its parent are root's (0711), dir is new
 // (what a failed earlier try left is removed) and holds spark-defaults.conf
-// and, when creds is set, a copy of that credentials file. It returns the
-// copy's path ("" without creds).
-func prepareWork(root, dir string, u *jobUser, defaults []byte, creds string) (string, error) {
+// and, when creds is set, a copy of that credentials file. fill (nil: none)
+// puts more into dir while it is still this process's: what it writes must
+// be u's. It returns the copy's path ("" without creds).
+func prepareWork(root, dir string, u *jobUser, defaults []byte, creds string, fill func() error) (string, error) {
 	if err := mkdirRootOwned(root, filepath.Dir(dir)); err != nil {
 		return "", err
 	}
@@ -148,6 +149,11 @@ func prepareWork(root, dir string, u *jobUser, defaults []byte, creds string) (s
 		}
 		if err := os.Lchown(p, u.uid, u.gid); err != nil {
 			return "", fmt.Errorf("chown %s: %w", name, err)
+		}
+	}
+	if fill != nil {
+		if err := fill(); err != nil {
+			return "", err
 		}
 	}
 	tmp := filepath.Join(dir, "tmp")

@@ -84,7 +84,7 @@ func TestWorkFolderLayout(t *testing.T) {
 	}
 	run := &emr.JobRun{ID: "run1", VirtualClusterID: "vc1"}
 	dir := workPath(root, run)
-	copied, err := prepareWork(root, dir, u, []byte("spark.x 1\n"), creds)
+	copied, err := prepareWork(root, dir, u, []byte("spark.x 1\n"), creds, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestWorkFolderLayout(t *testing.T) {
 	if err := os.Symlink(t.TempDir(), filepath.Join(root, "vc2")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := prepareWork(root, workPath(root, &emr.JobRun{ID: "run1", VirtualClusterID: "vc2"}), u, nil, ""); err == nil {
+	if _, err := prepareWork(root, workPath(root, &emr.JobRun{ID: "run1", VirtualClusterID: "vc2"}), u, nil, "", nil); err == nil {
 		t.Error("a link on the way was followed")
 	}
 	// So is a folder another user owns.
@@ -124,7 +124,7 @@ func TestWorkFolderLayout(t *testing.T) {
 	if err := os.Chown(filepath.Join(root, "vc3"), u.uid, u.gid); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := prepareWork(root, workPath(root, &emr.JobRun{ID: "run1", VirtualClusterID: "vc3"}), u, nil, ""); err == nil {
+	if _, err := prepareWork(root, workPath(root, &emr.JobRun{ID: "run1", VirtualClusterID: "vc3"}), u, nil, "", nil); err == nil {
 		t.Error("a folder of the job's user on the way was used")
 	}
 }

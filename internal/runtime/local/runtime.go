@@ -72,6 +72,13 @@ type Options struct {
 	// under a folder the run users cannot pass through (as the 0700 data
 	// dir).
 	WorkDir string
+	// S3 opens the object storage with the credentials of an execution
+	// role, to fetch the runs' code that is in S3 (fetch.go); nil: runs
+	// with code in S3 are refused.
+	S3 func(ctx context.Context, executionRoleARN string) (Fetcher, error)
+	// FetchTimeout bounds fetching a run's code from S3, which holds a
+	// controller worker; 0: DefaultFetchTimeout.
+	FetchTimeout time.Duration
 }
 
 // Runtime runs job runs as local spark-submit processes.
@@ -101,6 +108,9 @@ func New(opts Options) *Runtime {
 	}
 	if opts.Env == nil {
 		opts.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
+	}
+	if opts.FetchTimeout <= 0 {
+		opts.FetchTimeout = DefaultFetchTimeout
 	}
 	return &Runtime{opts: opts, events: make(chan string, 1024), procs: map[string]*proc{}, waiting: map[string]*waiting{}, host: hostname()}
 }
@@ -142,7 +152,7 @@ func (r *Runtime) start(ctx context.Context, key, dir string, run *emr.JobRun, d
 	if err != nil {
 		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
-	job, err := r.prepare(run, sub, dir, id, dist)
+	job, err := r.prepare(ctx, run, sub, dir, id, dist)
 	if err != nil {
 		return err
 	}
@@ -181,7 +191,7 @@ func (r *Runtime) start(ctx context.Context, key, dir string, run *emr.JobRun, d
 	p := newProc(dir, cmd.Process.Pid)
 	r.track(key, p, func() int {
 		err := cmd.Wait()
-		r.removeCredentials(job.work)
+		r.cleanWork(job.work)
 		if resErr == nil {
 			r.recordEnded(&metered, dir, &res)
 		}
@@ -218,8 +228,9 @@ func (r *Runtime) defaults(id Identity) map[string]string {
 
 // args builds the spark-submit argument list of a run whose
 // spark-defaults.conf is in dir, and returns the entry point's local path
-// ("" when spark-submit downloads it).
-func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string, dist sparkdist.Dist) ([]string, string, error) {
+// ("" when spark-submit downloads it). fetched are the local paths of the
+// code that is to be fetched from S3 (planFetch), not there yet.
+func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string, dist sparkdist.Dist, fetched map[string]bool) ([]string, string, error) {
 	eff := sub.Effective()
 	instances, cores, err := sparksubmit.Executors(eff) // bounded: the product cannot overflow
 	if err != nil {
@@ -258,7 +269,7 @@ func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string,
 			}
 		}
 		if sub.EntryPoint != "" {
-			path, err := resolveEntryPoint(dist.SparkHome, sub.EntryPoint)
+			path, err := resolveEntryPoint(dist.SparkHome, sub.EntryPoint, fetched)
 			if err != nil {
 				return nil, "", err
 			}
@@ -266,7 +277,7 @@ func (r *Runtime) args(run *emr.JobRun, sub *sparksubmit.Submission, dir string,
 		}
 		return args, "", nil
 	}
-	path, err := resolveEntryPoint(dist.SparkHome, sub.EntryPoint)
+	path, err := resolveEntryPoint(dist.SparkHome, sub.EntryPoint, fetched)
 	if err != nil {
 		return nil, "", err
 	}
@@ -373,7 +384,7 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 		return obs, nil
 	}
 	r.recordEnded(run, dir, nil) // it may have ended while no server watched
-	r.removeCredentials(r.workFolder(run, dir))
+	r.cleanWork(r.workFolder(run, dir))
 	switch code := readExitCode(dir); {
 	case code == 0:
 		return runtime.Observation{Phase: runtime.PhaseSucceeded}, nil
