@@ -11,13 +11,13 @@ import (
 	"testing"
 
 	"github.com/sparkplane/sparkplane/internal/objectstore"
-	"github.com/sparkplane/sparkplane/internal/testenv/fakes3"
+	"github.com/sparkplane/sparkplane/internal/testenv/s3env"
 )
 
-func newClient(t *testing.T, srv *fakes3.Server, max int64) *objectstore.Client {
+func newClient(t *testing.T, srv *s3env.Server, creds s3env.Credentials, max int64) *objectstore.Client {
 	t.Helper()
-	c, err := objectstore.New(context.Background(), objectstore.Options{Endpoint: srv.URL, Region: fakes3.Region,
-		PathStyle: true, CredentialsFile: srv.CredentialsFile, MaxSize: max})
+	c, err := objectstore.New(context.Background(), objectstore.Options{Endpoint: srv.Endpoint, Region: srv.Region,
+		PathStyle: true, CredentialsFile: srv.CredentialsFile(creds), MaxSize: max})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,11 +25,11 @@ func newClient(t *testing.T, srv *fakes3.Server, max int64) *objectstore.Client 
 }
 
 func TestFetch(t *testing.T) {
-	srv := fakes3.Start(t)
-	srv.CreateBucket(t, "code")
-	srv.Put(t, "code", "jobs/app.py", []byte("print('hi')\n"))
-	srv.Put(t, "code", "big.jar", make([]byte, 2048))
-	c := newClient(t, srv, 1024)
+	srv := s3env.Start(t)
+	srv.CreateBucket("code")
+	srv.Put("code", "jobs/app.py", []byte("print('hi')\n"))
+	srv.Put("code", "big.jar", make([]byte, 2048))
+	c := newClient(t, srv, srv.Root(), 1024)
 	dir := t.TempDir()
 
 	for _, uri := range []string{"s3://code/jobs/app.py", "s3a://code/jobs/app.py", "s3n://code/jobs/app.py"} {
@@ -154,5 +154,23 @@ func TestParseURI(t *testing.T) {
 		if b != tc.bucket || k != tc.key || (err == nil) != (tc.bucket != "") {
 			t.Errorf("ParseURI(%q) = %q, %q, %v", tc.uri, b, k, err)
 		}
+	}
+}
+
+// TestFetchDenied: credentials that may not read a bucket get S3's
+// AccessDenied as an *Error, and nothing is written.
+func TestFetchDenied(t *testing.T) {
+	srv := s3env.Start(t)
+	srv.CreateBucket("private") // the root account's: other users are refused
+	srv.Put("private", "app.py", []byte("print(1)\n"))
+	c := newClient(t, srv, srv.AddUser("other"), 0)
+	dest := filepath.Join(t.TempDir(), "app.py")
+	err := c.Fetch(context.Background(), "s3://private/app.py", dest)
+	var oe *objectstore.Error
+	if !errors.As(err, &oe) || oe.Code != "AccessDenied" || !strings.Contains(err.Error(), "s3://private/app.py: AccessDenied") {
+		t.Errorf("fetch as another user: %v; want an *Error AccessDenied", err)
+	}
+	if _, err := os.Lstat(dest); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a denied fetch left %s", dest)
 	}
 }

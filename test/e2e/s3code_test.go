@@ -11,19 +11,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 
 	"github.com/sparkplane/sparkplane/internal/config"
-	"github.com/sparkplane/sparkplane/internal/testenv/fakes3"
+	"github.com/sparkplane/sparkplane/internal/testenv/s3env"
 )
 
 // startS3 starts an S3-compatible server with a bucket "code" and a
 // sparkplane server whose runs read it with its credentials (the S3
 // default: the test's execution role maps none of its own).
-func startS3(t *testing.T) (*fakes3.Server, *server) {
+func startS3(t *testing.T) (*s3env.Server, *server) {
 	t.Helper()
-	srv := fakes3.Start(t)
-	srv.CreateBucket(t, "code")
-	s := startServerWith(t, "", func(c *config.Config) {
-		c.S3 = config.S3{Endpoint: srv.URL, PathStyle: true, CredentialsFile: srv.CredentialsFile}
-	})
+	srv := s3env.Start(t)
+	srv.CreateBucket("code")
+	s := startServerWith(t, "", func(c *config.Config) { c.S3 = srv.Config() })
 	return srv, s
 }
 
@@ -41,8 +39,8 @@ func TestCodeFromS3(t *testing.T) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	srv.Put(t, "code", "libs/deps.zip", zipped.Bytes())
-	srv.Put(t, "code", "jobs/app.py", []byte(`
+	srv.Put("code", "libs/deps.zip", zipped.Bytes())
+	srv.Put("code", "jobs/app.py", []byte(`
 from pyspark.sql import SparkSession
 import greeting
 spark = SparkSession.builder.appName("s3code").getOrCreate()

@@ -14,7 +14,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/objectstore"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	"github.com/sparkplane/sparkplane/internal/sparksubmit"
-	"github.com/sparkplane/sparkplane/internal/testenv/fakes3"
+	"github.com/sparkplane/sparkplane/internal/testenv/s3env"
 )
 
 const testRole = "arn:aws:iam::123456789012:role/r"
@@ -121,15 +121,15 @@ func TestFetchRefusals(t *testing.T) {
 // where planned; a missing object fails the run with S3's error and
 // leaves nothing behind.
 func TestFetchFromS3(t *testing.T) {
-	srv := fakes3.Start(t)
-	srv.CreateBucket(t, "code")
-	srv.Put(t, "code", "app.py", []byte("print(1)\n"))
-	srv.Put(t, "code", "lib.zip", []byte("zip"))
+	srv := s3env.Start(t)
+	srv.CreateBucket("code")
+	srv.Put("code", "app.py", []byte("print(1)\n"))
+	srv.Put("code", "lib.zip", []byte("zip"))
 	r := New(Options{S3: func(ctx context.Context, arn string) (Fetcher, error) {
 		if arn != testRole {
 			t.Errorf("credentials of %s asked for", arn)
 		}
-		return objectstore.New(ctx, objectstore.Options{Endpoint: srv.URL, PathStyle: true, CredentialsFile: srv.CredentialsFile})
+		return objectstore.New(ctx, objectstore.Options{Endpoint: srv.Endpoint, Region: srv.Region, PathStyle: true, CredentialsFile: srv.CredentialsFile(srv.Root())})
 	}})
 	plan := func(entry, params string) (*emr.JobRun, string, []download) {
 		run := s3Run(emr.JobDriver{SparkSubmitJobDriver: &emr.SparkSubmitJobDriver{EntryPoint: entry, SparkSubmitParameters: params}})

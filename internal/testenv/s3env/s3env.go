@@ -11,6 +11,7 @@
 package s3env
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -135,4 +136,13 @@ func (s *Server) CredentialsFile(c Credentials) string {
 func (s *Server) Config() config.S3 {
 	s.tb.Helper()
 	return config.S3{Endpoint: s.Endpoint, Region: s.Region, PathStyle: true, CredentialsFile: s.CredentialsFile(s.Root())}
+}
+
+// Put stores body at bucket/key as the root account.
+func (s *Server) Put(bucket, key string, body []byte) {
+	s.tb.Helper()
+	if _, err := s.Client(s.Root()).PutObject(s.tb.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: bytes.NewReader(body)}); err != nil {
+		s.tb.Fatalf("put s3://%s/%s: %v", bucket, key, err)
+	}
 }
