@@ -50,6 +50,11 @@ func (s S3A) Properties() map[string]string {
 	p := map[string]string{
 		"spark.hadoop.fs.s3.impl":                    S3AFileSystem, // s3a:// is S3A's by Hadoop's defaults
 		"spark.hadoop.fs.AbstractFileSystem.s3.impl": s3aAbstractFileSystem,
+		// Directory markers are kept rather than deleted under every new
+		// file (Hadoop 3.4's default; fewer requests): S3-compatible
+		// servers on a file system refuse to delete a "directory" that is
+		// not empty, which S3A 3.3 would otherwise retry for ever.
+		"spark.hadoop.fs.s3a.directory.marker.retention": "keep",
 	}
 	if s.Endpoint != "" {
 		p["spark.hadoop.fs.s3a.endpoint"] = strings.TrimSuffix(s.Endpoint, "/")

@@ -7,8 +7,9 @@ import (
 
 func TestS3AProperties(t *testing.T) {
 	base := map[string]string{
-		"spark.hadoop.fs.s3.impl":                    S3AFileSystem,
-		"spark.hadoop.fs.AbstractFileSystem.s3.impl": "org.apache.hadoop.fs.s3a.S3A",
+		"spark.hadoop.fs.s3.impl":                        S3AFileSystem,
+		"spark.hadoop.fs.AbstractFileSystem.s3.impl":     "org.apache.hadoop.fs.s3a.S3A",
+		"spark.hadoop.fs.s3a.directory.marker.retention": "keep",
 	}
 	with := func(kv ...string) map[string]string {
 		m := maps.Clone(base)
