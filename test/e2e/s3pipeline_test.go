@@ -27,7 +27,7 @@ import (
 // pipelineApp reads the CSV at argv[1], labels every row with the
 // transform module of the --py-files zip (in a UDF and in an RDD map, so
 // Python workers import it, not only the driver) and writes Parquet to
-// argv[2].
+// argv[2]. Its task slots are the local[N] that two executors got.
 const pipelineApp = `
 import sys
 from pyspark.sql import SparkSession
@@ -38,7 +38,8 @@ df = spark.read.option("header", True).schema("id BIGINT, name STRING, amount DO
 df = df.repartition(2).withColumn("label", udf(transform.label)("name", "amount"))
 df.write.mode("overwrite").parquet(sys.argv[2])
 doubled = spark.sparkContext.parallelize([1, 2, 3, 4], 2).map(transform.double).sum()
-print("PIPELINE wrote %d rows, doubled %d" % (spark.read.parquet(sys.argv[2]).count(), doubled), flush=True)
+print("PIPELINE wrote %d rows, doubled %d, %d task slots" % (spark.read.parquet(sys.argv[2]).count(), doubled,
+    spark.sparkContext.defaultParallelism), flush=True)
 spark.stop()
 `
 
@@ -89,7 +90,7 @@ func TestS3PipelineLocal(t *testing.T) {
 		"--py-files s3://lake/libs/deps.zip --conf spark.executor.instances=2 --conf spark.driver.memory=1g",
 		"s3://lake/in/sales.csv", "s3://lake/out/")
 	waitCompleted(t, s, vc, id)
-	if out := getLog(t, s.URL, vc, id, "stdout"); !strings.Contains(out, "PIPELINE wrote 4 rows, doubled 20") {
+	if out := getLog(t, s.URL, vc, id, "stdout"); !strings.Contains(out, "PIPELINE wrote 4 rows, doubled 20, 2 task slots") {
 		t.Errorf("stdout of the job:\n%s", out)
 	}
 
@@ -127,13 +128,13 @@ func TestS3PipelineEntryPointDenied(t *testing.T) {
 	if run.State != types.JobRunStateFailed || run.FailureReason != types.FailureReasonUserError {
 		t.Fatalf("state %s reason %s (%s), want FAILED USER_ERROR", run.State, run.FailureReason, aws.ToString(run.StateDetails))
 	}
-	if d := aws.ToString(run.StateDetails); d != "s3://private/jobs/app.py: AccessDenied: Access Denied." && d != "s3://private/jobs/app.py: AccessDenied: Access Denied" {
+	if d := aws.ToString(run.StateDetails); d != "s3://private/jobs/app.py: AccessDenied: Access Denied." {
 		t.Errorf("stateDetails %q, want S3's AccessDenied", d)
 	}
 }
 
 // probeApp reads the first line of every text object its arguments name
-// and prints what S3 let it do with each.
+// and prints it, or the (Java) exception that S3A's refusal raised.
 const probeApp = `
 import sys
 from pyspark.sql import SparkSession
@@ -142,11 +143,9 @@ for path in sys.argv[1:]:
     try:
         print("PROBE %s READ %s" % (path, spark.read.text(path).first().value), flush=True)
     except Exception as e:
-        msg = str(e)
-        if "AccessDenied" in msg or "403" in msg:
-            print("PROBE %s DENIED" % path, flush=True)
-        else:
-            print("PROBE %s ERROR %s" % (path, msg.splitlines()[0] if msg else type(e).__name__), flush=True)
+        java = getattr(e, "java_exception", None) # a Py4JJavaError's
+        first = ((java.toString() if java is not None else str(e)).strip().splitlines() or [type(e).__name__])[0]
+        print("PROBE %s %s %s" % (path, "DENIED" if "AccessDenied" in first else "ERROR", first), flush=True)
 spark.stop()
 `
 
@@ -204,11 +203,11 @@ func TestS3RolesSeeOnlyTheirOwnBucket(t *testing.T) {
 		waitCompleted(t, s, vc, probes[i])
 		out := getLog(t, s.URL, vc, probes[i], "stdout")
 		for j, p := range paths {
-			want := "PROBE " + p + " DENIED"
+			want := "PROBE " + p + " DENIED "
 			if i == j {
-				want = "PROBE " + p + " READ secret of " + tn.bucket
+				want = "PROBE " + p + " READ secret of " + tn.bucket + "\n"
 			}
-			if !strings.Contains(out, want+"\n") {
+			if !strings.Contains(out, want) {
 				t.Errorf("run of %s lacks %q:\n%s", tn.role, want, out)
 			}
 		}
