@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -76,33 +74,7 @@ func TestS3AReadsCSVAndWritesParquet(t *testing.T) {
 		Name   string  `parquet:"name"`
 		Amount float64 `parquet:"amount"`
 	}
-	var rows []row
-	var keys []string
-	list, err := c.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String("lake"), Prefix: aws.String("out/")})
-	if err != nil {
-		t.Fatalf("list out/: %v", err)
-	}
-	for _, o := range list.Contents {
-		key := aws.ToString(o.Key)
-		keys = append(keys, key)
-		if !strings.HasSuffix(key, ".parquet") {
-			continue
-		}
-		obj, err := c.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String("lake"), Key: aws.String(key)})
-		if err != nil {
-			t.Fatalf("get %s: %v", key, err)
-		}
-		b, err := io.ReadAll(obj.Body)
-		obj.Body.Close()
-		if err != nil {
-			t.Fatalf("read %s: %v", key, err)
-		}
-		got, err := parquet.Read[row](bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			t.Fatalf("read %s: %v", key, err)
-		}
-		rows = append(rows, got...)
-	}
+	rows, keys := readParquet[row](t, c, "lake", "out/")
 	if !slices.Contains(keys, "out/_SUCCESS") {
 		t.Errorf("out/ holds %v: no _SUCCESS, the job did not commit", keys)
 	}
