@@ -30,11 +30,11 @@ type plan struct {
 	grant     RoleGrant // what the role's runs get (its secret)
 	// defaultGrant: the role maps no secret and gets DefaultSecretName.
 	defaultGrant bool
-	image     Image
-	sub       *sparksubmit.Submission
-	driver    *corev1.Pod // pod templates
-	executor  *corev1.Pod
-	submitter submitterConf
+	image        Image
+	sub          *sparksubmit.Submission
+	driver       *corev1.Pod // pod templates
+	executor     *corev1.Pod
+	submitter    submitterConf
 }
 
 // newPlan derives the objects of a run under the runtime's options. Its

@@ -78,7 +78,7 @@ type Runtime struct {
 
 	rbacReady     sync.Map // "<namespace>/<role ARN>" → true once its accounts and RBAC exist
 	defaultSecret sync.Map // namespace → the AccessKeys its DefaultSecretName holds
-	meter     *meter   // nil without Options.Usage
+	meter         *meter   // nil without Options.Usage
 }
 
 var (
