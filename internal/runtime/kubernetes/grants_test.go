@@ -16,7 +16,7 @@ import (
 // TestDefaultKeysGoToRolesWithoutASecret: with DefaultKeys, a role that
 // maps no secret gets DefaultSecretName (and the verb to use it); a role
 // with a secret of its own gets only that, and its pod templates may not
-// name the default one.
+// name the default one, even where pod templates may name secrets.
 func TestDefaultKeysGoToRolesWithoutASecret(t *testing.T) {
 	vc, run := testRun("")
 	opts := &Options{DefaultKeys: func() (AccessKeys, error) { return AccessKeys{"AKID", "s3cr3t"}, nil },
@@ -39,11 +39,11 @@ func TestDefaultKeysGoToRolesWithoutASecret(t *testing.T) {
 		t.Errorf("a role with its own secret: %v, %+v", err, q)
 	}
 	dir := t.TempDir()
-	opts.PodTemplateDirs = []string{dir}
+	opts.PodTemplateDirs, opts.AllowPrivilegedPodTemplates = []string{dir}, true // refused even then
 	tmpl := writeTemplate(t, dir, "steal.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: spark-kubernetes-driver\n    envFrom: [{secretRef: {name: "+DefaultSecretName+"}}]\n")
 	vc, run = testRun("--conf spark.kubernetes.driver.podTemplateFile=" + tmpl)
 	run.ExecutionRoleARN = "arn:aws:iam::123456789012:role/own"
-	if _, err := newPlan(vc, run, opts); err == nil || !strings.Contains(err.Error(), DefaultSecretName) {
+	if _, err := newPlan(vc, run, opts); err == nil || !strings.Contains(err.Error(), "secret") {
 		t.Errorf("a role with its own secret names the default one in a pod template: %v", err)
 	}
 }
