@@ -13,6 +13,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
+	"github.com/sparkplane/sparkplane/internal/s3server"
 	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 )
 
@@ -21,8 +22,9 @@ import (
 // usage receives every pod's metered usage, archive the logs of ended
 // attempts (nil: none kept). roles are the configured execution roles: what
 // each role's runs get (its kubernetesSecret). s3a is the object storage
-// s3:// URIs reach.
-func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole, s3a sparksubmit.S3A, usage runtime.UsageSink, archive runtime.LogArchive, log *slog.Logger) (*k8sruntime.Runtime, error) {
+// s3:// URIs reach, s3Credentials its default credentials file (read when a
+// run needs it, on clusters with DefaultS3Credentials only).
+func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole, s3a sparksubmit.S3A, s3Credentials string, usage runtime.UsageSink, archive runtime.LogArchive, log *slog.Logger) (*k8sruntime.Runtime, error) {
 	rc, err := restConfig(k)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", k.ID, err)
@@ -41,9 +43,16 @@ func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole,
 	for _, r := range roles {
 		grants[r.ARN] = k8sruntime.RoleGrant{KubernetesSecret: r.KubernetesSecret}
 	}
+	var defaultKeys func() (k8sruntime.AccessKeys, error)
+	if k.DefaultS3Credentials && s3Credentials != "" {
+		defaultKeys = func() (k8sruntime.AccessKeys, error) {
+			c, err := s3server.ReadCredentialsFile(s3Credentials)
+			return k8sruntime.AccessKeys{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}, err
+		}
+	}
 	return k8sruntime.New(k8sruntime.Options{
 		ClusterID: k.ID, Client: client, Images: images, SparkDefaults: k.SparkDefaults, S3A: s3a,
-		Roles: grants, PodTemplateDirs: k.PodTemplateDirs, AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
+		Roles: grants, DefaultKeys: defaultKeys, PodTemplateDirs: k.PodTemplateDirs, AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
 		Usage: usage, Archive: archive, Logger: log.With("cluster", k.ID),
 	}), nil
 }

@@ -71,6 +71,12 @@ type KubernetesCluster struct {
 	// AllowPrivilegedPodTemplates lets pod templates ask for host
 	// namespaces, hostPath, nodeName, host ports and privileged containers.
 	AllowPrivilegedPodTemplates bool `json:"allowPrivilegedPodTemplates"`
+	// DefaultS3Credentials gives the runs of execution roles that map no
+	// kubernetesSecret the keys of s3.credentialsFile (as the local runtime
+	// does), through a secret sparkplane keeps in their namespace. The
+	// embedded cluster's alone (WithDevCluster), which has no IRSA and whose
+	// pods see the host anyway; never set from a file.
+	DefaultS3Credentials bool `json:"-"`
 }
 
 // Image runs the release labels that start with ReleasePrefix.

@@ -131,7 +131,9 @@ func (c *Config) PodCIDR() (netip.Prefix, error) {
 
 // WithDevCluster returns the clusters to register: the configured ones,
 // plus the embedded cluster as "dev" when its kubeconfig exists and no
-// configured cluster already uses that id.
+// configured cluster already uses that id. Its runs of roles without a
+// kubernetesSecret get s3.credentialsFile's keys, like local runs: the
+// EMR examples read and write the embedded S3 server unchanged.
 func (c *Config) WithDevCluster() []KubernetesCluster {
 	for _, k := range c.Clusters {
 		if k.ID == DevClusterID {
@@ -143,7 +145,7 @@ func (c *Config) WithDevCluster() []KubernetesCluster {
 		return c.Clusters
 	}
 	return append(append([]KubernetesCluster{}, c.Clusters...), KubernetesCluster{ID: DevClusterID, Kubeconfig: path,
-		SparkDefaults: DevSparkDefaults})
+		SparkDefaults: DevSparkDefaults, DefaultS3Credentials: true})
 }
 
 // DevSparkDefaults let the EMR examples' pods (a driver and executors of

@@ -21,7 +21,7 @@ func TestWithDevClusterRegistersOnlyAnExistingCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := c.WithDevCluster()
-	if len(got) != 1 || got[0].ID != DevClusterID || got[0].Kubeconfig != kubeconfig {
+	if len(got) != 1 || got[0].ID != DevClusterID || got[0].Kubeconfig != kubeconfig || !got[0].DefaultS3Credentials {
 		t.Fatalf("WithDevCluster = %+v", got)
 	}
 	c.Clusters = []KubernetesCluster{{ID: "dev", Kubeconfig: "/elsewhere"}}

@@ -28,11 +28,13 @@ type plan struct {
 	who       identity
 	roleARN   string    // the run's execution role, as the run names it
 	grant     RoleGrant // what the role's runs get (its secret)
-	image     Image
-	sub       *sparksubmit.Submission
-	driver    *corev1.Pod // pod templates
-	executor  *corev1.Pod
-	submitter submitterConf
+	// defaultGrant: the role maps no secret and gets DefaultSecretName.
+	defaultGrant bool
+	image        Image
+	sub          *sparksubmit.Submission
+	driver       *corev1.Pod // pod templates
+	executor     *corev1.Pod
+	submitter    submitterConf
 }
 
 // newPlan derives the objects of a run under the runtime's options. Its
@@ -54,11 +56,17 @@ func newPlan(vc *emr.VirtualCluster, run *emr.JobRun, o *Options) (*plan, error)
 	p := &plan{ns: vc.ContainerProvider.Namespace(), vcID: run.VirtualClusterID, jobID: run.ID,
 		name: JobName(run), attempt: run.Attempt(), driverPod: DriverPodName(run), who: who,
 		roleARN: run.ExecutionRoleARN, grant: o.Roles[run.ExecutionRoleARN], image: im}
+	if p.grant.KubernetesSecret == "" && o.DefaultKeys != nil {
+		p.grant.KubernetesSecret, p.defaultGrant = DefaultSecretName, true
+	}
 	p.sub, err = sparksubmit.Build(run, p.sparkDefaults(sparksubmit.WithS3A(o.S3A, o.SparkDefaults)))
 	if err != nil {
 		return nil, err
 	}
 	policy := templatePolicy{privileged: o.AllowPrivilegedPodTemplates, foreignSecrets: map[string]bool{}}
+	if o.DefaultKeys != nil && !p.defaultGrant {
+		policy.foreignSecrets[DefaultSecretName] = true // roles with a secret of their own get only theirs
+	}
 	for arn, g := range o.Roles {
 		if g.KubernetesSecret != "" && g.KubernetesSecret != p.grant.KubernetesSecret && arn != run.ExecutionRoleARN {
 			policy.foreignSecrets[g.KubernetesSecret] = true

@@ -41,6 +41,14 @@ type Options struct {
 	// Roles are what the runs of each execution role (by ARN) get beyond
 	// IRSA; a role not listed gets nothing more.
 	Roles map[string]RoleGrant
+	// DefaultKeys, when set, returns the access keys the runs of roles
+	// that map no KubernetesSecret get, as the local runtime gives them
+	// s3.credentialsFile: the runtime keeps them in the secret
+	// DefaultSecretName of the run's namespace (created and updated as
+	// needed) and grants that secret to those runs as their role's. The
+	// embedded cluster's only (its S3 server has no IRSA); nil: such runs
+	// get IRSA alone.
+	DefaultKeys func() (AccessKeys, error)
 	// PodTemplateDirs are the folders of the server's machine whose files
 	// runs may name as pod templates (podTemplateFile); none: no pod
 	// template file is read.
@@ -68,8 +76,9 @@ type Runtime struct {
 	watches map[string]*nsWatch // by namespace
 	closed  bool
 
-	rbacReady sync.Map // "<namespace>/<role ARN>" → true once its accounts and RBAC exist
-	meter     *meter   // nil without Options.Usage
+	rbacReady     sync.Map // "<namespace>/<role ARN>" → true once its accounts and RBAC exist
+	defaultSecret sync.Map // namespace → the AccessKeys its DefaultSecretName holds
+	meter         *meter   // nil without Options.Usage
 }
 
 var (
@@ -196,6 +205,11 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	}
 	if _, err := r.watch(ctx, p.ns); err != nil {
 		return err
+	}
+	if p.defaultGrant {
+		if err := r.ensureDefaultSecret(ctx, p.ns); err != nil {
+			return err
+		}
 	}
 	if err := r.ensureRBAC(ctx, p); err != nil {
 		return err
