@@ -1,18 +1,11 @@
 package controlplane
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
+	"github.com/sparkplane/sparkplane/internal/buildscript"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
-	"syscall"
-	"time"
 
 	"github.com/sparkplane/sparkplane/internal/config"
 )
@@ -77,11 +70,11 @@ func binariesIn(dir string) (binaries, error) {
 		etcd:              filepath.Join(dir, "etcd"),
 	}
 	for _, p := range []string{b.apiserver, b.controllerManager} {
-		if err := isExecutable(p); err != nil {
+		if err := buildscript.IsExecutable(p); err != nil {
 			return b, err
 		}
 	}
-	if isExecutable(b.etcd) != nil {
+	if buildscript.IsExecutable(b.etcd) != nil {
 		p, err := exec.LookPath("etcd")
 		if err != nil {
 			return b, fmt.Errorf("etcd neither in %s nor on PATH: %w", dir, err)
@@ -91,73 +84,12 @@ func binariesIn(dir string) (binaries, error) {
 	return b, nil
 }
 
-func isExecutable(path string) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if st.IsDir() || st.Mode().Perm()&0o111 == 0 {
-		return fmt.Errorf("%s is not an executable file", path)
-	}
-	return nil
-}
-
 // runBuildScript runs scripts/kube-binaries.sh, streaming its progress to
 // stderr, and returns the folder it prints on its last line.
 func runBuildScript(ctx context.Context) (string, error) {
-	root, err := repoRoot()
+	dir, err := buildscript.Run(ctx, buildScript)
 	if err != nil {
-		return "", err
-	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, buildScript))
-	cmd.Dir = root
-	cmd.Stdout = &stdout
-	cmd.Stderr = io.MultiWriter(os.Stderr, &stderr)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
-	cmd.WaitDelay = 15 * time.Second
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("controlplane: %s failed: %w\n%s", buildScript, err, lastLines(stderr.String(), 30))
-	}
-	out := strings.TrimSpace(stdout.String())
-	dir := out[strings.LastIndexByte(out, '\n')+1:]
-	if dir == "" {
-		return "", fmt.Errorf("controlplane: %s printed no folder", buildScript)
+		return "", fmt.Errorf("controlplane: %w; or set SPARKPLANE_KUBE_BIN", err)
 	}
 	return dir, nil
-}
-
-// repoRoot finds the folder holding scripts/kube-binaries.sh, walking up
-// from the working directory (a test's package folder), then from this
-// source file.
-func repoRoot() (string, error) {
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		starts = append(starts, filepath.Dir(file))
-	}
-	for _, dir := range starts {
-		for {
-			if _, err := os.Stat(filepath.Join(dir, buildScript)); err == nil {
-				return dir, nil
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				break
-			}
-			dir = parent
-		}
-	}
-	return "", errors.New("controlplane: cannot find " + buildScript + " above the working directory; set SPARKPLANE_KUBE_BIN")
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"fmt"
+	"github.com/sparkplane/sparkplane/internal/buildscript"
 	"io"
 	"net"
 	"os"
@@ -87,7 +88,7 @@ func tailLines(path string, n int) string {
 	if err != nil {
 		return err.Error()
 	}
-	return lastLines(string(data), n)
+	return buildscript.LastLines(string(data), n)
 }
 
 // etcdPorts returns etcd's client and peer ports: free ones, remembered in

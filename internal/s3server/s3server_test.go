@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sparkplane/sparkplane/internal/buildscript"
 )
 
 // The version the Go code expects is the one the script builds and the
 // tools module pins.
 func TestVersionMatchesTheBuildScriptAndToolsModule(t *testing.T) {
-	root, err := repoRoot()
+	root, err := buildscript.RepoRoot(buildScript)
 	if err != nil {
 		t.Fatal(err)
 	}
