@@ -231,7 +231,7 @@ func (p *plan) job() *batchv1.Job {
 					RestartPolicy:      corev1.RestartPolicyNever,
 					NodeSelector:       p.submitter.nodeSelector,
 					Containers: []corev1.Container{{
-						Name:    "job-runner",
+						Name:    jobRunnerContainer,
 						Image:   p.image.Image,
 						Command: p.args(),
 						EnvFrom: p.secretEnv(),

@@ -18,6 +18,10 @@ const (
 	executorContainer = "spark-kubernetes-executor"
 )
 
+// jobRunnerContainer is the container of the job runner pod, which runs
+// spark-submit.
+const jobRunnerContainer = "job-runner"
+
 // Where the job runner finds its pod templates (the podtemplate-<id>
 // ConfigMap) and its spark-defaults.conf.
 const (

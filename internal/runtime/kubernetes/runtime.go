@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -278,7 +279,13 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 		return runtime.Observation{}, err
 	}
 	r.adoptDriver(ctx, job, pods)
-	return observe(job, pods), nil
+	obs, failed := observe(job, pods)
+	if failed != nil {
+		if cause := r.failureCause(ctx, failed); cause != "" && !strings.Contains(obs.Details, cause) {
+			obs.Details += ". " + cause
+		}
+	}
+	return obs, nil
 }
 
 // adoptDriver makes the Job an owner of the driver pod Spark created, so
