@@ -109,8 +109,17 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		log.Warn("the local runtime is off", "reason", sparkErr)
 	}
 	kube := map[string]*k8sruntime.Runtime{}
+	// Pod templates in S3 are read with the role's credentials, as the local
+	// runtime's code; Spark reads the rest of a run's code itself, through S3A.
+	readS3 := func(ctx context.Context, arn string) (k8sruntime.ObjectReader, error) {
+		c, err := s3Client(ctx, &cfg, arn)
+		if err != nil {
+			return nil, err // not a nil *Client in an ObjectReader
+		}
+		return c, nil
+	}
 	for _, k := range cfg.Clusters {
-		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), cfg.S3.CredentialsFile, st, archive, log)
+		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), cfg.S3.CredentialsFile, readS3, st, archive, log)
 		if err != nil {
 			st.Close()
 			return nil, err

@@ -23,8 +23,12 @@ import (
 // attempts (nil: none kept). roles are the configured execution roles: what
 // each role's runs get (its kubernetesSecret). s3a is the object storage
 // s3:// URIs reach, s3Credentials its default credentials file (read when a
-// run needs it, on clusters with DefaultS3Credentials only).
-func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole, s3a sparksubmit.S3A, s3Credentials string, usage runtime.UsageSink, archive runtime.LogArchive, log *slog.Logger) (*k8sruntime.Runtime, error) {
+// run needs it, on clusters with DefaultS3Credentials only); s3 opens it
+// with an execution role's credentials, for the pod templates runs name in
+// S3.
+func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole, s3a sparksubmit.S3A, s3Credentials string,
+	s3 func(ctx context.Context, executionRoleARN string) (k8sruntime.ObjectReader, error),
+	usage runtime.UsageSink, archive runtime.LogArchive, log *slog.Logger) (*k8sruntime.Runtime, error) {
 	rc, err := restConfig(k)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", k.ID, err)
@@ -52,7 +56,7 @@ func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole,
 	}
 	return k8sruntime.New(k8sruntime.Options{
 		ClusterID: k.ID, Client: client, Images: images, SparkDefaults: k.SparkDefaults, S3A: s3a,
-		Roles: grants, DefaultKeys: defaultKeys, PodTemplateDirs: k.PodTemplateDirs, AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
+		Roles: grants, DefaultKeys: defaultKeys, S3: s3, PodTemplateDirs: k.PodTemplateDirs, AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
 		Usage: usage, Archive: archive, Logger: log.With("cluster", k.ID),
 	}), nil
 }

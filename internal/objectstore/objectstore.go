@@ -197,9 +197,40 @@ func (c *Client) Fetch(ctx context.Context, uri, dest string) (err error) {
 	return nil
 }
 
-func (c *Client) tooLarge(uri string, n int64) error {
+// Read returns the content of the object uri names, which must have at
+// most limit bytes (0 or more than Options.MaxSize: Options.MaxSize); a
+// larger object is an *Error CodeTooLarge.
+func (c *Client) Read(ctx context.Context, uri string, limit int64) ([]byte, error) {
+	if limit <= 0 || limit > c.max {
+		limit = c.max
+	}
+	bucket, key, err := ParseURI(uri)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, c.fail(uri, err)
+	}
+	defer out.Body.Close()
+	if n := aws.ToInt64(out.ContentLength); n > limit {
+		return nil, tooLarge(uri, n, limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read: %w", uri, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, tooLarge(uri, int64(len(b)), limit)
+	}
+	return b, nil
+}
+
+func (c *Client) tooLarge(uri string, n int64) error { return tooLarge(uri, n, c.max) }
+
+func tooLarge(uri string, n, limit int64) error {
 	return &Error{URI: uri, Code: CodeTooLarge, Message: fmt.Sprintf(
-		"the object has %d bytes or more; at most %d are fetched", n, c.max)}
+		"the object has %d bytes or more; at most %d are fetched", n, limit)}
 }
 
 // messages are S3's messages for the errors users meet most, for servers

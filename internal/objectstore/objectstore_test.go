@@ -174,3 +174,33 @@ func TestFetchDenied(t *testing.T) {
 		t.Errorf("a denied fetch left %s", dest)
 	}
 }
+
+// TestRead: an object's content, within a limit of its own below
+// Options.MaxSize; S3's refusals as *Error.
+func TestRead(t *testing.T) {
+	srv := s3env.Start(t)
+	srv.CreateBucket("code")
+	srv.Put("code", "t.yaml", []byte("kind: Pod\n"))
+	srv.Put("code", "big.yaml", make([]byte, 2048))
+	c := newClient(t, srv, srv.Root(), 4096)
+	if b, err := c.Read(context.Background(), "s3://code/t.yaml", 1024); err != nil || string(b) != "kind: Pod\n" {
+		t.Errorf("read: %q, %v", b, err)
+	}
+	for _, tc := range []struct {
+		uri   string
+		limit int64
+		code  string
+	}{
+		{"s3://code/big.yaml", 1024, objectstore.CodeTooLarge},
+		{"s3://code/none.yaml", 1024, "NoSuchKey"},
+	} {
+		_, err := c.Read(context.Background(), tc.uri, tc.limit)
+		var oe *objectstore.Error
+		if !errors.As(err, &oe) || oe.Code != tc.code {
+			t.Errorf("%s: %v, want an *Error %s", tc.uri, err, tc.code)
+		}
+	}
+	if b, err := c.Read(context.Background(), "s3://code/big.yaml", 0); err != nil || len(b) != 2048 {
+		t.Errorf("read without a limit of its own: %d bytes, %v", len(b), err)
+	}
+}

@@ -53,7 +53,7 @@ func TestPiOnTheEmbeddedCluster(t *testing.T) {
 }
 
 // A Python application that raises ends FAILED with USER_ERROR and the
-// exception in its details.
+// exception, from the driver's log, in its details.
 func TestFailingApplication(t *testing.T) {
 	dir := t.TempDir() // pods see the host's files, as a mounted volume would
 	app := filepath.Join(dir, "fail.py")
@@ -67,6 +67,9 @@ func TestFailingApplication(t *testing.T) {
 	run := waitState(t, vc, id, 5*time.Minute, terminal)
 	if run.State != types.JobRunStateFailed || run.FailureReason != types.FailureReasonUserError {
 		t.Fatalf("state %s reason %s (%s), want FAILED USER_ERROR", run.State, run.FailureReason, aws.ToString(run.StateDetails))
+	}
+	if d := aws.ToString(run.StateDetails); !strings.Contains(d, "ValueError: bad input table s3://nowhere") {
+		t.Errorf("stateDetails %q lack the exception", d)
 	}
 	if log := runLog(t, vc, id, "driver"); !strings.Contains(log, "ValueError: bad input table") {
 		t.Errorf("driver log lacks the exception:\n%s", log)

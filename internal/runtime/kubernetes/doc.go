@@ -17,11 +17,15 @@
 // the environment of its job runner, driver and executor containers, and a
 // Role granting "use" of it to its client and driver accounts, which the
 // admission policies of deploy/admission check. Pod templates are read only
-// from Options.PodTemplateDirs and refused when they reach the node
+// from Options.PodTemplateDirs or from S3 with the credentials of the run's
+// execution role (Options.S3, s3template.go), and refused when they reach the node
 // (templatecheck.go) unless Options.AllowPrivilegedPodTemplates. What the
 // runtime calls is exactly deploy/rbac (access.go's required).
 //
 // Logs: the job runner's and driver's pod logs are streamed from the API
 // server while the pods exist (any server can), and put into the
-// LogArchive when an attempt ends (CollectLogs), before the pods go.
+// LogArchive when an attempt ends (CollectLogs), before the pods go. When
+// the driver or job runner fails, Observe reads the end of its log for the
+// exception that explains it (runtime.FailureSummary: an S3A error of code
+// in S3, a Python error) and adds it to the failure's details.
 package kubernetes

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -92,4 +93,44 @@ func (r *Runtime) attemptPod(ctx context.Context, vc *emr.VirtualCluster, run *e
 		return nil, err
 	}
 	return newest(pods, component), nil
+}
+
+// failureLogLines and failureLogTimeout bound what failureCause reads of a
+// failed pod's log, and for how long.
+const (
+	failureLogLines   = 1000
+	failureLogTimeout = 10 * time.Second
+)
+
+// failureCause reads the end of a failed job runner's or driver's log and
+// returns the line that explains the failure (see runtime.FailureSummary):
+// the S3A exception of an s3:// entry point that is missing or denied, a
+// Python error, the exception of the application. Best-effort: "" when the
+// log cannot be read (the pod is gone, the node does not answer).
+func (r *Runtime) failureCause(ctx context.Context, pod *corev1.Pod) string {
+	ctx, cancel := context.WithTimeout(ctx, failureLogTimeout)
+	defer cancel()
+	lines := int64(failureLogLines)
+	opts := &corev1.PodLogOptions{Container: mainContainer(pod), TailLines: &lines}
+	rc, err := r.opts.Client.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, opts).Stream(ctx)
+	if err != nil {
+		r.opts.Logger.Debug("cannot read the log of a failed pod", "pod", pod.Name, "err", err)
+		return ""
+	}
+	defer rc.Close()
+	return runtime.FailureSummary(rc)
+}
+
+// mainContainer is the container of a run's pod whose log is Spark's: the
+// driver's or the job runner's, else the pod's first.
+func mainContainer(pod *corev1.Pod) string {
+	for _, name := range []string{driverContainer, jobRunnerContainer} {
+		if hasContainer(pod.Spec.Containers, name) {
+			return name
+		}
+	}
+	if len(pod.Spec.Containers) > 0 {
+		return pod.Spec.Containers[0].Name
+	}
+	return ""
 }

@@ -5,11 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/runtime"
@@ -65,5 +70,43 @@ func TestCollectLogs(t *testing.T) {
 	}
 	if _, err := r.Logs(context.Background(), vc, run, runtime.StreamStdout); !errors.Is(err, runtime.ErrLogNotFound) {
 		t.Errorf("stdout: %v, want ErrLogNotFound", err)
+	}
+}
+
+// A failed driver's log, as the API server serves it, gives the cause of
+// the failure: the S3A exception of a missing entry point.
+func TestFailureCauseReadsTheFailedPodsLog(t *testing.T) {
+	const driverLog = `25/01/02 10:11:12 INFO SparkContext: Running Spark version 3.5.7
+Exception in thread "main" java.io.FileNotFoundException: No such file or directory: s3a://bucket/missing.py
+	at org.apache.hadoop.fs.s3a.S3AFileSystem.s3GetFileStatus(S3AFileSystem.java:3866)
+25/01/02 10:11:14 INFO ShutdownHookManager: Shutdown hook called
+`
+	var query url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path != "/api/v1/namespaces/ns/pods/spark-1-driver/log" {
+			http.NotFound(w, req)
+			return
+		}
+		query = req.URL.Query()
+		fmt.Fprint(w, driverLog)
+	}))
+	defer srv.Close()
+	client, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(Options{Client: client})
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "spark-1-driver", Namespace: "ns"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "sidecar"}, {Name: driverContainer}}}}
+	want := `Exception in thread "main" java.io.FileNotFoundException: No such file or directory: s3a://bucket/missing.py`
+	if got := r.failureCause(context.Background(), pod); got != want {
+		t.Errorf("cause %q, want %q", got, want)
+	}
+	if query.Get("container") != driverContainer || query.Get("tailLines") != fmt.Sprint(failureLogLines) {
+		t.Errorf("log query %v, want the driver container's last %d lines", query, failureLogLines)
+	}
+	pod.Name = "gone"
+	if got := r.failureCause(context.Background(), pod); got != "" {
+		t.Errorf("a pod without a log: cause %q, want none", got)
 	}
 }

@@ -37,10 +37,17 @@ type plan struct {
 	submitter    submitterConf
 }
 
-// newPlan derives the objects of a run under the runtime's options. Its
-// errors are the user's (a VALIDATION_ERROR): a bad role, release, parameter
-// or pod template.
+// newPlan derives the objects of a run under the runtime's options, with
+// pod templates from the server's files only. Its errors are the user's (a
+// VALIDATION_ERROR): a bad role, release, parameter or pod template.
 func newPlan(vc *emr.VirtualCluster, run *emr.JobRun, o *Options) (*plan, error) {
+	return newPlanWith(vc, run, o, localTemplates(o.PodTemplateDirs))
+}
+
+// newPlanWith is newPlan with the pod templates users name read by src
+// (which may read S3: see templateSource). Errors of src are returned
+// wrapped (see planError).
+func newPlanWith(vc *emr.VirtualCluster, run *emr.JobRun, o *Options, src templateSource) (*plan, error) {
 	who, err := parseRole(run.ExecutionRoleARN)
 	if err != nil {
 		return nil, err
@@ -77,7 +84,7 @@ func newPlan(vc *emr.VirtualCluster, run *emr.JobRun, o *Options) (*plan, error)
 		role, container, component string
 		into                       **corev1.Pod
 	}{{"driver", driverContainer, ComponentDriver, &p.driver}, {"executor", executorContainer, ComponentExecutor, &p.executor}} {
-		user, err := loadUserTemplate(userTemplateFile(eff, t.role), o.PodTemplateDirs)
+		user, err := loadUserTemplate(userTemplateFile(eff, t.role), src)
 		if err != nil {
 			return nil, err
 		}
@@ -231,7 +238,7 @@ func (p *plan) job() *batchv1.Job {
 					RestartPolicy:      corev1.RestartPolicyNever,
 					NodeSelector:       p.submitter.nodeSelector,
 					Containers: []corev1.Container{{
-						Name:    "job-runner",
+						Name:    jobRunnerContainer,
 						Image:   p.image.Image,
 						Command: p.args(),
 						EnvFrom: p.secretEnv(),

@@ -20,9 +20,13 @@ import (
 //	driver or job runner cannot pull image  → Failed at once
 //	Job failed before a driver existed      → Failed (spark-submit error)
 //	anything else                           → Submitted (with why it waits, if it does)
-func observe(job *batchv1.Job, pods []*corev1.Pod) runtime.Observation {
+//
+// A failure of the driver or of spark-submit in the job runner also returns
+// that pod: its log tells the cause (an S3A exception, a Python error),
+// which Observe adds to the details.
+func observe(job *batchv1.Job, pods []*corev1.Pod) (runtime.Observation, *corev1.Pod) {
 	if job == nil {
-		return runtime.Observation{Phase: runtime.PhaseUnknown}
+		return runtime.Observation{Phase: runtime.PhaseUnknown}, nil
 	}
 	driver := newest(pods, ComponentDriver)
 	runner := newest(pods, ComponentSubmitter)
@@ -32,37 +36,38 @@ func observe(job *batchv1.Job, pods []*corev1.Pod) runtime.Observation {
 	if driver != nil {
 		switch driver.Status.Phase {
 		case corev1.PodRunning:
-			return runtime.Observation{Phase: runtime.PhaseRunning}
+			return runtime.Observation{Phase: runtime.PhaseRunning}, nil
 		case corev1.PodSucceeded:
-			return runtime.Observation{Phase: runtime.PhaseSucceeded}
+			return runtime.Observation{Phase: runtime.PhaseSucceeded}, nil
 		case corev1.PodFailed:
 			o := failed("Driver pod %s failed: %s", driver.Name, podFailure(driver))
 			o.EndedAt = podEnded(driver)
-			return o
+			return o, explainable(driver)
 		}
 		if msg, ok := pullFailure(driver); ok {
-			return failed("Driver pod %s cannot start: %s", driver.Name, msg)
+			return failed("Driver pod %s cannot start: %s", driver.Name, msg), nil
 		}
-		return runtime.Observation{Phase: runtime.PhaseSubmitted, Details: waiting(driver)}
+		return runtime.Observation{Phase: runtime.PhaseSubmitted, Details: waiting(driver)}, nil
 	}
 	if cond, ok := jobCondition(job, batchv1.JobFailed); ok {
 		o := failed("The job runner failed: %s %s", cond.Reason, cond.Message)
-		if runner != nil {
-			o = failed("spark-submit failed in job runner pod %s: %s", runner.Name, podFailure(runner))
-		}
 		o.EndedAt = cond.LastTransitionTime.Time
-		return o
+		if runner == nil {
+			return o, nil
+		}
+		o.Details = fmt.Sprintf("spark-submit failed in job runner pod %s: %s", runner.Name, podFailure(runner))
+		return o, explainable(runner)
 	}
 	if _, ok := jobCondition(job, batchv1.JobComplete); ok {
-		return failed("spark-submit ended without a driver pod (was spark-%s-driver deleted?).", job.Name)
+		return failed("spark-submit ended without a driver pod (was spark-%s-driver deleted?).", job.Name), nil
 	}
 	if runner != nil {
 		if msg, ok := pullFailure(runner); ok {
-			return failed("Job runner pod %s cannot start: %s", runner.Name, msg)
+			return failed("Job runner pod %s cannot start: %s", runner.Name, msg), nil
 		}
-		return runtime.Observation{Phase: runtime.PhaseSubmitted, Details: waiting(runner)}
+		return runtime.Observation{Phase: runtime.PhaseSubmitted, Details: waiting(runner)}, nil
 	}
-	return runtime.Observation{Phase: runtime.PhaseSubmitted}
+	return runtime.Observation{Phase: runtime.PhaseSubmitted}, nil
 }
 
 // newest returns the most recently created pod of a component.
@@ -119,6 +124,21 @@ func podFailure(p *corev1.Pod) string {
 		return strings.TrimSpace(p.Status.Reason + " " + p.Status.Message)
 	}
 	return "the pod failed"
+}
+
+// explainable returns a failed pod whose log may tell why it failed: not
+// one the node evicted or whose container was OOMKilled (their log ends
+// mid-work and podFailure says it all); nil otherwise.
+func explainable(p *corev1.Pod) *corev1.Pod {
+	if p.Status.Reason == "Evicted" {
+		return nil
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if t := cs.State.Terminated; t != nil && t.Reason == "OOMKilled" {
+			return nil
+		}
+	}
+	return p
 }
 
 // podEnded is when the last container of a failed pod ended; zero if no

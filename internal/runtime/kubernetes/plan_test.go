@@ -206,6 +206,10 @@ func TestObserve(t *testing.T) {
 	oom := func(p *corev1.Pod) {
 		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: driverContainer, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled"}}}}
 	}
+	exit1 := func(p *corev1.Pod) {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: driverContainer, State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}}
+	}
+	evicted := func(p *corev1.Pod) { p.Status.Reason, p.Status.Message = "Evicted", "low on memory" }
 	pull := func(p *corev1.Pod) {
 		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Image: "x", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull"}}}}
 	}
@@ -216,17 +220,21 @@ func TestObserve(t *testing.T) {
 		pods    []*corev1.Pod
 		phase   runtime.Phase
 		details string
+		explain string // the pod whose log tells the cause
 	}{
-		{"no job", false, false, nil, runtime.PhaseUnknown, ""},
-		{"job only", true, false, nil, runtime.PhaseSubmitted, ""},
-		{"runner running", true, false, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodRunning, nil)}, runtime.PhaseSubmitted, ""},
-		{"driver running", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodRunning, nil)}, runtime.PhaseRunning, ""},
-		{"driver done", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodSucceeded, nil)}, runtime.PhaseSucceeded, ""},
-		{"driver oom", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodFailed, oom)}, runtime.PhaseFailed, "OOMKilled"},
-		{"driver image", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodPending, pull)}, runtime.PhaseFailed, "cannot be pulled"},
-		{"runner image", true, false, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodPending, pull)}, runtime.PhaseFailed, "cannot be pulled"},
-		{"job failed", true, true, nil, runtime.PhaseFailed, "job runner failed"},
-		{"driver wins over a failed job", true, true, []*corev1.Pod{pod(ComponentDriver, corev1.PodRunning, nil)}, runtime.PhaseRunning, ""},
+		{"no job", false, false, nil, runtime.PhaseUnknown, "", ""},
+		{"job only", true, false, nil, runtime.PhaseSubmitted, "", ""},
+		{"runner running", true, false, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodRunning, nil)}, runtime.PhaseSubmitted, "", ""},
+		{"driver running", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodRunning, nil)}, runtime.PhaseRunning, "", ""},
+		{"driver done", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodSucceeded, nil)}, runtime.PhaseSucceeded, "", ""},
+		{"driver oom", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodFailed, oom)}, runtime.PhaseFailed, "OOMKilled", ""},
+		{"driver image", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodPending, pull)}, runtime.PhaseFailed, "cannot be pulled", ""},
+		{"runner image", true, false, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodPending, pull)}, runtime.PhaseFailed, "cannot be pulled", ""},
+		{"job failed", true, true, nil, runtime.PhaseFailed, "job runner failed", ""},
+		{"driver wins over a failed job", true, true, []*corev1.Pod{pod(ComponentDriver, corev1.PodRunning, nil)}, runtime.PhaseRunning, "", ""},
+		{"driver failed", true, false, []*corev1.Pod{pod(ComponentDriver, corev1.PodFailed, exit1)}, runtime.PhaseFailed, "exited with code 1", ComponentDriver},
+		{"runner failed", true, true, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodFailed, exit1)}, runtime.PhaseFailed, "spark-submit failed in job runner pod", ComponentSubmitter},
+		{"runner evicted", true, true, []*corev1.Pod{pod(ComponentSubmitter, corev1.PodFailed, evicted)}, runtime.PhaseFailed, "evicted", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			j := job
@@ -235,12 +243,22 @@ func TestObserve(t *testing.T) {
 			} else if tc.failed {
 				j = jobWith(corev1.ConditionTrue)
 			}
-			got := observe(j, tc.pods)
+			got, explain := observe(j, tc.pods)
 			if got.Phase != tc.phase || !strings.Contains(got.Details, tc.details) {
 				t.Errorf("got %v %q, want %v with %q", got.Phase, got.Details, tc.phase, tc.details)
 			}
+			if name := podName(explain); name != tc.explain {
+				t.Errorf("pod whose log explains the failure: %q, want %q", name, tc.explain)
+			}
 		})
 	}
+}
+
+func podName(p *corev1.Pod) string {
+	if p == nil {
+		return ""
+	}
+	return p.Name
 }
 
 // jobWith returns a Job, failed when a condition status is given.

@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sparkplane/sparkplane/internal/objectstore"
 )
 
 // Main container names EMR gives the Spark containers of driver and executor
@@ -17,6 +19,10 @@ const (
 	driverContainer   = "spark-kubernetes-driver"
 	executorContainer = "spark-kubernetes-executor"
 )
+
+// jobRunnerContainer is the container of the job runner pod, which runs
+// spark-submit.
+const jobRunnerContainer = "job-runner"
 
 // Where the job runner finds its pod templates (the podtemplate-<id>
 // ConfigMap) and its spark-defaults.conf.
@@ -32,20 +38,39 @@ func errTemplateUnreadable(path string) error {
 	return fmt.Errorf("pod template %s cannot be read: name a readable file under one of the cluster's podTemplateDirs", path)
 }
 
-// loadUserTemplate reads a pod template a user named in
-// spark.kubernetes.{driver,executor}.podTemplateFile. The server reads it, so
-// it must be a local path (or file:// URI) on the server's machine, inside
-// one of dirs (symbolic links resolved); without dirs no file is read.
-func loadUserTemplate(path string, dirs []string) (*corev1.Pod, error) {
+// templateSource reads the pod template file a user named: its content, or
+// an error that says why it cannot be used.
+type templateSource func(path string) ([]byte, error)
+
+// localTemplates reads pod templates from the server's machine: a local
+// path (or file:// URI) inside one of dirs (symbolic links resolved);
+// without dirs no file is read.
+func localTemplates(dirs []string) templateSource {
+	return func(path string) ([]byte, error) {
+		if objectstore.IsS3(path) {
+			return nil, fmt.Errorf("pod template %s: this server has no S3 object storage to read it from", path)
+		}
+		if strings.Contains(path, "://") && !strings.HasPrefix(path, "file://") {
+			return nil, fmt.Errorf("pod template %s: only local paths, file:// and s3:// URIs can be read by the server", path)
+		}
+		b, ok := readAllowed(strings.TrimPrefix(path, "file://"), dirs)
+		if !ok {
+			return nil, errTemplateUnreadable(path)
+		}
+		return b, nil
+	}
+}
+
+// loadUserTemplate reads with src the pod template a user named in
+// spark.kubernetes.{driver,executor}.podTemplateFile (the server reads it,
+// so that the policy can check it) and parses it.
+func loadUserTemplate(path string, src templateSource) (*corev1.Pod, error) {
 	if path == "" {
 		return nil, nil
 	}
-	if strings.Contains(path, "://") && !strings.HasPrefix(path, "file://") {
-		return nil, fmt.Errorf("pod template %s: only local paths and file:// URIs can be read by the server", path)
-	}
-	b, ok := readAllowed(strings.TrimPrefix(path, "file://"), dirs)
-	if !ok {
-		return nil, errTemplateUnreadable(path)
+	b, err := src(path)
+	if err != nil {
+		return nil, err
 	}
 	var pod corev1.Pod
 	if err := yaml.UnmarshalStrict(b, &pod); err != nil {

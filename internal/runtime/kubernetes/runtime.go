@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +54,12 @@ type Options struct {
 	// runs may name as pod templates (podTemplateFile); none: no pod
 	// template file is read.
 	PodTemplateDirs []string
+	// S3 opens the object storage with the credentials of an execution
+	// role, to read the pod templates its runs name in S3 (podTemplateFile
+	// s3://…), which are then checked as local ones; nil: such templates
+	// are refused. Spark reads the rest of a run's code in S3 itself,
+	// through S3A.
+	S3 func(ctx context.Context, executionRoleARN string) (ObjectReader, error)
 	// AllowPrivilegedPodTemplates lets pod templates ask for host
 	// namespaces, hostPath volumes, nodeName, host ports, privileged
 	// containers and added capabilities.
@@ -199,9 +206,9 @@ func (r *Runtime) enqueue(obj any) {
 // Submit implements runtime.Runtime: the service accounts and RBAC of
 // the execution role, the job runner Job, then its ConfigMaps owned by it.
 func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
-	p, err := newPlan(vc, run, &r.opts)
+	p, err := newPlanWith(vc, run, &r.opts, r.templateSource(ctx, run))
 	if err != nil {
-		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
+		return planError(err)
 	}
 	if _, err := r.watch(ctx, p.ns); err != nil {
 		return err
@@ -278,7 +285,13 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 		return runtime.Observation{}, err
 	}
 	r.adoptDriver(ctx, job, pods)
-	return observe(job, pods), nil
+	obs, failed := observe(job, pods)
+	if failed != nil {
+		if cause := r.failureCause(ctx, failed); cause != "" && !strings.Contains(obs.Details, cause) {
+			obs.Details += ". " + cause
+		}
+	}
+	return obs, nil
 }
 
 // adoptDriver makes the Job an owner of the driver pod Spark created, so

@@ -101,16 +101,16 @@ func TestPodTemplateFilesOnlyFromAllowedFolders(t *testing.T) {
 		if path == unreadable && os.Geteuid() == 0 {
 			continue // root reads it anyway
 		}
-		_, err := loadUserTemplate(path, []string{allowed})
+		_, err := loadUserTemplate(path, localTemplates([]string{allowed}))
 		if err == nil || err.Error() != errTemplateUnreadable(path).Error() {
 			t.Errorf("%s: %v", path, err)
 		}
 	}
-	if _, err := loadUserTemplate(secret, nil); err == nil || err.Error() != errTemplateUnreadable(secret).Error() {
+	if _, err := loadUserTemplate(secret, localTemplates(nil)); err == nil || err.Error() != errTemplateUnreadable(secret).Error() {
 		t.Errorf("no folders configured: %v", err)
 	}
 	ok := writeTemplate(t, allowed, "ok.yaml", "apiVersion: v1\nkind: Pod\n")
-	if pod, err := loadUserTemplate("file://"+ok, []string{allowed}); err != nil || pod == nil {
+	if pod, err := loadUserTemplate("file://"+ok, localTemplates([]string{allowed})); err != nil || pod == nil {
 		t.Errorf("allowed file: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -9,8 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
@@ -80,58 +77,38 @@ func readTail(path string) ([]byte, error) {
 // driver) is up: the run is RUNNING from then on.
 var driverStarted = []byte("SparkContext: Running Spark version")
 
-// sparkLogLine matches Spark's own log4j lines ("25/01/02 10:11:12 INFO …").
-var sparkLogLine = regexp.MustCompile(`^\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (INFO|WARN|DEBUG|TRACE) `)
-
-// errorWords are what an error line of a failed application contains
-// (the same test EMR's job runner applies: K8S_SPARK_LOG_ERROR_REGEX).
-var errorWords = regexp.MustCompile(`(Error|Exception|Fail)`)
-
-// tailSize is how much of the end of stderr is read to explain a failure.
-const tailSize = 64 << 10
-
-// failureSummary explains why a run failed from the end of its logs: the
-// exception a PySpark driver printed (spark-submit sends Python's traceback to
-// stdout), else the last error line of stderr (a JVM exception, a Spark
-// ERROR), else the last line of stderr.
+// failureSummary explains why a run failed from the end of its logs (see
+// runtime.FailureSummary): the exception a PySpark driver printed
+// (spark-submit sends Python's traceback to stdout), else the last error
+// line of stderr (a JVM exception, a Spark ERROR), else the last line of
+// stderr.
 func failureSummary(dir string) string {
-	if cause, _ := lastCause(filepath.Join(dir, fileStdout)); cause != "" {
-		return cause
-	}
-	cause, last := lastCause(filepath.Join(dir, fileStderr))
-	if cause != "" {
-		return cause
-	}
-	return last
-}
-
-// lastCause returns the last line of the file's tail that reads like the
-// cause of a failure, and the last non-log line.
-func lastCause(path string) (cause, last string) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", ""
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > tailSize {
-		if _, err := f.Seek(-tailSize, io.SeekEnd); err != nil {
-			return "", ""
-		}
-	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || sparkLogLine.MatchString(line) {
+	var logs []io.Reader
+	for _, stream := range []string{fileStdout, fileStderr} {
+		f, err := openTail(filepath.Join(dir, stream), runtime.FailureTail)
+		if err != nil {
+			logs = append(logs, nil)
 			continue
 		}
-		last = line
-		if errorWords.MatchString(line) && !strings.HasPrefix(line, "at ") && !strings.HasPrefix(line, "File ") &&
-			!strings.HasPrefix(line, "Traceback ") {
-			cause = line
+		defer f.Close()
+		logs = append(logs, f)
+	}
+	return runtime.FailureSummary(logs...)
+}
+
+// openTail opens the file at path positioned at its last n bytes.
+func openTail(path string, n int64) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil && st.Size() > n {
+		if _, err := f.Seek(-n, io.SeekEnd); err != nil {
+			f.Close()
+			return nil, err
 		}
 	}
-	return cause, last
+	return f, nil
 }
 
 // watchForMarker reads the file at path as it grows until it contains
