@@ -162,8 +162,8 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 			timeAPI()
 			timeHand()
 		}
-		b.Logf("pair %d: by hand %s, sparkplane %s (client %s)", i+1, byHand[i].Round(time.Millisecond),
-			viaAPI[i].Round(time.Millisecond), viaClient[i].Round(time.Millisecond))
+		b.Logf("pair %d: by hand %s, sparkplane %s (client %s); load average %s", i+1, byHand[i].Round(time.Millisecond),
+			viaAPI[i].Round(time.Millisecond), viaClient[i].Round(time.Millisecond), loadAverage())
 	}
 	h, api := median(byHand), median(viaAPI)
 	b.ReportMetric(h.Seconds(), "by-hand-s")
@@ -486,6 +486,13 @@ func envInt(tb testing.TB, name string, def int) int {
 		tb.Fatalf("%s=%q: want a positive number", name, s)
 	}
 	return n
+}
+
+// loadAverage is the machine's load average over 1, 5 and 15 minutes
+// (other work on the same cores skews both sides).
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.Join(strings.Fields(string(b))[:min(3, len(strings.Fields(string(b))))], " ")
 }
 
 func readAll(tb testing.TB, path string) string {
