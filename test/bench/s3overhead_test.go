@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,11 +42,14 @@ import (
 // S3A) through sparkplane with the same spark-submit run by hand.
 //
 // The Parquet (event rows: seven columns, snappy, 256k-row row groups in
-// ~64 MB objects) is written once per benchmark run with parquet-go and
+// ~42 MB objects) is written once per benchmark run with parquet-go and
 // uploaded with the S3 client; SPARKPLANE_BENCH_S3_MB sets another size.
 // Then one unmeasured run by hand warms the caches, and each b.N runs
-// three pairs, alternating which side goes first (hand, api; api, hand;
-// hand, api). Medians are reported.
+// five pairs (SPARKPLANE_BENCH_PAIRS sets another number), alternating
+// which side goes first (hand, api; api, hand; …). Medians are
+// reported: wall time, the CPU time of spark-submit's process tree
+// (childrenCPU), which other work on the machine barely changes, and how
+// long sparkplane takes from a run's createdAt to starting spark-submit.
 //
 // Through sparkplane: StartJobRun on the local runtime, timed from the
 // run's own createdAt to finishedAt (as BenchmarkPiOverhead), and from the
@@ -113,16 +118,18 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 	b.Logf("job result: %+v", want)
 
 	var byHand, viaAPI, viaClient []time.Duration
+	var handCPU, apiCPU, spawn []time.Duration
 	timeHand := func() {
-		t0 := time.Now()
+		cpu0, t0 := childrenCPU(b), time.Now()
 		out := hand.run(b)
 		byHand = append(byHand, time.Since(t0))
+		handCPU = append(handCPU, childrenCPU(b)-cpu0)
 		if got := jobResult(b, out); got != want {
 			b.Fatalf("by hand: %+v, want %+v", got, want)
 		}
 	}
 	timeAPI := func() {
-		t0 := time.Now()
+		cpu0, t0 := childrenCPU(b), time.Now()
 		run, err := c.StartJobRun(ctx, &emrcontainers.StartJobRunInput{VirtualClusterId: vc.Id, Name: aws.String(name),
 			ExecutionRoleArn: aws.String(role), ReleaseLabel: aws.String("emr-7.2.0-latest"),
 			JobDriver: &types.JobDriver{SparkSubmitJobDriver: &types.SparkSubmitJobDriver{
@@ -131,6 +138,7 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		var createdAt time.Time
 		for {
 			d, err := c.DescribeJobRun(ctx, &emrcontainers.DescribeJobRunInput{VirtualClusterId: vc.Id, Id: run.Id})
 			if err != nil {
@@ -139,6 +147,7 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 			if d.JobRun.State == types.JobRunStateCompleted {
 				viaClient = append(viaClient, time.Since(t0))
 				viaAPI = append(viaAPI, d.JobRun.FinishedAt.Sub(*d.JobRun.CreatedAt))
+				createdAt = *d.JobRun.CreatedAt
 				break
 			}
 			if d.JobRun.State == types.JobRunStateFailed {
@@ -147,6 +156,27 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 			time.Sleep(100 * time.Millisecond)
 		}
 		dir := filepath.Join(cfg.DataDir, "runs", aws.ToString(vc.Id), aws.ToString(run.Id))
+		// The pid file is written once spark-submit is started.
+		pidFile := filepath.Join(dir, "pid")
+		st, err := os.Stat(pidFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		spawn = append(spawn, st.ModTime().Sub(createdAt))
+		// The runtime reaps spark-submit's wrapper in a goroutine of its
+		// own, which may do so after the run is COMPLETED: its CPU time
+		// counts once it has.
+		var rec struct{ PID int }
+		if err := json.Unmarshal([]byte(readAll(b, pidFile)), &rec); err != nil || rec.PID <= 0 {
+			b.Fatalf("pid file: %v", err)
+		}
+		for range 250 {
+			if _, err := os.Stat("/proc/" + strconv.Itoa(rec.PID)); os.IsNotExist(err) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		apiCPU = append(apiCPU, childrenCPU(b)-cpu0)
 		if got := jobResult(b, readAll(b, filepath.Join(dir, "stdout"))); got != want {
 			b.Fatalf("through sparkplane: %+v, want %+v", got, want)
 		}
@@ -154,7 +184,7 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 			b.Fatalf("spark-defaults.conf through sparkplane:\n%s\nby hand:\n%s", conf, hand.defaults)
 		}
 	}
-	for i := range 3 * b.N {
+	for i := range envInt(b, "SPARKPLANE_BENCH_PAIRS", 5) * b.N {
 		if i%2 == 0 {
 			timeHand()
 			timeAPI()
@@ -162,8 +192,9 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 			timeAPI()
 			timeHand()
 		}
-		b.Logf("pair %d: by hand %s, sparkplane %s (client %s); load average %s", i+1, byHand[i].Round(time.Millisecond),
-			viaAPI[i].Round(time.Millisecond), viaClient[i].Round(time.Millisecond), loadAverage())
+		b.Logf("pair %d: by hand %s (CPU %s), sparkplane %s (client %s, CPU %s, createdAt to spark-submit started %s); load average %s",
+			i+1, byHand[i].Round(time.Millisecond), handCPU[i].Round(time.Millisecond), viaAPI[i].Round(time.Millisecond),
+			viaClient[i].Round(time.Millisecond), apiCPU[i].Round(time.Millisecond), spawn[i].Round(time.Millisecond), loadAverage())
 	}
 	h, api := median(byHand), median(viaAPI)
 	b.ReportMetric(h.Seconds(), "by-hand-s")
@@ -171,6 +202,9 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 	b.ReportMetric(median(viaClient).Seconds(), "sparkplane-client-s")
 	b.ReportMetric(100*(api.Seconds()/h.Seconds()-1), "overhead-%")
 	b.ReportMetric(100*(median(viaClient).Seconds()/h.Seconds()-1), "client-overhead-%")
+	b.ReportMetric(median(handCPU).Seconds(), "by-hand-cpu-s")
+	b.ReportMetric(median(apiCPU).Seconds(), "sparkplane-cpu-s")
+	b.ReportMetric(median(spawn).Seconds(), "spawn-s")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -486,6 +520,20 @@ func envInt(tb testing.TB, name string, def int) int {
 		tb.Fatalf("%s=%q: want a positive number", name, s)
 	}
 	return n
+}
+
+// childrenCPU is the user and system CPU time of this process's children
+// that have ended and been waited for, with theirs: spark-submit's
+// process tree, run by hand or by the local runtime in this process.
+// Other work on the machine slows a run's wall time much more than it
+// changes its CPU time.
+func childrenCPU(tb testing.TB) time.Duration {
+	tb.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadAverage is the machine's load average over 1, 5 and 15 minutes
