@@ -48,8 +48,9 @@ import (
 // five pairs (SPARKPLANE_BENCH_PAIRS sets another number), alternating
 // which side goes first (hand, api; api, hand; …). Medians are
 // reported: wall time, the CPU time of spark-submit's process tree
-// (childrenCPU), which other work on the machine barely changes, and how
-// long sparkplane takes from a run's createdAt to starting spark-submit.
+// (childrenCPU), which other work on the machine changes much less, and
+// the time that is sparkplane's alone: from a run's createdAt to starting
+// spark-submit, and from its exit to the run's finishedAt.
 //
 // Through sparkplane: StartJobRun on the local runtime, timed from the
 // run's own createdAt to finishedAt (as BenchmarkPiOverhead), and from the
@@ -118,7 +119,7 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 	b.Logf("job result: %+v", want)
 
 	var byHand, viaAPI, viaClient []time.Duration
-	var handCPU, apiCPU, spawn []time.Duration
+	var handCPU, apiCPU, spawn, notice []time.Duration
 	timeHand := func() {
 		cpu0, t0 := childrenCPU(b), time.Now()
 		out := hand.run(b)
@@ -138,7 +139,7 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var createdAt time.Time
+		var createdAt, finishedAt time.Time
 		for {
 			d, err := c.DescribeJobRun(ctx, &emrcontainers.DescribeJobRunInput{VirtualClusterId: vc.Id, Id: run.Id})
 			if err != nil {
@@ -147,7 +148,7 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 			if d.JobRun.State == types.JobRunStateCompleted {
 				viaClient = append(viaClient, time.Since(t0))
 				viaAPI = append(viaAPI, d.JobRun.FinishedAt.Sub(*d.JobRun.CreatedAt))
-				createdAt = *d.JobRun.CreatedAt
+				createdAt, finishedAt = *d.JobRun.CreatedAt, *d.JobRun.FinishedAt
 				break
 			}
 			if d.JobRun.State == types.JobRunStateFailed {
@@ -163,6 +164,11 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 			b.Fatal(err)
 		}
 		spawn = append(spawn, st.ModTime().Sub(createdAt))
+		// The exit file is written by spark-submit's wrapper as it ends.
+		if st, err = os.Stat(filepath.Join(dir, "exit")); err != nil {
+			b.Fatal(err)
+		}
+		notice = append(notice, finishedAt.Sub(st.ModTime()))
 		// The runtime reaps spark-submit's wrapper in a goroutine of its
 		// own, which may do so after the run is COMPLETED: its CPU time
 		// counts once it has.
@@ -192,9 +198,11 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 			timeAPI()
 			timeHand()
 		}
-		b.Logf("pair %d: by hand %s (CPU %s), sparkplane %s (client %s, CPU %s, createdAt to spark-submit started %s); load average %s",
+		b.Logf("pair %d: by hand %s (CPU %s), sparkplane %s (client %s, CPU %s; createdAt to spark-submit started %s, "+
+			"its exit to finishedAt %s); load average %s",
 			i+1, byHand[i].Round(time.Millisecond), handCPU[i].Round(time.Millisecond), viaAPI[i].Round(time.Millisecond),
-			viaClient[i].Round(time.Millisecond), apiCPU[i].Round(time.Millisecond), spawn[i].Round(time.Millisecond), loadAverage())
+			viaClient[i].Round(time.Millisecond), apiCPU[i].Round(time.Millisecond), spawn[i].Round(time.Millisecond),
+			notice[i].Round(time.Millisecond), loadAverage())
 	}
 	h, api := median(byHand), median(viaAPI)
 	b.ReportMetric(h.Seconds(), "by-hand-s")
@@ -205,6 +213,7 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 	b.ReportMetric(median(handCPU).Seconds(), "by-hand-cpu-s")
 	b.ReportMetric(median(apiCPU).Seconds(), "sparkplane-cpu-s")
 	b.ReportMetric(median(spawn).Seconds(), "spawn-s")
+	b.ReportMetric(median(notice).Seconds(), "exit-to-finished-s")
 	b.ReportMetric(0, "ns/op")
 }
 
