@@ -46,4 +46,4 @@ fuzz: ## run each fuzz target for 30 s
 
 bench: ## run the benchmarks recorded in BENCHMARKS.md (Spark, PostgreSQL, kube-apiserver, the embedded cluster as root)
 	@scripts/setup.sh --test
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./test/bench/... ./test/devcluster/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 120m ./test/bench/... ./test/devcluster/

@@ -11,7 +11,7 @@ import (
 // SharedDir is a temporary folder every user may read and write (as
 // /tmp), removed when the test ends: t.TempDir() is 0700, out of reach of
 // the users local jobs run as when the server is root.
-func SharedDir(t *testing.T) string {
+func SharedDir(t testing.TB) string {
 	t.Helper()
 	d, err := os.MkdirTemp("", "sparkplane-test-")
 	if err != nil {
