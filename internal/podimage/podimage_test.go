@@ -13,7 +13,7 @@ var testDist = sparkdist.Dist{SparkHome: "/cache/spark/pyspark", JavaHome: "/jdk
 
 func testMapper(t *testing.T) *Mapper {
 	t.Helper()
-	m, err := DefaultMapper(testDist)
+	m, err := DefaultMapper(testDist, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestNewMapperRejectsBadPattern(t *testing.T) {
 }
 
 func TestOwnRulesComeFirst(t *testing.T) {
-	m, err := DefaultMapper(testDist, Rule{Match: "apache/spark", WorkingDir: "/mine"})
+	m, err := DefaultMapper(testDist, nil, Rule{Match: "apache/spark", WorkingDir: "/mine"})
 	if err != nil {
 		t.Fatal(err)
 	}
