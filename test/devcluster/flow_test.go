@@ -52,6 +52,25 @@ func TestPiOnTheEmbeddedCluster(t *testing.T) {
 	}
 }
 
+// A release of another Spark line runs that Spark: emr-6.9.0 ships Spark
+// 3.3.0, whose image (apache/spark-py:v3.3.0) the node agent maps to the
+// cache folder's Spark 3.3.0, installed there on first use.
+func TestReleaseRunsItsSparkVersion(t *testing.T) {
+	vc := devVC(t, "spark33")
+	id := startRunOn(t, "emr-6.9.0-latest", vc, "spark33", piEntryPoint,
+		"--conf spark.executor.instances=1 --conf spark.executor.memory=1G --conf spark.executor.cores=1 --conf spark.driver.cores=1")
+	// A first installation takes about a minute more.
+	run := waitState(t, vc, id, 8*time.Minute, terminal)
+	driverLog := runLog(t, vc, id, "driver")
+	if run.State != types.JobRunStateCompleted {
+		t.Fatalf("state %s (%s), want COMPLETED\njob runner:\n%s\ndriver:\n%s", run.State, aws.ToString(run.StateDetails),
+			runLog(t, vc, id, "job-runner"), driverLog)
+	}
+	if !strings.Contains(driverLog, "Running Spark version 3.3.0") || !strings.Contains(driverLog, "Pi is roughly 3.1") {
+		t.Errorf("driver log lacks Spark 3.3.0's start or the Pi line:\n%s", driverLog)
+	}
+}
+
 // A Python application that raises ends FAILED with USER_ERROR and the
 // exception, from the driver's log, in its details.
 func TestFailingApplication(t *testing.T) {
