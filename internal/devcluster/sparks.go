@@ -29,6 +29,7 @@ type Sparks struct {
 	log  *slog.Logger
 	mu   sync.Mutex
 	jobs map[string]*installJob // by version
+	have map[string]sparkdist.Dist // installed, by version
 	// installed and ensure are sparkdist.Installed and sparkdist.Ensure;
 	// tests replace them.
 	installed func(version string, env config.Env) (sparkdist.Dist, bool)
@@ -45,7 +46,7 @@ type installJob struct {
 // NewSparks returns the Sparks of the cluster: def runs the 3.5 images;
 // installations stop with ctx and log to log.
 func NewSparks(ctx context.Context, def sparkdist.Dist, env config.Env, log *slog.Logger) *Sparks {
-	return &Sparks{ctx: ctx, def: def, env: env, log: log, jobs: map[string]*installJob{},
+	return &Sparks{ctx: ctx, def: def, env: env, log: log, jobs: map[string]*installJob{}, have: map[string]sparkdist.Dist{},
 		installed: sparkdist.Installed, ensure: sparkdist.Ensure}
 }
 
@@ -58,12 +59,16 @@ func (s *Sparks) Dist(version string) (sparkdist.Dist, error) {
 	if v == sparkdist.Version {
 		return s.def, nil
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.have[v]; ok {
+		return d, nil
+	}
 	if d, ok := s.installed(v, s.env); ok {
+		s.have[v] = d
 		return d, nil
 	}
 	dir := filepath.Join(s.env.CacheDir(), "spark-"+v)
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	j := s.jobs[v]
 	if j != nil && j.done && j.err != nil {
 		if time.Since(j.ended) < retryFailedInstall {
