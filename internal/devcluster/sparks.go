@@ -28,7 +28,7 @@ type Sparks struct {
 	env  config.Env
 	log  *slog.Logger
 	mu   sync.Mutex
-	jobs map[string]*installJob // by version
+	jobs map[string]*installJob    // by version
 	have map[string]sparkdist.Dist // installed, by version
 	// installed and ensure are sparkdist.Installed and sparkdist.Ensure;
 	// tests replace them.
