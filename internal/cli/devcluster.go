@@ -13,6 +13,7 @@ import (
 
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/devcluster"
+	"github.com/sparkplane/sparkplane/internal/podimage"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
 )
 
@@ -158,10 +159,6 @@ func devClusterRun(ctx context.Context, env *Env, cfg config.Config, layout devc
 	if err != nil {
 		return fmt.Errorf("the embedded cluster runs Spark images from the installed Spark: %w", err)
 	}
-	images, err := devcluster.Images(cfg.DevCluster, dist)
-	if err != nil {
-		return err
-	}
 	cidr, err := cfg.PodCIDR()
 	if err != nil {
 		return err
@@ -174,6 +171,17 @@ func devClusterRun(ctx context.Context, env *Env, cfg config.Config, layout devc
 		return err
 	}
 	defer agentLog.Close()
+	logger := slog.New(slog.NewTextHandler(agentLog, nil))
+	// Spark images run the Spark of the version their tag names, installed
+	// on first use, unless local.sparkHome or $SPARK_HOME pins the one.
+	var versions podimage.Dists
+	if !sparkdist.Pinned(cfg.Local.SparkHome, cfg.Env) {
+		versions = devcluster.NewSparks(ctx, dist, cfg.Env, logger).Dist
+	}
+	images, err := devcluster.Images(cfg.DevCluster, dist, versions)
+	if err != nil {
+		return err
+	}
 	labels := map[string]string{"topology.kubernetes.io/zone": "local", "karpenter.sh/capacity-type": "on-demand"}
 	if cfg.Local.InstanceType != "" {
 		labels["node.kubernetes.io/instance-type"] = cfg.Local.InstanceType
@@ -184,6 +192,6 @@ func devClusterRun(ctx context.Context, env *Env, cfg config.Config, layout devc
 	return devcluster.Supervise(ctx, devcluster.Options{
 		Layout: layout, PodCIDR: cidr, Images: images, Labels: labels, Progress: progress,
 		S3Address: cfg.DevS3Address(), S3Bucket: config.DevS3Bucket,
-		Logger: slog.New(slog.NewTextHandler(agentLog, nil)),
+		Logger: logger,
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,7 +67,7 @@ func runWithCluster(m *testing.M) (int, error) {
 		return 1, err
 	}
 	port, _ := strconv.Atoi(u.Port())
-	images, err := podimage.NewMapper(podimage.HostRules()...)
+	images, err := podimage.NewMapper(append(versionedRules(), podimage.HostRules()...)...)
 	if err != nil {
 		return 1, err
 	}
@@ -91,6 +92,31 @@ func runWithCluster(m *testing.M) (int, error) {
 		return 1, fmt.Errorf("node agent: %w", err)
 	}
 	return code, nil
+}
+
+// versionedRules are images resolved by the version their tag names, as
+// the embedded cluster's Spark images are: example.com/slow is pending for
+// 3 seconds (its Spark being installed) then maps to the host,
+// example.com/old cannot run here.
+func versionedRules() []podimage.Rule {
+	host := podimage.HostRules()[0]
+	var mu sync.Mutex
+	ready := map[string]time.Time{}
+	slow := func(version string) (podimage.Rule, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ready[version].IsZero() {
+			ready[version] = time.Now().Add(3 * time.Second)
+		}
+		if time.Now().Before(ready[version]) {
+			return podimage.Rule{}, fmt.Errorf("%w: installing version %s", podimage.ErrPending, version)
+		}
+		return host, nil
+	}
+	old := func(version string) (podimage.Rule, error) {
+		return podimage.Rule{}, podimage.Unavailable(fmt.Errorf("version %s is too old to run here", version))
+	}
+	return []podimage.Rule{{Match: "example.com/slow", ByVersion: slow}, {Match: "example.com/old", ByVersion: old}}
 }
 
 // startAgent runs Run until the returned function is called, which returns

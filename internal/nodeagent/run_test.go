@@ -188,6 +188,42 @@ func TestUnmappedImageWaits(t *testing.T) {
 	})
 }
 
+// An image whose files are being prepared (a Spark being installed) keeps
+// the pod ContainerCreating, saying why, and starts it once they are.
+func TestPendingImageWaitsThenRuns(t *testing.T) {
+	ns := namespace(t)
+	pod := shPod("pending", "true")
+	pod.Spec.Containers[0].Image = "example.com/slow:3.3.0"
+	createPod(t, ns, pod)
+	eventually(t, 30*time.Second, func() (bool, string) {
+		p, err := kube.CoreV1().Pods(ns).Get(context.Background(), "pending", metav1.GetOptions{})
+		if err != nil || len(p.Status.ContainerStatuses) == 0 {
+			return false, fmt.Sprintf("%v", err)
+		}
+		if p.Status.Phase == corev1.PodSucceeded {
+			return true, "" // it may start before its waiting state is seen
+		}
+		w := p.Status.ContainerStatuses[0].State.Waiting
+		return p.Status.Phase == corev1.PodPending && w != nil && w.Reason == "ContainerCreating" &&
+			strings.Contains(w.Message, "installing version 3.3.0"), fmt.Sprintf("status %+v", p.Status)
+	})
+	waitPhase(t, ns, "pending", corev1.PodSucceeded)
+}
+
+// An image that cannot run here fails its pod with the reason.
+func TestUnavailableImageFailsThePod(t *testing.T) {
+	ns := namespace(t)
+	pod := shPod("too-old", "true")
+	pod.Spec.Containers[0].Image = "example.com/old:v2.4.8"
+	createPod(t, ns, pod)
+	p := waitPhase(t, ns, "too-old", corev1.PodFailed)
+	term := p.Status.ContainerStatuses[0].State.Terminated
+	if term == nil || term.ExitCode != 128 || term.Reason != "StartError" || !strings.Contains(term.Message, "version 2.4.8 is too old") ||
+		!strings.Contains(p.Status.Message, "version 2.4.8 is too old") {
+		t.Fatalf("status %+v", p.Status)
+	}
+}
+
 // A missing config map keeps the container waiting with
 // CreateContainerConfigError (even with restartPolicy Never) until it
 // exists, as kubelet does.

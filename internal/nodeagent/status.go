@@ -49,6 +49,24 @@ func (r *podRun) setWaiting(reason, message string) {
 	r.changed()
 }
 
+// failStart records that the pod's containers cannot start, for good:
+// each ends as a container runtime's StartError would (exit code 128,
+// with the reason and message), and so does the pod.
+func (r *podRun) failStart(reason, message string) {
+	r.mu.Lock()
+	now := metav1.Now()
+	for _, list := range [][]corev1.ContainerStatus{r.status.InitContainerStatuses, r.status.ContainerStatuses} {
+		for i := range list {
+			if list[i].State.Waiting != nil {
+				list[i].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+					ExitCode: 128, Reason: reason, Message: message, FinishedAt: now}}
+			}
+		}
+	}
+	r.status.Reason, r.status.Message = reason, message
+	r.mu.Unlock()
+}
+
 func (r *podRun) putConditionLocked(t corev1.PodConditionType, ok bool, reason string) {
 	status := corev1.ConditionFalse
 	if ok {

@@ -32,9 +32,18 @@ func (r *podRun) prepare(ctx context.Context) bool {
 		if err == nil {
 			return true
 		}
+		if errors.Is(err, podimage.ErrUnavailable) {
+			r.p.log.Warn("pod cannot start", "pod", r.key, "reason", reason, "err", err)
+			r.failStart(reason, err.Error())
+			return false
+		}
 		r.p.log.Warn("pod not ready to start", "pod", r.key, "reason", reason, "err", err)
 		r.setWaiting(reason, err.Error())
-		if !r.sleep(wait) {
+		next := wait
+		if errors.Is(err, podimage.ErrPending) {
+			next = 2 * time.Second // ready soon: start without delay once it is
+		}
+		if !r.sleep(next) {
 			return false
 		}
 		wait = min(wait*2, 30*time.Second)
@@ -51,7 +60,12 @@ func (r *podRun) prepareOnce(ctx context.Context) (reason string, err error) {
 	roots := map[string]podimage.Root{}
 	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
 		root, err := r.p.cfg.Images.Resolve(c.Image)
-		if err != nil {
+		switch {
+		case errors.Is(err, podimage.ErrPending):
+			return "ContainerCreating", fmt.Errorf("container %s: %w", c.Name, err)
+		case errors.Is(err, podimage.ErrUnavailable):
+			return "StartError", fmt.Errorf("container %s: %w", c.Name, err)
+		case err != nil:
 			return "ImageNotMapped", fmt.Errorf("container %s: image %q: %w", c.Name, c.Image, err)
 		}
 		roots[c.Name] = root

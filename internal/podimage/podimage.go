@@ -58,6 +58,11 @@ type Rule struct {
 	Env        []string
 	WorkingDir string
 	Entrypoint Entrypoint
+	// ByVersion, when set, gives the rule of an image whose tag names a
+	// version (see TagVersion), e.g. one that maps apache/spark:3.3.0 to a
+	// Spark 3.3.0; images whose tag names none use this rule as it is. Its
+	// errors wrap ErrPending (try again soon) or ErrUnavailable (never).
+	ByVersion func(version string) (Rule, error)
 }
 
 // Mapper resolves image names with its rules, first match wins.
@@ -67,6 +72,21 @@ type Mapper struct {
 
 // ErrNotMapped says no rule covers an image.
 var ErrNotMapped = errors.New("image not mapped")
+
+// ErrPending says an image's host files are being prepared (e.g. its Spark
+// installed): resolve it again soon.
+var ErrPending = errors.New("image not ready yet")
+
+// ErrUnavailable says an image cannot run on this host: a pod using it
+// fails.
+var ErrUnavailable = errors.New("image cannot run here")
+
+// Unavailable marks err as ErrUnavailable, keeping its message.
+func Unavailable(err error) error { return unavailable{err} }
+
+type unavailable struct{ error }
+
+func (u unavailable) Unwrap() []error { return []error{u.error, ErrUnavailable} }
 
 // NewMapper checks the rules' patterns and returns a mapper.
 func NewMapper(rules ...Rule) (*Mapper, error) {
@@ -83,6 +103,12 @@ func (m *Mapper) Resolve(image string) (Root, error) {
 	name := repository(image)
 	for _, r := range m.rules {
 		if ok, _ := path.Match(normalize(r.Match), name); ok {
+			if v, ok := TagVersion(image); ok && r.ByVersion != nil {
+				var err error
+				if r, err = r.ByVersion(v); err != nil {
+					return Root{}, fmt.Errorf("image %q: %w", image, err)
+				}
+			}
 			return Root{Image: image, Mounts: r.Mounts, Env: r.Env, WorkingDir: r.WorkingDir, entrypoint: r.Entrypoint}, nil
 		}
 	}
@@ -96,6 +122,31 @@ func (m *Mapper) patterns() string {
 		p[i] = r.Match
 	}
 	return strings.Join(p, ", ")
+}
+
+// TagVersion is the version an image's tag names: X.Y.Z, maybe after a
+// "v" and before a "-" and more, as in apache/spark:3.5.7-java17-python3,
+// apache/spark-py:v3.3.0 and spark:4.0.2-scala2.13-java17-python3-ubuntu.
+func TagVersion(image string) (string, bool) {
+	if i := strings.IndexByte(image, '@'); i >= 0 {
+		image = image[:i]
+	}
+	i := strings.LastIndexByte(image, ':')
+	if i < 0 || i < strings.LastIndexByte(image, '/') {
+		return "", false
+	}
+	tag := strings.TrimPrefix(image[i+1:], "v")
+	v, _, _ := strings.Cut(tag, "-")
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return "", false
+		}
+	}
+	return v, true
 }
 
 // repository strips the tag and digest off an image reference and

@@ -2,7 +2,9 @@ package podimage
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,7 +15,7 @@ var testDist = sparkdist.Dist{SparkHome: "/cache/spark/pyspark", JavaHome: "/jdk
 
 func testMapper(t *testing.T) *Mapper {
 	t.Helper()
-	m, err := DefaultMapper(testDist)
+	m, err := DefaultMapper(testDist, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +58,7 @@ func TestNewMapperRejectsBadPattern(t *testing.T) {
 }
 
 func TestOwnRulesComeFirst(t *testing.T) {
-	m, err := DefaultMapper(testDist, Rule{Match: "apache/spark", WorkingDir: "/mine"})
+	m, err := DefaultMapper(testDist, nil, Rule{Match: "apache/spark", WorkingDir: "/mine"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,3 +144,76 @@ func with(env map[string]string, kv ...string) map[string]string {
 	}
 	return out
 }
+
+func TestTagVersion(t *testing.T) {
+	for image, want := range map[string]string{
+		"apache/spark:3.5.7-java17-python3":                           "3.5.7",
+		"apache/spark:3.4.4-scala2.12-java11-python3-ubuntu":          "3.4.4",
+		"apache/spark-py:v3.3.0":                                      "3.3.0",
+		"spark:4.0.2-scala2.13-java17-python3-ubuntu":                 "4.0.2",
+		"docker.io/library/spark:3.5.7":                               "3.5.7",
+		"registry.example.com:5000/team/spark:3.2.1@sha256:abc":       "3.2.1",
+		"apache/spark-py:v2.4.8":                                      "2.4.8",
+		"apache/spark:latest":                                         "",
+		"apache/spark:3.5":                                            "",
+		"apache/spark:python3":                                        "",
+		"apache/spark":                                                "",
+		"apache/spark@sha256:abcd":                                    "",
+		"registry.example.com:5000/team/spark":                        "",
+		"registry.example.com:5000/team/spark:v1":                     "",
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com/spark-py:emr-7": "",
+		"apache/spark:3.5.x":                                          "",
+		"apache/spark:3..7":                                           "",
+		"apache/spark:+3.5.7":                                         "",
+	} {
+		got, ok := TagVersion(image)
+		if got != want || ok != (want != "") {
+			t.Errorf("TagVersion(%q) = %q, %v; want %q", image, got, ok, want)
+		}
+	}
+}
+
+func TestSparkImagesRunTheirTagsVersion(t *testing.T) {
+	spark33 := sparkdist.Dist{SparkHome: "/cache/spark-3.3.0/pyspark", JavaHome: "/jdk", PythonPath: "/cache/spark-3.3.0", Python: "/usr/bin/python3"}
+	var asked []string
+	m, err := DefaultMapper(testDist, func(version string) (sparkdist.Dist, error) {
+		asked = append(asked, version)
+		switch version {
+		case "3.3.0":
+			return spark33, nil
+		case "3.4.4":
+			return sparkdist.Dist{}, fmt.Errorf("%w: installing 3.4.4", ErrPending)
+		}
+		return sparkdist.Dist{}, Unavailable(fmt.Errorf("spark %s cannot run here", version))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for image, want := range map[string]string{
+		"apache/spark-py:v3.3.0":      spark33.SparkHome,
+		"spark:3.3.0-java11":          spark33.SparkHome,
+		"apache/spark:latest":         testDist.SparkHome, // no version: the installed Spark
+		"example.com/team/spark:v1.2": testDist.SparkHome,
+	} {
+		root, err := m.Resolve(image)
+		if err != nil || len(root.Mounts) != 1 || root.Mounts[0] != (Mount{Source: want, Target: SparkHome}) {
+			t.Errorf("Resolve(%q) = %+v, %v; want %s at %s", image, root, err, want, SparkHome)
+			continue
+		}
+		if want == spark33.SparkHome && !slices.Contains(root.Env, "PYTHONPATH="+spark33.PythonPath) {
+			t.Errorf("Resolve(%q) env = %q", image, root.Env)
+		}
+	}
+	if _, err := m.Resolve("apache/spark:3.4.4-scala2.12-java11-python3-ubuntu"); !errors.Is(err, ErrPending) || !strings.Contains(err.Error(), "installing 3.4.4") {
+		t.Errorf("pending version: %v", err)
+	}
+	_, err = m.Resolve("apache/spark-py:v2.4.8")
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), `"apache/spark-py:v2.4.8": spark 2.4.8 cannot run here`) {
+		t.Errorf("unavailable version: %v", err)
+	}
+	if want := []string{"3.3.0", "3.3.0", "3.4.4", "2.4.8"}; !slices.Equal(sorted(asked), sorted(want)) {
+		t.Errorf("versions asked %q, want %q", asked, want)
+	}
+}
+
+func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }

@@ -13,9 +13,39 @@ import (
 // SparkHome is where Spark lives inside the Apache Spark images.
 const SparkHome = "/opt/spark"
 
+// Dists gives the installed Spark of a version, for the images whose tag
+// names it; its errors wrap ErrPending or ErrUnavailable.
+type Dists func(version string) (sparkdist.Dist, error)
+
 // SparkRules map the Apache Spark images (and images named like them, such
-// as a team's own spark or spark-py build) to the installed distribution.
-func SparkRules(d sparkdist.Dist) []Rule {
+// as a team's own spark or spark-py build) to the installed distribution:
+// d, or, when versions is not nil and the image's tag names a version (see
+// TagVersion), the Spark versions gives for it.
+func SparkRules(d sparkdist.Dist, versions Dists) []Rule {
+	var rules []Rule
+	for _, m := range []string{"apache/spark", "apache/spark-py", "spark", "spark-py", "*/spark", "*/spark-py", "*/*/spark", "*/*/spark-py"} {
+		rules = append(rules, SparkRule(m, d, versions))
+	}
+	return rules
+}
+
+// SparkRule maps the images matching match as SparkRules do.
+func SparkRule(match string, d sparkdist.Dist, versions Dists) Rule {
+	r := sparkRule(match, d)
+	if versions != nil {
+		r.ByVersion = func(version string) (Rule, error) {
+			vd, err := versions(version)
+			if err != nil {
+				return Rule{}, err
+			}
+			return sparkRule(match, vd), nil
+		}
+	}
+	return r
+}
+
+// sparkRule shows Spark d at /opt/spark.
+func sparkRule(match string, d sparkdist.Dist) Rule {
 	env := []string{
 		"SPARK_HOME=" + SparkHome,
 		"JAVA_HOME=" + d.JavaHome,
@@ -27,11 +57,7 @@ func SparkRules(d sparkdist.Dist) []Rule {
 	// Writable, as in the image: Spark pods mount their conf volume at
 	// /opt/spark/conf, and its mount point must be creatable.
 	mounts := []Mount{{Source: d.SparkHome, Target: SparkHome}}
-	var rules []Rule
-	for _, m := range []string{"apache/spark", "apache/spark-py", "spark", "spark-py", "*/spark", "*/spark-py", "*/*/spark", "*/*/spark-py"} {
-		rules = append(rules, Rule{Match: m, Mounts: mounts, Env: env, WorkingDir: "/tmp", Entrypoint: sparkEntrypoint(d.JavaHome)})
-	}
-	return rules
+	return Rule{Match: match, Mounts: mounts, Env: env, WorkingDir: "/tmp", Entrypoint: sparkEntrypoint(d.JavaHome)}
 }
 
 // HostRules map common base images to the host itself: their commands
@@ -161,9 +187,10 @@ func executorClasspath(env map[string]string) string {
 	return strings.Join(cp, ":")
 }
 
-// DefaultMapper maps the Apache Spark images to d and common base images to
+// DefaultMapper maps the Apache Spark images to d (or the Spark versions
+// gives for their tag's version, see SparkRules) and common base images to
 // the host, after the caller's own rules.
-func DefaultMapper(d sparkdist.Dist, own ...Rule) (*Mapper, error) {
-	rules := append(append(append([]Rule{}, own...), SparkRules(d)...), hostRules(hostPath(d))...)
+func DefaultMapper(d sparkdist.Dist, versions Dists, own ...Rule) (*Mapper, error) {
+	rules := append(append(append([]Rule{}, own...), SparkRules(d, versions)...), hostRules(hostPath(d))...)
 	return NewMapper(rules...)
 }

@@ -52,6 +52,51 @@ func TestPiOnTheEmbeddedCluster(t *testing.T) {
 	}
 }
 
+// A release of another Spark line runs that Spark: emr-6.9.0 ships Spark
+// 3.3.0, whose image (apache/spark-py:v3.3.0) the node agent maps to the
+// cache folder's Spark 3.3.0, installed there on first use. The job
+// computes Pi with DataFrames: Spark 3.3's cloudpickle cannot serialise
+// Python functions on the host's Python 3.11.
+func TestReleaseRunsItsSparkVersion(t *testing.T) {
+	dir := t.TempDir() // pods see the host's files, as a mounted volume would
+	app := filepath.Join(dir, "pi_df.py")
+	if err := os.WriteFile(app, []byte(piDataFrame), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vc := devVC(t, "spark33")
+	id := startRunOn(t, "emr-6.9.0-latest", vc, "spark33", "local://"+app, "--conf spark.executor.instances=1")
+	pods := watchRun(t, "spark33", id)
+	// A first installation takes about a minute more.
+	run := waitState(t, vc, id, 8*time.Minute, terminal)
+	driverLog := runLog(t, vc, id, "driver")
+	if run.State != types.JobRunStateCompleted {
+		t.Fatalf("state %s (%s), want COMPLETED\njob runner:\n%s\ndriver:\n%s", run.State, aws.ToString(run.StateDetails),
+			runLog(t, vc, id, "job-runner"), driverLog)
+	}
+	if !strings.Contains(driverLog, "Running Spark version 3.3.0") || !strings.Contains(driverLog, "Pi is roughly 3.1") {
+		t.Errorf("driver log lacks Spark 3.3.0's start or the Pi line:\n%s", driverLog)
+	}
+	for _, p := range append(pods.byRole("driver"), pods.byRole("executor")...) {
+		if im := p.Spec.Containers[0].Image; im != "apache/spark-py:v3.3.0" {
+			t.Errorf("pod %s runs image %s, want apache/spark-py:v3.3.0", p.Name, im)
+		}
+	}
+	if n := len(pods.byRole("executor")); n != 1 {
+		t.Errorf("%d executor pods seen, want 1", n)
+	}
+}
+
+// piDataFrame computes Pi without Python functions on the executors.
+const piDataFrame = `
+from pyspark.sql import SparkSession, functions as F
+spark = SparkSession.builder.appName("pi-df").getOrCreate()
+n = 200000
+df = spark.range(n).select((F.rand(1) * 2 - 1).alias("x"), (F.rand(2) * 2 - 1).alias("y"))
+inside = df.filter("x * x + y * y <= 1").count()
+print("Pi is roughly %f" % (4.0 * inside / n))
+spark.stop()
+`
+
 // A Python application that raises ends FAILED with USER_ERROR and the
 // exception, from the driver's log, in its details.
 func TestFailingApplication(t *testing.T) {

@@ -83,12 +83,19 @@ func createNamespace(tb testing.TB, ns string) {
 	}
 }
 
-// startRun starts a job run with the AWS CLI and returns its id.
+// startRun starts a job run on emr-7.2.0-latest with the AWS CLI and
+// returns its id.
 func startRun(t *testing.T, vc, name, entryPoint, params string) string {
+	t.Helper()
+	return startRunOn(t, "emr-7.2.0-latest", vc, name, entryPoint, params)
+}
+
+// startRunOn starts a job run on release with the AWS CLI and returns its id.
+func startRunOn(t *testing.T, release, vc, name, entryPoint, params string) string {
 	t.Helper()
 	var run struct{ ID string }
 	awsCLI(t, &run, "start-job-run", "--virtual-cluster-id", vc, "--name", name,
-		"--execution-role-arn", "arn:aws:iam::123456789012:role/emr-job", "--release-label", "emr-7.2.0-latest",
+		"--execution-role-arn", "arn:aws:iam::123456789012:role/emr-job", "--release-label", release,
 		"--job-driver", `{"sparkSubmitJobDriver":{"entryPoint":"`+entryPoint+`","sparkSubmitParameters":"`+params+`"}}`)
 	return run.ID
 }
