@@ -2,8 +2,6 @@ package bench
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,11 +11,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 
-	"github.com/sparkplane/sparkplane/internal/app"
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
 )
@@ -33,21 +29,7 @@ func BenchmarkPiOverhead(b *testing.B) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := config.Default()
-	cfg.Addr, cfg.DataDir = "127.0.0.1:0", b.TempDir()
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	go a.Run(ctx) //nolint:errcheck // ends with ctx
-	c := emrcontainers.New(emrcontainers.Options{Region: "us-east-1", BaseEndpoint: aws.String(a.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
-	vc, err := c.CreateVirtualCluster(ctx, &emrcontainers.CreateVirtualClusterInput{Name: aws.String("bench"),
-		ContainerProvider: &types.ContainerProvider{Type: types.ContainerProviderTypeEks, Id: aws.String("local"),
-			Info: &types.ContainerInfoMemberEksInfo{Value: types.EksInfo{Namespace: aws.String("bench")}}}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, vcID, _ := localServer(ctx, b, nil)
 
 	var viaAPI, byHand []time.Duration
 	pi := filepath.Join(dist.SparkHome, "examples/src/main/python/pi.py")
@@ -63,7 +45,7 @@ func BenchmarkPiOverhead(b *testing.B) {
 		}
 		byHand = append(byHand, time.Since(t0))
 
-		run, err := c.StartJobRun(ctx, &emrcontainers.StartJobRunInput{VirtualClusterId: vc.Id, Name: aws.String("pi"),
+		run, err := c.StartJobRun(ctx, &emrcontainers.StartJobRunInput{VirtualClusterId: aws.String(vcID), Name: aws.String("pi"),
 			ExecutionRoleArn: aws.String("arn:aws:iam::123456789012:role/emr-job"), ReleaseLabel: aws.String("emr-7.2.0-latest"),
 			JobDriver: &types.JobDriver{SparkSubmitJobDriver: &types.SparkSubmitJobDriver{
 				EntryPoint:            aws.String("local:///usr/lib/spark/examples/src/main/python/pi.py"),
@@ -72,7 +54,7 @@ func BenchmarkPiOverhead(b *testing.B) {
 			b.Fatal(err)
 		}
 		for {
-			d, err := c.DescribeJobRun(ctx, &emrcontainers.DescribeJobRunInput{VirtualClusterId: vc.Id, Id: run.Id})
+			d, err := c.DescribeJobRun(ctx, &emrcontainers.DescribeJobRunInput{VirtualClusterId: aws.String(vcID), Id: run.Id})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -22,13 +20,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/sparkplane/sparkplane/internal/app"
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
@@ -84,23 +80,12 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := config.Default()
-	cfg.Addr, cfg.DataDir = "127.0.0.1:0", b.TempDir()
-	cfg.Local.WorkDir = jobsRoot
-	cfg.S3 = srv.Config()
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	go a.Run(ctx) //nolint:errcheck // ends with ctx
-	c := emrcontainers.New(emrcontainers.Options{Region: "us-east-1", BaseEndpoint: aws.String(a.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
-	vc, err := c.CreateVirtualCluster(ctx, &emrcontainers.CreateVirtualClusterInput{Name: aws.String("bench"),
-		ContainerProvider: &types.ContainerProvider{Type: types.ContainerProviderTypeEks, Id: aws.String("local"),
-			Info: &types.ContainerInfoMemberEksInfo{Value: types.EksInfo{Namespace: aws.String("bench")}}}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	var cfg config.Config // the server's, which the runs by hand copy
+	c, vcID, dataDir := localServer(ctx, b, func(sc *config.Config) {
+		sc.Local.WorkDir = jobsRoot
+		sc.S3 = srv.Config()
+		cfg = *sc
+	})
 
 	const (
 		name   = "events-by-country"
@@ -131,7 +116,7 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 	}
 	timeAPI := func() {
 		cpu0, t0 := childrenCPU(b), time.Now()
-		run, err := c.StartJobRun(ctx, &emrcontainers.StartJobRunInput{VirtualClusterId: vc.Id, Name: aws.String(name),
+		run, err := c.StartJobRun(ctx, &emrcontainers.StartJobRunInput{VirtualClusterId: aws.String(vcID), Name: aws.String(name),
 			ExecutionRoleArn: aws.String(role), ReleaseLabel: aws.String("emr-7.2.0-latest"),
 			JobDriver: &types.JobDriver{SparkSubmitJobDriver: &types.SparkSubmitJobDriver{
 				EntryPoint: aws.String("file://" + script), EntryPointArguments: []string{input},
@@ -141,7 +126,7 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 		}
 		var createdAt, finishedAt time.Time
 		for {
-			d, err := c.DescribeJobRun(ctx, &emrcontainers.DescribeJobRunInput{VirtualClusterId: vc.Id, Id: run.Id})
+			d, err := c.DescribeJobRun(ctx, &emrcontainers.DescribeJobRunInput{VirtualClusterId: aws.String(vcID), Id: run.Id})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -156,7 +141,7 @@ func BenchmarkS3ParquetOverhead(b *testing.B) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		dir := filepath.Join(cfg.DataDir, "runs", aws.ToString(vc.Id), aws.ToString(run.Id))
+		dir := filepath.Join(dataDir, "runs", vcID, aws.ToString(run.Id))
 		// The pid file is written once spark-submit is started.
 		pidFile := filepath.Join(dir, "pid")
 		st, err := os.Stat(pidFile)
