@@ -15,13 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/parquet-go/parquet-go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sparkplane/sparkplane/internal/config"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
 	"github.com/sparkplane/sparkplane/internal/s3server"
+	"github.com/sparkplane/sparkplane/internal/testenv/s3env"
 )
 
 // pipelineMain reads the CSV at argv[1], labels each row with a Python UDF
@@ -127,33 +127,7 @@ func TestS3PipelineOnTheEmbeddedCluster(t *testing.T) {
 		Amount float64 `parquet:"amount"`
 		Label  string  `parquet:"label"`
 	}
-	var rows []row
-	var keys []string
-	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix + "out/")})
-	if err != nil {
-		t.Fatalf("list out/: %v", err)
-	}
-	for _, o := range list.Contents {
-		key := aws.ToString(o.Key)
-		keys = append(keys, key)
-		if !strings.HasSuffix(key, ".parquet") {
-			continue
-		}
-		obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-		if err != nil {
-			t.Fatalf("get %s: %v", key, err)
-		}
-		b, err := io.ReadAll(obj.Body)
-		obj.Body.Close()
-		if err != nil {
-			t.Fatalf("read %s: %v", key, err)
-		}
-		got, err := parquet.Read[row](bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			t.Fatalf("read %s: %v", key, err)
-		}
-		rows = append(rows, got...)
-	}
+	rows, keys := s3env.ReadParquet[row](t, c, bucket, prefix+"out/")
 	if !slices.Contains(keys, prefix+"out/_SUCCESS") {
 		t.Errorf("out/ holds %v: no _SUCCESS, the job did not commit", keys)
 	}

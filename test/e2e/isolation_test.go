@@ -193,12 +193,13 @@ func TestDataDirIsPrivate(t *testing.T) {
 	}
 }
 
-// startJobAs starts entryPoint with role as its execution role.
+// startJobAs starts entryPoint with role as its execution role, small
+// (one executor, a 512 MiB driver).
 func startJobAs(t *testing.T, c *emrcontainers.Client, vcID, role, entryPoint string, args ...string) string {
 	t.Helper()
 	out, err := c.StartJobRun(context.Background(), &emrcontainers.StartJobRunInput{
 		VirtualClusterId: aws.String(vcID),
-		Name:             aws.String("isolation"),
+		Name:             aws.String("as-role"),
 		ExecutionRoleArn: aws.String(role),
 		ReleaseLabel:     aws.String("emr-7.2.0-latest"),
 		JobDriver: &types.JobDriver{SparkSubmitJobDriver: &types.SparkSubmitJobDriver{
@@ -208,7 +209,7 @@ func startJobAs(t *testing.T, c *emrcontainers.Client, vcID, role, entryPoint st
 		}},
 	})
 	if err != nil {
-		t.Fatalf("StartJobRun: %v", err)
+		t.Fatalf("StartJobRun as %s: %v", role, err)
 	}
 	return aws.ToString(out.Id)
 }

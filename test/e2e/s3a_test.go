@@ -73,7 +73,7 @@ func TestS3AReadsCSVAndWritesParquet(t *testing.T) {
 		Name   string  `parquet:"name"`
 		Amount float64 `parquet:"amount"`
 	}
-	rows, keys := readParquet[row](t, c, "lake", "out/")
+	rows, keys := s3env.ReadParquet[row](t, c, "lake", "out/")
 	if !slices.Contains(keys, "out/_SUCCESS") {
 		t.Errorf("out/ holds %v: no _SUCCESS, the job did not commit", keys)
 	}

@@ -3,18 +3,14 @@ package e2e
 import (
 	"archive/zip"
 	"bytes"
-	"context"
-	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/testenv/s3env"
@@ -94,7 +90,7 @@ func TestS3PipelineLocal(t *testing.T) {
 		t.Errorf("stdout of the job:\n%s", out)
 	}
 
-	rows, keys := readParquet[pipelineRow](t, c, "lake", "out/")
+	rows, keys := s3env.ReadParquet[pipelineRow](t, c, "lake", "out/")
 	if !slices.Contains(keys, "out/_SUCCESS") {
 		t.Errorf("out/ holds %v: no _SUCCESS, the job did not commit", keys)
 	}
@@ -188,12 +184,12 @@ func TestS3RolesSeeOnlyTheirOwnBucket(t *testing.T) {
 	paths := []string{"s3://bucket-a/data.txt", "s3a://bucket-b/data.txt"}
 	probes := make([]string, len(tenants))
 	for i, tn := range tenants {
-		probes[i] = startRoleJob(t, s.Client, vc, tn.role, "s3://"+tn.bucket+"/probe.py", paths...)
+		probes[i] = startJobAs(t, s.Client, vc, tn.role, "s3://"+tn.bucket+"/probe.py", paths...)
 	}
 	// Each role's entry point in the other's bucket: refused by S3 at fetch.
 	for i, tn := range tenants {
 		other := tenants[1-i]
-		id := startRoleJob(t, s.Client, vc, tn.role, "s3://"+other.bucket+"/probe.py")
+		id := startJobAs(t, s.Client, vc, tn.role, "s3://"+other.bucket+"/probe.py")
 		run, _ := waitFor(t, s.Client, vc, id, time.Minute, terminal)
 		if d := aws.ToString(run.StateDetails); run.State != types.JobRunStateFailed || !strings.HasPrefix(d, "s3://"+other.bucket+"/probe.py: AccessDenied") {
 			t.Errorf("%s with its entry point in %s: %s (%s), want FAILED with S3's AccessDenied", tn.role, other.bucket, run.State, d)
@@ -212,26 +208,6 @@ func TestS3RolesSeeOnlyTheirOwnBucket(t *testing.T) {
 			}
 		}
 	}
-}
-
-// startRoleJob starts entryPoint with role as its execution role, small.
-func startRoleJob(t *testing.T, c *emrcontainers.Client, vcID, role, entryPoint string, args ...string) string {
-	t.Helper()
-	out, err := c.StartJobRun(context.Background(), &emrcontainers.StartJobRunInput{
-		VirtualClusterId: aws.String(vcID),
-		Name:             aws.String("s3-probe"),
-		ExecutionRoleArn: aws.String(role),
-		ReleaseLabel:     aws.String("emr-7.2.0-latest"),
-		JobDriver: &types.JobDriver{SparkSubmitJobDriver: &types.SparkSubmitJobDriver{
-			EntryPoint:            aws.String(entryPoint),
-			EntryPointArguments:   args,
-			SparkSubmitParameters: aws.String("--conf spark.executor.instances=1 --conf spark.driver.memory=512m"),
-		}},
-	})
-	if err != nil {
-		t.Fatalf("StartJobRun as %s: %v", role, err)
-	}
-	return aws.ToString(out.Id)
 }
 
 // put stores body at bucket/key with c.
@@ -258,38 +234,4 @@ func zipOf(t *testing.T, name, content string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
-}
-
-// readParquet reads the rows of every .parquet object under prefix of
-// bucket with c, and returns them with the keys of all the objects there.
-func readParquet[T any](t *testing.T, c *s3.Client, bucket, prefix string) ([]T, []string) {
-	t.Helper()
-	list, err := c.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
-	if err != nil {
-		t.Fatalf("list s3://%s/%s: %v", bucket, prefix, err)
-	}
-	var rows []T
-	var keys []string
-	for _, o := range list.Contents {
-		key := aws.ToString(o.Key)
-		keys = append(keys, key)
-		if !strings.HasSuffix(key, ".parquet") {
-			continue
-		}
-		obj, err := c.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-		if err != nil {
-			t.Fatalf("get %s: %v", key, err)
-		}
-		b, err := io.ReadAll(obj.Body)
-		obj.Body.Close()
-		if err != nil {
-			t.Fatalf("read %s: %v", key, err)
-		}
-		got, err := parquet.Read[T](bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			t.Fatalf("read %s: %v", key, err)
-		}
-		rows = append(rows, got...)
-	}
-	return rows, keys
 }
