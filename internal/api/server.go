@@ -52,6 +52,8 @@ type Options struct {
 	Audit AuditSink
 	// Pricing prices cost reports; nil: cost.DefaultPricing().
 	Pricing *cost.Pricing
+	// Metrics counts and times every call (see metrics.go); nil: none.
+	Metrics RequestObserver
 	Now     func() time.Time
 	Logger  *slog.Logger
 }
@@ -163,6 +165,7 @@ func (s *Server) wrap(op string, h handlerFunc) http.Handler {
 // every refusal.
 func (s *Server) serve(op string, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
 		rec.Header().Set("x-amzn-RequestId", uuid.NewString())
 		r, err := s.authenticate(r, op)
@@ -172,6 +175,7 @@ func (s *Server) serve(op string, h http.HandlerFunc) http.Handler {
 			h(rec, r)
 		}
 		s.audit(r, rec)
+		s.observe(op, rec, start)
 	})
 }
 

@@ -43,6 +43,7 @@ type App struct {
 	leased     *controller.Leased // this server's leases of the runs it drives
 	trail      *audit.Trail
 	authn      *authenticator // nil: authentication is off
+	metrics    *serverMetrics // nil: metrics are off
 	kube       map[string]*k8sruntime.Runtime
 	clusters   []string
 	log        *slog.Logger
@@ -133,7 +134,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if kind, _ := cfg.StoreKind(); kind == config.StorePostgres {
 		leased = controller.NewLeased(st, id, controller.DefaultLeaseTTL, nil, log)
 	}
-	ctl := controller.New(st, runtimes, controller.Options{Leases: leased, Logger: log})
+	mx, err := newServerMetrics(cfg, st, leased, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	timed := mx.store(st) // the API's and the controller's calls are timed
+	ctl := controller.New(timed, runtimes, controller.Options{Leases: leased, Observer: mx.observer(), Logger: log})
 	clusters := slices.Sorted(maps.Keys(runtimes))
 	authn, err := newAuthenticator(cfg, log)
 	if err != nil {
@@ -151,10 +158,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		CheckNamespace: namespaceChecker(kube),
 		Logs:           runtime.NewLogSource(runtimes, archive, st.GetVirtualCluster),
 		Pricing:        pricing,
+		Metrics:        mx.requests(),
 		Logger:         log,
 	}
 	securityOptions(cfg, &opts, trail, authn)
-	srv := api.New(st, ctl, opts)
+	srv := api.New(timed, ctl, opts)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		st.Close()
@@ -167,7 +175,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		trail.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, authn: authn, kube: kube, clusters: clusters, log: log}, nil
+	if err := mx.listen(cfg); err != nil {
+		ln.Close()
+		st.Close()
+		trail.Close()
+		return nil, err
+	}
+	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, authn: authn, metrics: mx, kube: kube, clusters: clusters, log: log}, nil
 }
 
 // s3a is how runs reach the object storage of cfg.
@@ -203,7 +217,7 @@ func (a *App) URL() string { return scheme(a.Config) + "://" + a.Listener.Addr()
 // down gracefully and closes the store. Runs in flight keep running; the
 // next server adopts them.
 func (a *App) Run(ctx context.Context) error {
-	hs := newHTTPServer(a.API, a.Config.Security.Limits) // limits: serve.go
+	hs := newHTTPServer(a.metrics.handler(a.API), a.Config.Security.Limits) // limits: serve.go; /metrics: metrics.go
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -216,6 +230,7 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	wg.Go(func() { a.leased.Run(ctx) })
 	wg.Go(func() { a.authn.watch(ctx) })
+	wg.Go(func() { a.metrics.serve(ctx) })
 	if r, ok := a.Store.(rollerUp); ok {
 		wg.Go(func() { rollUpEvery(ctx, r, rollUpInterval, a.log) })
 	}

@@ -35,8 +35,10 @@ type Options struct {
 	// Leases, when several servers share the store, keep each run driven by
 	// one of them; nil: this server drives every run.
 	Leases *Leased
-	Now    func() time.Time
-	Logger *slog.Logger
+	// Observer is told about transitions and failures (metrics); nil: none.
+	Observer Observer
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // Controller owns every state change of a job run: the API only creates
@@ -138,6 +140,7 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	switch {
 	case err != nil && ctx.Err() == nil:
 		c.opts.Logger.Warn("reconcile failed; retrying", "run", key, "failures", c.queue.NumRequeues(key)+1, "err", err)
+		c.observer().ReconcileFailed()
 		c.queue.AddRateLimited(key)
 	case after > 0:
 		c.queue.Forget(key)

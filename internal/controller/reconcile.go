@@ -127,6 +127,7 @@ func (p *pass) act(ctx context.Context, d emr.Decision) error {
 	case emr.ActObserve:
 		obs, err := p.rt.Observe(ctx, p.vc, run)
 		if err != nil {
+			p.c.observer().RuntimeFailed(p.snap.Cluster, "observe")
 			return fmt.Errorf("observe %s: %w", p.key, err)
 		}
 		p.snap.Observed = &obs
@@ -141,12 +142,14 @@ func (p *pass) act(ctx context.Context, d emr.Decision) error {
 			return nil
 		}
 		if err != nil {
+			p.c.observer().RuntimeFailed(p.snap.Cluster, "submit")
 			return fmt.Errorf("submit %s (attempt %d): %w", p.key, target.Attempt(), err)
 		}
 		p.snap.Submitted = true
 	case emr.ActStop:
 		gone, err := p.rt.Stop(ctx, p.vc, run)
 		if err != nil {
+			p.c.observer().RuntimeFailed(p.snap.Cluster, "stop")
 			return fmt.Errorf("stop %s: %w", p.key, err)
 		}
 		p.snap.Stopped = &gone
@@ -163,6 +166,7 @@ func (p *pass) keepLogs(ctx context.Context) {
 	}
 	if err := lc.CollectLogs(ctx, p.vc, p.snap.Run); err != nil {
 		p.c.opts.Logger.Warn("could not keep the run's logs", "run", p.key, "err", err)
+		p.c.observer().RuntimeFailed(p.snap.Cluster, "collect_logs")
 	}
 }
 
@@ -200,6 +204,7 @@ func (p *pass) write(ctx context.Context, d emr.Decision) (bool, error) {
 	} else {
 		log.Info("job run state changed", "run", p.key, "from", from, "to", next.State, "details", next.StateDetails)
 	}
+	p.c.observer().Transitioned(next, from, p.snap.Now)
 	p.snap.Run = next
 	if next.State.Terminal() {
 		p.c.opts.Leases.let(ctx, run.VirtualClusterID, run.ID)

@@ -151,6 +151,10 @@ type Store interface {
 	// CancelRequestedJobRuns returns the runs PENDING, SUBMITTED or RUNNING
 	// whose cancel was requested, ids after afterID, by id, at most limit.
 	CancelRequestedJobRuns(ctx context.Context, afterID string, limit int) ([]*emr.JobRun, error)
+	// JobRunCounts returns how many runs each virtual cluster has in each
+	// state it has runs in, by virtual cluster id then state, in one
+	// grouped query (for metrics).
+	JobRunCounts(ctx context.Context) ([]JobRunCount, error)
 	// QueuedVirtualClusters returns the ids of the virtual clusters that
 	// have at least one PENDING run, sorted; its cost does not grow with
 	// the length of their queues.

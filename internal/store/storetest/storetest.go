@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("Metering", meteringTests)
 	group("Rollups", rollupTests)
 	group("JobQueue", jobQueueTests)
+	group("JobRunCounts", jobRunCountTests)
 	group("Logs", logTests)
 	t.Run("PageTokens/OfAnotherStore", func(t *testing.T) {
 		t.Parallel()
