@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -136,6 +137,7 @@ func (p *plan) sparkDefaults(extra map[string]string) map[string]string {
 			d["spark.kubernetes."+role+".label."+k] = v
 		}
 	}
+	maps.Copy(d, prometheusDefaults) // Spark's metrics, for Prometheus: prometheus.go
 	for k, v := range extra {
 		d[k] = v
 	}

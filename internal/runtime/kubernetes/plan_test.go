@@ -289,3 +289,37 @@ func TestDefaultImagesFollowTheReleaseTable(t *testing.T) {
 		t.Errorf("emr-5.36.0 (Spark 2.4.8) got the default image %s", im.Image)
 	}
 }
+
+// A run's driver exposes Spark's metrics to Prometheus and its pod carries
+// the scrape annotations, unless the server or the run says otherwise.
+func TestSparkMetricsForPrometheus(t *testing.T) {
+	vc, run := testRun("")
+	p, err := newPlan(vc, run, &Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := p.sub.DefaultsFile()
+	for _, want := range []string{"spark.ui.prometheus.enabled true\n",
+		"spark.metrics.conf.*.sink.prometheusServlet.class org.apache.spark.metrics.sink.PrometheusServlet\n",
+		"spark.metrics.conf.*.sink.prometheusServlet.path /metrics/prometheus\n",
+		"spark.kubernetes.driver.annotation.prometheus.io/scrape true\n",
+		"spark.kubernetes.driver.annotation.prometheus.io/path /metrics/executors/prometheus/\n",
+		"spark.kubernetes.driver.annotation.prometheus.io/port 4040\n"} {
+		if !strings.Contains(file, want) {
+			t.Errorf("spark-defaults.conf lacks %q:\n%s", want, file)
+		}
+	}
+
+	vc, run = testRun("", emr.Configuration{Classification: "spark-defaults",
+		Properties: map[string]string{"spark.kubernetes.driver.annotation.prometheus.io/scrape": "false"}})
+	p, err = newPlan(vc, run, &Options{SparkDefaults: map[string]string{"spark.ui.prometheus.enabled": "false"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file = p.sub.DefaultsFile()
+	for _, want := range []string{"spark.ui.prometheus.enabled false\n", "spark.kubernetes.driver.annotation.prometheus.io/scrape false\n"} {
+		if !strings.Contains(file, want) {
+			t.Errorf("overridden: spark-defaults.conf lacks %q:\n%s", want, file)
+		}
+	}
+}
