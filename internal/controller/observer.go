@@ -9,8 +9,9 @@ import (
 // Observer is told what the controller does, for metrics
 // (metrics.Metrics); Options.Observer nil: nobody is.
 type Observer interface {
-	// Transitioned: the controller wrote run, whose state was from, at at.
-	Transitioned(run *emr.JobRun, from emr.JobRunState, at time.Time)
+	// Transitioned: the controller wrote run, whose state was from, at at,
+	// through steps (nil: a run's next attempt, written whole).
+	Transitioned(run *emr.JobRun, from emr.JobRunState, steps []emr.Transition, at time.Time)
 	// ReconcileFailed: a pass failed and is retried.
 	ReconcileFailed()
 	// RuntimeFailed: a call (submit, observe, stop, collect_logs) into the
@@ -28,6 +29,6 @@ func (c *Controller) observer() Observer {
 
 type unobserved struct{}
 
-func (unobserved) Transitioned(*emr.JobRun, emr.JobRunState, time.Time) {}
-func (unobserved) ReconcileFailed()                                     {}
-func (unobserved) RuntimeFailed(string, string)                         {}
+func (unobserved) Transitioned(*emr.JobRun, emr.JobRunState, []emr.Transition, time.Time) {}
+func (unobserved) ReconcileFailed()                                                       {}
+func (unobserved) RuntimeFailed(string, string)                                           {}

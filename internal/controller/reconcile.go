@@ -204,7 +204,7 @@ func (p *pass) write(ctx context.Context, d emr.Decision) (bool, error) {
 	} else {
 		log.Info("job run state changed", "run", p.key, "from", from, "to", next.State, "details", next.StateDetails)
 	}
-	p.c.observer().Transitioned(next, from, p.snap.Now)
+	p.c.observer().Transitioned(next, from, d.Steps, p.snap.Now) // Steps: nil with Next
 	p.snap.Run = next
 	if next.State.Terminal() {
 		p.c.opts.Leases.let(ctx, run.VirtualClusterID, run.ID)

@@ -83,18 +83,29 @@ func TestRequestsAndRuns(t *testing.T) {
 	m.ObserveRequest("GetCostReport", 418, time.Millisecond)
 
 	created := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+	to := func(states ...emr.JobRunState) []emr.Transition {
+		var steps []emr.Transition
+		for _, s := range states {
+			steps = append(steps, emr.Transition{To: s})
+		}
+		return steps
+	}
+	// One run written a state at a time: 2 s to SUBMITTED, 7 s to RUNNING.
 	run := &emr.JobRun{ID: "r", CreatedAt: created, State: emr.JobRunSubmitted}
-	m.Transitioned(run, emr.JobRunPending, created.Add(2*time.Second))
+	m.Transitioned(run, emr.JobRunPending, to(emr.JobRunSubmitted), created.Add(2*time.Second))
 	run.State = emr.JobRunRunning
-	m.Transitioned(run, emr.JobRunSubmitted, created.Add(7*time.Second))
-	run.State = emr.JobRunRunning
-	m.Transitioned(run, emr.JobRunRunning, created.Add(8*time.Second)) // no change: nothing
+	m.Transitioned(run, emr.JobRunSubmitted, to(emr.JobRunRunning), created.Add(7*time.Second))
+	m.Transitioned(run, emr.JobRunRunning, nil, created.Add(8*time.Second)) // no change: nothing
 	run.State, run.FailureReason = emr.JobRunFailed, emr.FailureUser
-	m.Transitioned(run, emr.JobRunRunning, created.Add(9*time.Second))
-	fast := &emr.JobRun{ID: "f", CreatedAt: created, State: emr.JobRunRunning} // SUBMITTED unseen
-	m.Transitioned(fast, emr.JobRunPending, created.Add(time.Second))
+	m.Transitioned(run, emr.JobRunRunning, to(emr.JobRunFailed), created.Add(9*time.Second))
+	// One whose SUBMITTED → RUNNING → COMPLETED was written at once, 1 s in.
+	fast := &emr.JobRun{ID: "f", CreatedAt: created, State: emr.JobRunSubmitted}
+	m.Transitioned(fast, emr.JobRunPending, to(emr.JobRunSubmitted), created.Add(time.Second))
 	fast.State = emr.JobRunCompleted
-	m.Transitioned(fast, emr.JobRunRunning, created.Add(3*time.Second))
+	m.Transitioned(fast, emr.JobRunSubmitted, to(emr.JobRunRunning, emr.JobRunCompleted), created.Add(time.Second))
+	// One that failed before its driver ran: SUBMITTED, never RUNNING.
+	early := &emr.JobRun{ID: "e", CreatedAt: created, State: emr.JobRunFailed, FailureReason: emr.FailureUser}
+	m.Transitioned(early, emr.JobRunPending, to(emr.JobRunSubmitted, emr.JobRunFailed), created.Add(4*time.Second))
 	m.ReconcileFailed()
 	m.RuntimeFailed("local", "observe")
 	m.RuntimeFailed("local", "observe")
@@ -110,9 +121,9 @@ func TestRequestsAndRuns(t *testing.T) {
 		{metrics.APIRequests, map[string]string{"operation": "DescribeJobRun", "code": "200"}, 1},
 		{metrics.APIRequests, map[string]string{"operation": "GetCostReport", "code": "418"}, 1},
 		{metrics.APIRequestDuration, map[string]string{"operation": "StartJobRun"}, 6},
-		{metrics.SubmitLatency, nil, 2},
+		{metrics.SubmitLatency, nil, 3},
 		{metrics.StartLatency, nil, 2},
-		{metrics.JobRunsFinished, map[string]string{"state": "FAILED", "failure_reason": "USER_ERROR"}, 1},
+		{metrics.JobRunsFinished, map[string]string{"state": "FAILED", "failure_reason": "USER_ERROR"}, 2},
 		{metrics.JobRunsFinished, map[string]string{"state": "COMPLETED", "failure_reason": ""}, 1},
 		{metrics.ReconcileErrors, nil, 1},
 		{metrics.RuntimeErrors, map[string]string{"cluster": "local", "operation": "observe"}, 2},
@@ -122,9 +133,9 @@ func TestRequestsAndRuns(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	// Latencies are measured from createdAt: 2 s and 1 s to SUBMITTED, 7 s and 1 s to RUNNING.
-	if h := mf[metrics.SubmitLatency].GetMetric()[0].GetHistogram(); h.GetSampleSum() != 3 {
-		t.Errorf("submit latency sum %v s, want 3", h.GetSampleSum())
+	// Latencies are measured from createdAt: 2, 1 and 4 s to SUBMITTED, 7 and 1 s to RUNNING.
+	if h := mf[metrics.SubmitLatency].GetMetric()[0].GetHistogram(); h.GetSampleSum() != 7 {
+		t.Errorf("submit latency sum %v s, want 7", h.GetSampleSum())
 	}
 	if h := mf[metrics.StartLatency].GetMetric()[0].GetHistogram(); h.GetSampleSum() != 8 {
 		t.Errorf("start latency sum %v s, want 8", h.GetSampleSum())
@@ -143,7 +154,7 @@ func TestRetriedAttemptHasNoLatency(t *testing.T) {
 	created := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
 	run := &emr.JobRun{ID: "r", CreatedAt: created, State: emr.JobRunRunning,
 		RetryPolicyExecution: &emr.RetryPolicyExecution{CurrentAttemptCount: 2}}
-	m.Transitioned(run, emr.JobRunSubmitted, created.Add(time.Minute))
+	m.Transitioned(run, emr.JobRunSubmitted, []emr.Transition{{To: emr.JobRunRunning}}, created.Add(time.Minute))
 	mf := scrape(t, m.Handler(metrics.Access{}))
 	if got := value(mf, metrics.StartLatency, nil); got != 0 {
 		t.Errorf("start latency count %v, want 0", got)

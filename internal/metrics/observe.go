@@ -37,25 +37,31 @@ func statusText(code int) string {
 }
 
 // Transitioned records that the controller wrote run, whose state was
-// from, at at: the latency from its createdAt to SUBMITTED or RUNNING (of
-// a run's first attempt: a retry's would count the attempts before it),
-// and its end in a terminal state.
-func (m *Metrics) Transitioned(run *emr.JobRun, from emr.JobRunState, at time.Time) {
-	if run.State == from {
-		return
-	}
-	first := run.Attempt() <= 1
-	switch {
-	case !first:
-	case run.State == emr.JobRunSubmitted:
-		m.submitLatency.Observe(since(run.CreatedAt, at))
-	case run.State == emr.JobRunRunning:
-		if from == emr.JobRunPending { // SUBMITTED passed unseen
+// from, through steps (nil: straight to run.State), at at: the latency from
+// its createdAt to SUBMITTED and to RUNNING (of a run's first attempt: a
+// retry's would count the attempts before it), and its end in a terminal
+// state.
+func (m *Metrics) Transitioned(run *emr.JobRun, from emr.JobRunState, steps []emr.Transition, at time.Time) {
+	first, prev := run.Attempt() <= 1, from
+	observe := func(to emr.JobRunState) {
+		if !first || to == prev {
+			return
+		}
+		if to == emr.JobRunSubmitted || to == emr.JobRunRunning && prev == emr.JobRunPending { // SUBMITTED passed unseen
 			m.submitLatency.Observe(since(run.CreatedAt, at))
 		}
-		m.startLatency.Observe(since(run.CreatedAt, at))
+		if to == emr.JobRunRunning {
+			m.startLatency.Observe(since(run.CreatedAt, at))
+		}
+		prev = to
 	}
-	if run.State.Terminal() {
+	if len(steps) == 0 {
+		observe(run.State)
+	}
+	for _, t := range steps {
+		observe(t.To)
+	}
+	if run.State.Terminal() && run.State != from {
 		m.finished.WithLabelValues(string(run.State), string(run.FailureReason)).Inc()
 	}
 }
