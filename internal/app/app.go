@@ -134,7 +134,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if kind, _ := cfg.StoreKind(); kind == config.StorePostgres {
 		leased = controller.NewLeased(st, id, controller.DefaultLeaseTTL, nil, log)
 	}
-	mx, err := newServerMetrics(cfg, st, leased, log)
+	mx, err := newServerMetrics(cfg, st, leased, slices.Sorted(maps.Keys(runtimes)), log)
 	if err != nil {
 		st.Close()
 		return nil, err

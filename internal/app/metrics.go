@@ -29,7 +29,7 @@ type serverMetrics struct {
 
 // newServerMetrics returns the metrics of cfg's server over st, nil when
 // they are off.
-func newServerMetrics(cfg config.Config, st store.Store, leased *controller.Leased, log *slog.Logger) (*serverMetrics, error) {
+func newServerMetrics(cfg config.Config, st store.Store, leased *controller.Leased, clusters []string, log *slog.Logger) (*serverMetrics, error) {
 	if !cfg.Metrics.On() {
 		return nil, nil
 	}
@@ -43,7 +43,7 @@ func newServerMetrics(cfg config.Config, st store.Store, leased *controller.Leas
 			return nil, fmt.Errorf("metrics.bearerTokenFile %s is empty", f)
 		}
 	}
-	m := metrics.New(metrics.Options{Runs: st, Leases: leased.Held, Logger: log})
+	m := metrics.New(metrics.Options{Runs: st, Leases: leased.Held, Clusters: clusters, Logger: log})
 	return &serverMetrics{m: m, access: access, log: log}, nil
 }
 

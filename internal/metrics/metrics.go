@@ -28,6 +28,9 @@ const (
 	ScrapeErrors       = "sparkplane_metrics_scrape_errors_total"
 )
 
+// RuntimeOperations are the calls into a runtime whose failures are counted.
+var RuntimeOperations = []string{"submit", "observe", "stop", "collect_logs"}
+
 // Bucket bounds, in seconds.
 var (
 	requestBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
@@ -50,6 +53,9 @@ type Options struct {
 	RunsCacheFor time.Duration
 	// Leases, when set, returns how many job-run leases this server holds.
 	Leases func() int
+	// Clusters are the registered clusters, whose runtime error counts
+	// start at 0 (rather than appearing with their first error).
+	Clusters []string
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -108,6 +114,11 @@ func New(opts Options) *Metrics {
 		m.requests, m.requestDuration, m.finished, m.submitLatency, m.startLatency,
 		m.reconcileErrors, m.runtimeErrors, m.storeDuration, m.storeErrors,
 	)
+	for _, c := range opts.Clusters {
+		for _, op := range RuntimeOperations {
+			m.runtimeErrors.WithLabelValues(c, op)
+		}
+	}
 	if opts.Runs != nil {
 		m.reg.MustRegister(newRunsCollector(opts.Runs, opts.RunsCacheFor, opts.Now, opts.Logger))
 	}
