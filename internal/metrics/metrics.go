@@ -56,8 +56,8 @@ type Options struct {
 	// Clusters are the registered clusters, whose runtime error counts
 	// start at 0 (rather than appearing with their first error).
 	Clusters []string
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // Metrics are one server's metrics and the registry that serves them.
