@@ -45,6 +45,8 @@ type Config struct {
 	// Security is authentication, authorization, execution roles and
 	// request bounds.
 	Security Security `json:"security"`
+	// SparkUI is the Spark UI of ended runs (see sparkui.go).
+	SparkUI SparkUI `json:"sparkUI"`
 	// Env is the environment the server started with (Default reads it);
 	// never read from or written to a file.
 	Env Env `json:"-"`
@@ -191,6 +193,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Security.validate(c.Addr); err != nil {
+		return err
+	}
+	if err := c.SparkUI.validate(); err != nil {
 		return err
 	}
 	if err := c.DevCluster.validate(); err != nil {
