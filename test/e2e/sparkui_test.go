@@ -15,8 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/testenv/s3env"
 )
 
 // threeJobs is a PySpark application that runs three Spark jobs.
@@ -153,5 +155,55 @@ func TestSparkUIAfterTheRun(t *testing.T) {
 	_, errOut, code = runCLI(t, "ui", "--endpoint-url", s.URL, vc, off)
 	if code != 1 || !strings.Contains(errOut, "ValidationException") || !strings.Contains(errOut, "persistentAppUI DISABLED") {
 		t.Errorf("ui of a run with persistentAppUI DISABLED: exit %d, %s", code, errOut)
+	}
+}
+
+// TestSparkUIFromS3: a local run with an s3MonitoringConfiguration.logUri
+// also ships its event log to <logUri>/<vcId>/jobs/<jobId>/sparklogs/ (EMR's
+// layout) with its execution role's credentials; with the server's own
+// copy and the working folder gone, the UI is served from S3.
+func TestSparkUIFromS3(t *testing.T) {
+	srv := s3env.Start(t)
+	creds := srv.AddUser("role")
+	srv.CreateBucketFor("logs", creds)
+	const role = "arn:aws:iam::123456789012:role/emr-job" // startJobWith's
+	file := srv.CredentialsFile(creds)
+	hdir := historyDir(t)
+	s := startServerWith(t, "", func(c *config.Config) {
+		c.SparkUI = config.SparkUI{Address: "127.0.0.1:0", Dir: hdir}
+		c.S3 = config.S3{Endpoint: srv.Endpoint, Region: srv.Region, PathStyle: true}
+		c.Security.ExecutionRoles = []config.ExecutionRole{{ARN: role, CredentialsFile: file}}
+	})
+	vc := createVC(t, s.Client, "ui-s3", "ui")
+	id := startJobWith(t, s.Client, vc, "three-jobs", writeApp(t, "three_jobs.py", threeJobs), &types.MonitoringConfiguration{
+		S3MonitoringConfiguration: &types.S3MonitoringConfiguration{LogUri: aws.String("s3://logs/emr/")}})
+	if run, _ := waitFor(t, s.Client, vc, id, 4*time.Minute, terminal); run.State != types.JobRunStateCompleted {
+		t.Fatalf("run: %s %s", run.State, aws.ToString(run.StateDetails))
+	}
+	prefix := "emr/" + vc + "/jobs/" + id + "/sparklogs/eventlog_v2_local-"
+	out, err := srv.Client(creds).ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("logs"), Prefix: aws.String(prefix)})
+	if err != nil || len(out.Contents) < 2 {
+		t.Fatalf("objects under s3://logs/%s: %v %v; want the event log and its status", prefix, out, err)
+	}
+	for _, p := range []string{filepath.Join(s.DataDir, "eventlogs", vc, id), filepath.Join(jobsDir(), vc, id), filepath.Join(s.DataDir, "runs", vc, id, "sparklogs")} {
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outJSON, errOut, code := runCLI(t, "ui", "--endpoint-url", s.URL, "--output", "json", vc, id)
+	if code != 0 {
+		t.Fatalf("ui: exit %d\n%s%s", code, outJSON, errOut)
+	}
+	var ui struct{ URL, ApplicationID, HistoryServer, EventLog string }
+	if err := json.Unmarshal([]byte(outJSON), &ui); err != nil {
+		t.Fatal(err)
+	}
+	if want := "s3://logs/emr/" + vc + "/jobs/" + id + "/sparklogs/"; ui.EventLog != want {
+		t.Errorf("event log found in %q, want %q", ui.EventLog, want)
+	}
+	var jobs []struct{ Status string }
+	getJSON(t, ui.HistoryServer+"/api/v1/applications/"+ui.ApplicationID+"/jobs", &jobs)
+	if len(jobs) != 3 || jobs[0].Status != "SUCCEEDED" {
+		t.Errorf("History Server lists jobs %+v, want 3 SUCCEEDED", jobs)
 	}
 }
