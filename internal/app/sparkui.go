@@ -9,6 +9,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/objectstore"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
+	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 	"github.com/sparkplane/sparkplane/internal/sparkui"
 )
 
@@ -33,4 +34,31 @@ func sparkUI(cfg *config.Config, dist sparkdist.Dist, log *slog.Logger) (*sparku
 // uiOf is svc's answer as the API takes it.
 func uiOf(svc *sparkui.Service) func(ctx context.Context, run *emr.JobRun) (any, error) {
 	return func(ctx context.Context, run *emr.JobRun) (any, error) { return svc.UI(ctx, run) }
+}
+
+// eventLogDir prepares the folder a Kubernetes run's driver writes its
+// event log into through S3A: <logUri>/<vcId>/jobs/<jobId>/sparklogs/ (else
+// under sparkUI.eventLogUri; neither: "", none), made to exist (S3A's folder
+// marker, which Spark's event log writer wants) with the run's
+// execution-role credentials file, else s3.credentialsFile.
+func eventLogDir(cfg *config.Config) func(context.Context, *emr.JobRun) (string, error) {
+	base := cfg.SparkEventLogURI(cfg.S3)
+	return func(ctx context.Context, run *emr.JobRun) (string, error) {
+		b := sparksubmit.LogURI(run)
+		if b == "" {
+			b = base
+		}
+		if b == "" {
+			return "", nil
+		}
+		uri := sparksubmit.EventLogURI(b, run.VirtualClusterID, run.ID)
+		c, err := s3Client(ctx, cfg, run.ExecutionRoleARN)
+		if err != nil {
+			return "", err
+		}
+		if err := c.MakeFolder(ctx, uri); err != nil {
+			return "", err
+		}
+		return sparksubmit.S3AURI(uri), nil
+	}
 }

@@ -38,7 +38,7 @@ type historyServer struct {
 	// user); user is that user once looked up (at the first start).
 	userName string
 	user     *unixUser
-	log  *slog.Logger
+	log      *slog.Logger
 
 	mu     sync.Mutex
 	proc   *os.Process
