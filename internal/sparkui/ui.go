@@ -115,7 +115,8 @@ func (s *Service) UI(ctx context.Context, run *emr.JobRun) (*Application, error)
 		return nil, emr.NotFoundf("Job run %s has no Spark event log (looked in %s). It may have ended before its driver started.", run.ID, strings.Join(looked, ", "))
 	}
 	if err := s.hs.ensure(ctx); err != nil {
-		return nil, err
+		s.opts.Logger.Error("the History Server is unavailable", "err", err)
+		return nil, &emr.Error{Code: emr.CodeInternal, Message: "The Spark UI is unavailable: " + err.Error()}
 	}
 	if err := s.stage(ctx, run, src); err != nil {
 		return nil, err
