@@ -84,15 +84,6 @@ func (s *serverMetrics) listen(cfg config.Config) error {
 	return nil
 }
 
-// MetricsAddr is where metrics.address listens; nil when it is not set
-// (/metrics, if on, is then served at URL()+"/metrics").
-func (a *App) MetricsAddr() net.Addr {
-	if a.metrics == nil || a.metrics.ln == nil {
-		return nil
-	}
-	return a.metrics.ln.Addr()
-}
-
 // handler is h, the API, with GET /metrics in front when the metrics are
 // served on the API's listener.
 func (s *serverMetrics) handler(h http.Handler) http.Handler {

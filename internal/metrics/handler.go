@@ -21,6 +21,7 @@ const Path = "/metrics"
 // by a web page of another origin (so neither a reverse proxy nor DNS
 // rebinding lets a remote caller in), unless Open.
 type Access struct {
+	// Token, when set, is the bearer token every scrape must send.
 	Token string
 	// Open serves every caller without a token (a server that serves its
 	// API to anyone: --insecure-no-auth).

@@ -28,8 +28,8 @@ const (
 	ScrapeErrors       = "sparkplane_metrics_scrape_errors_total"
 )
 
-// RuntimeOperations are the calls into a runtime whose failures are counted.
-var RuntimeOperations = []string{"submit", "observe", "stop", "collect_logs"}
+// runtimeOperations are the calls into a runtime whose failures are counted.
+var runtimeOperations = []string{"submit", "observe", "stop", "collect_logs"}
 
 // Bucket bounds, in seconds.
 var (
@@ -115,7 +115,7 @@ func New(opts Options) *Metrics {
 		m.reconcileErrors, m.runtimeErrors, m.storeDuration, m.storeErrors,
 	)
 	for _, c := range opts.Clusters {
-		for _, op := range RuntimeOperations {
+		for _, op := range runtimeOperations {
 			m.runtimeErrors.WithLabelValues(c, op)
 		}
 	}
@@ -130,6 +130,3 @@ func New(opts Options) *Metrics {
 	}
 	return m
 }
-
-// Registry is the registry the metrics are in (for tests and the handler).
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
