@@ -8,7 +8,8 @@ import (
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
-// CreateJobRun implements store.Store. The virtual cluster's row is locked
+// CreateJobRun implements store.Store, appending the run's PENDING event
+// to the outbox in the transaction of the insert. The virtual cluster's row is locked
 // until the run is in: FOR SHARE, so that the cluster cannot change state
 // meanwhile, or, when it limits its queue, FOR UPDATE, so that concurrent
 // creations count the queue one after the other.
@@ -40,9 +41,12 @@ func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idem
 		if err != nil {
 			return err
 		}
-		return c.execUnique(ctx, fmt.Errorf("job run %s exists: %w", run.ID, store.ErrConflict),
+		if err := c.execUnique(ctx, fmt.Errorf("job run %s exists: %w", run.ID, store.ErrConflict),
 			`INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc, tags) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc, store.EncodeTags(run.Tags))
+			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc, store.EncodeTags(run.Tags)); err != nil {
+			return err
+		}
+		return appendJobRunEvents(ctx, c, run, "")
 	})
 }
 
@@ -102,7 +106,8 @@ func (db *DB) PendingJobRuns(ctx context.Context, virtualClusterID string, limit
 	return runs, wrap(err, "pending job runs of %s", virtualClusterID)
 }
 
-// UpdateJobRun implements store.Store. The state condition is checked on
+// UpdateJobRun implements store.Store; the run's state changes go to the
+// outbox in the same transaction. The state condition is checked on
 // the newest row version (on PostgreSQL, after any concurrent writer
 // commits), so of several writers from one state exactly one wins.
 func (db *DB) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error {
@@ -111,9 +116,17 @@ func (db *DB) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRun
 	}
 	doc, err := runDoc(run) // the tags and cancel columns are not the document's
 	if err == nil {
-		err = db.writer().execOne(ctx, fmt.Errorf("from %s: %w", from, store.ErrConflict),
-			`UPDATE job_runs SET state = ?, doc = ? WHERE id = ? AND virtual_cluster_id = ? AND state = ?`,
-			run.State, doc, run.ID, run.VirtualClusterID, from)
+		err = db.tx(ctx, func(c conn) error { // the change and its event, or neither
+			if err := c.execOne(ctx, fmt.Errorf("from %s: %w", from, store.ErrConflict),
+				`UPDATE job_runs SET state = ?, doc = ? WHERE id = ? AND virtual_cluster_id = ? AND state = ?`,
+				run.State, doc, run.ID, run.VirtualClusterID, from); err != nil {
+				return err
+			}
+			return appendJobRunEvents(ctx, c, run, from)
+		})
+	}
+	if err == nil {
+		run.Changes = nil // written
 	}
 	return wrap(err, "update job run %s", run.ID)
 }

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("Rollups", rollupTests)
 	group("JobQueue", jobQueueTests)
 	group("Logs", logTests)
+	group("Events", eventTests)
 	t.Run("PageTokens/OfAnotherStore", func(t *testing.T) {
 		t.Parallel()
 		testTokensOfAnotherStore(t, open)
