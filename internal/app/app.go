@@ -22,6 +22,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/events"
 	"github.com/sparkplane/sparkplane/internal/objectstore"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
@@ -41,6 +42,7 @@ type App struct {
 	API        *api.Server
 	Listener   net.Listener
 	leased     *controller.Leased // this server's leases of the runs it drives
+	events     *events.Dispatcher // delivers job-run state changes to webhooks
 	trail      *audit.Trail
 	authn      *authenticator // nil: authentication is off
 	kube       map[string]*k8sruntime.Runtime
@@ -134,6 +136,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		leased = controller.NewLeased(st, id, controller.DefaultLeaseTTL, nil, log)
 	}
 	ctl := controller.New(st, runtimes, controller.Options{Leases: leased, Logger: log})
+	dispatcher, err := newEvents(cfg, st, id, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	clusters := slices.Sorted(maps.Keys(runtimes))
 	authn, err := newAuthenticator(cfg, log)
 	if err != nil {
@@ -167,7 +174,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		trail.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, authn: authn, kube: kube, clusters: clusters, log: log}, nil
+	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, events: dispatcher, trail: trail, authn: authn, kube: kube, clusters: clusters, log: log}, nil
 }
 
 // s3a is how runs reach the object storage of cfg.
@@ -215,6 +222,7 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 	wg.Go(func() { a.leased.Run(ctx) })
+	wg.Go(func() { a.events.Run(ctx) })
 	wg.Go(func() { a.authn.watch(ctx) })
 	if r, ok := a.Store.(rollerUp); ok {
 		wg.Go(func() { rollUpEvery(ctx, r, rollUpInterval, a.log) })

@@ -45,6 +45,8 @@ type Config struct {
 	// Security is authentication, authorization, execution roles and
 	// request bounds.
 	Security Security `json:"security"`
+	// Events are the webhooks that job-run state changes are delivered to.
+	Events Events `json:"events"`
 	// Env is the environment the server started with (Default reads it);
 	// never read from or written to a file.
 	Env Env `json:"-"`
@@ -194,6 +196,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.DevCluster.validate(); err != nil {
+		return err
+	}
+	if err := c.Events.validate(); err != nil {
 		return err
 	}
 	if _, err := c.PodCIDR(); err != nil {
