@@ -150,7 +150,7 @@ func TestEveryOperationIsAuthorized(t *testing.T) {
 	}
 	// The state-change events of runs are theirs to see who may DescribeJobRun them.
 	for path, resource := range map[string]string{
-		"/sparkplane/v1/events?wait=0":                           vcARN + "*/jobruns/*",
+		"/sparkplane/v1/events?wait=0":                          vcARN + "*/jobruns/*",
 		"/sparkplane/v1/events?wait=0&virtualClusterId=" + vcID: vcARN + vcID + "/jobruns/*",
 	} {
 		audit.events = nil
