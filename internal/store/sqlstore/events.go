@@ -19,32 +19,29 @@ import (
 // writer already orders them).
 var outboxLock = lockKey("job_run_events")
 
-// appendJobRunEvents appends to the outbox, in the transaction of c, the
-// state changes of run: those Apply recorded in run.Changes, the last as
-// the run is written, or, when it recorded none, the change into the run's
-// state if that is not from (CreateJobRun passes ""). Their sequence
-// numbers continue the run's count, kept on its row.
-func appendJobRunEvents(ctx context.Context, c conn, run *emr.JobRun, from emr.JobRunState) error {
+// stateChanges returns the state changes of run to record when it is
+// written over a row in state from: those Apply recorded in run.Changes,
+// the last as the run is written, or, when it recorded none, the change
+// into the run's state if that is not from.
+func stateChanges(run *emr.JobRun, from emr.JobRunState) []emr.JobRunStateChange {
 	changes := slices.Clone(run.Changes)
-	if from == "" || len(changes) == 0 || changes[len(changes)-1].State != run.State {
-		if from != "" && len(changes) == 0 && run.State == from {
-			return nil
-		}
-		if from == "" {
-			changes = nil
-		}
+	if len(changes) == 0 && run.State == from {
+		return nil
+	}
+	if len(changes) == 0 || changes[len(changes)-1].State != run.State {
 		changes = append(changes, emr.JobRunStateChange{})
 	}
+	return changes
+}
+
+// appendJobRunEvents appends the changes of run to the outbox, in the
+// transaction of c, the last numbered seq (the run's count of changes with
+// them) and made the run as it is written.
+func appendJobRunEvents(ctx context.Context, c conn, run *emr.JobRun, changes []emr.JobRunStateChange, seq int64) error {
 	last := &changes[len(changes)-1]
 	at := last.At
 	*last = emr.NewJobRunStateChange(run, 0)
 	last.At = at
-
-	var seq int64
-	if err := c.row(ctx, `UPDATE job_runs SET state_changes = state_changes + ?
-		WHERE id = ? AND virtual_cluster_id = ? RETURNING state_changes`, len(changes), run.ID, run.VirtualClusterID).Scan(&seq); err != nil {
-		return wrap(notFound(err), "count state changes")
-	}
 	if err := c.lock(ctx, outboxLock); err != nil {
 		return err
 	}
@@ -122,7 +119,8 @@ func (db *DB) SetDeliveryCursor(ctx context.Context, name string, cursor int64) 
 
 // PruneJobRunEvents implements store.Events.
 func (db *DB) PruneJobRunEvents(ctx context.Context, before time.Time, upTo int64) (int, error) {
-	res, err := db.writer().exec(ctx, `DELETE FROM job_run_events WHERE created_at < ? AND id <= ?`, before.UnixMilli(), upTo)
+	// A range of the primary key (events are stamped about in id order).
+	res, err := db.writer().exec(ctx, `DELETE FROM job_run_events WHERE id <= ? AND created_at < ?`, upTo, before.UnixMilli())
 	if err != nil {
 		return 0, wrap(err, "prune job run events")
 	}

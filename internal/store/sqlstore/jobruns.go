@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
@@ -42,11 +44,11 @@ func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idem
 			return err
 		}
 		if err := c.execUnique(ctx, fmt.Errorf("job run %s exists: %w", run.ID, store.ErrConflict),
-			`INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc, tags) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc, tags, state_changes) VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
 			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc, store.EncodeTags(run.Tags)); err != nil {
 			return err
 		}
-		return appendJobRunEvents(ctx, c, run, "")
+		return appendJobRunEvents(ctx, c, run, []emr.JobRunStateChange{{}}, 1)
 	})
 }
 
@@ -115,14 +117,27 @@ func (db *DB) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRun
 		return fmt.Errorf("update job run %s: %s cannot lead to %s", run.ID, from, run.State)
 	}
 	doc, err := runDoc(run) // the tags and cancel columns are not the document's
-	if err == nil {
-		err = db.tx(ctx, func(c conn) error { // the change and its event, or neither
-			if err := c.execOne(ctx, fmt.Errorf("from %s: %w", from, store.ErrConflict),
-				`UPDATE job_runs SET state = ?, doc = ? WHERE id = ? AND virtual_cluster_id = ? AND state = ?`,
-				run.State, doc, run.ID, run.VirtualClusterID, from); err != nil {
+	changes := stateChanges(run, from)
+	conflict := fmt.Errorf("from %s: %w", from, store.ErrConflict)
+	switch {
+	case err != nil:
+	case len(changes) == 0: // no event: one statement
+		err = db.writer().execOne(ctx, conflict,
+			`UPDATE job_runs SET state = ?, doc = ? WHERE id = ? AND virtual_cluster_id = ? AND state = ?`,
+			run.State, doc, run.ID, run.VirtualClusterID, from)
+	default: // the change and its events, or neither
+		err = db.tx(ctx, func(c conn) error {
+			var seq int64
+			err := c.row(ctx, `UPDATE job_runs SET state = ?, doc = ?, state_changes = state_changes + ?
+				WHERE id = ? AND virtual_cluster_id = ? AND state = ? RETURNING state_changes`,
+				run.State, doc, len(changes), run.ID, run.VirtualClusterID, from).Scan(&seq)
+			if errors.Is(err, sql.ErrNoRows) {
+				return conflict
+			}
+			if err != nil {
 				return err
 			}
-			return appendJobRunEvents(ctx, c, run, from)
+			return appendJobRunEvents(ctx, c, run, changes, seq)
 		})
 	}
 	if err == nil {

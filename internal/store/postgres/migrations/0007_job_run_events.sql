@@ -18,7 +18,6 @@ CREATE TABLE job_run_events (
     detail             TEXT NOT NULL    -- emr.JobRunStateChange as JSON
 );
 CREATE INDEX job_run_events_by_cluster ON job_run_events (virtual_cluster_id, id);
-CREATE INDEX job_run_events_by_time ON job_run_events (created_at);
 
 -- How far each destination has taken the outbox: the id of the last event
 -- it was delivered.
