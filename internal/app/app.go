@@ -29,6 +29,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/runtime/local"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
 	"github.com/sparkplane/sparkplane/internal/sparksubmit"
+	"github.com/sparkplane/sparkplane/internal/sparkui"
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
@@ -46,6 +47,7 @@ type App struct {
 	trail      *audit.Trail
 	authn      *authenticator // nil: authentication is off
 	kube       map[string]*k8sruntime.Runtime
+	ui         *sparkui.Service // the History Server of ended runs (sparkui.go)
 	clusters   []string
 	log        *slog.Logger
 }
@@ -88,6 +90,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, fmt.Errorf("create runs dir: %w", err)
 	}
 	archive := logArchive(st)
+	keeper, ui, err := sparkUI(&cfg, dist, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	runtimes := map[string]runtime.Runtime{}
 	if sparkErr == nil {
 		// As root, each run runs as its execution role's Unix user (see
@@ -99,7 +106,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 				user, _ := cfg.LocalRunAs(arn)
 				return local.Identity{User: user, CredentialsFile: cfg.S3CredentialsFile(arn)}
 			},
-			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot(),
+			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot(), EventLogs: keeper,
 			S3: func(ctx context.Context, arn string) (local.Fetcher, error) {
 				c, err := s3Client(ctx, &cfg, arn)
 				if err != nil {
@@ -121,7 +128,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return c, nil
 	}
 	for _, k := range cfg.Clusters {
-		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), cfg.S3.CredentialsFile, readS3, st, archive, log)
+		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), cfg.S3.CredentialsFile, readS3, st, archive, eventLogDir(&cfg), log)
 		if err != nil {
 			st.Close()
 			return nil, err
@@ -158,6 +165,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		CheckNamespace: namespaceChecker(kube),
 		Logs:           runtime.NewLogSource(runtimes, archive, st.GetVirtualCluster),
 		Pricing:        pricing,
+		SparkUI:        uiOf(ui),
 		Logger:         log,
 	}
 	securityOptions(cfg, &opts, trail, authn)
@@ -174,7 +182,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		trail.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, events: dispatcher, trail: trail, authn: authn, kube: kube, clusters: clusters, log: log}, nil
+	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, events: dispatcher, trail: trail, authn: authn, kube: kube, ui: ui, clusters: clusters, log: log}, nil
 }
 
 // s3a is how runs reach the object storage of cfg.
@@ -254,6 +262,7 @@ func (a *App) Run(ctx context.Context) error {
 	for _, rt := range a.kube {
 		rt.Close()
 	}
+	a.ui.Close()
 	a.trail.Close()
 	if cerr := a.Store.Close(); err == nil {
 		err = cerr

@@ -36,13 +36,15 @@ func (r *Runtime) Logs(ctx context.Context, vc *emr.VirtualCluster, run *emr.Job
 
 // CollectLogs implements runtime.LogCollector: it puts the stdout and
 // stderr of the run's current attempt (the last runtime.MaxArchivedLog
-// bytes of each) into Options.Archive. The files stay in the run folder.
+// bytes of each) into Options.Archive, and its Spark event log into
+// Options.EventLogs. The files stay in the run folder.
 func (r *Runtime) CollectLogs(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
+	eventLogErr := r.keepEventLog(ctx, run)
 	if r.opts.Archive == nil {
-		return nil
+		return eventLogErr
 	}
 	dir := rundir.Path(r.opts.Dir, run)
-	var errs []error
+	errs := []error{eventLogErr}
 	for _, stream := range []string{fileStdout, fileStderr} {
 		data, err := readTail(filepath.Join(dir, stream))
 		if errors.Is(err, os.ErrNotExist) {

@@ -79,6 +79,10 @@ type Options struct {
 	// FetchTimeout bounds fetching a run's code from S3, which holds a
 	// controller worker; 0: DefaultFetchTimeout.
 	FetchTimeout time.Duration
+	// EventLogs, when set, keeps the Spark event log that each run (with
+	// persistentAppUI not DISABLED) writes into its working folder, once
+	// the attempt ends (eventlog.go); nil: runs write none.
+	EventLogs EventLogKeeper
 }
 
 // Runtime runs job runs as local spark-submit processes.
@@ -152,6 +156,7 @@ func (r *Runtime) start(ctx context.Context, key, dir string, run *emr.JobRun, d
 	if err != nil {
 		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
+	r.withEventLog(run, sub, dir)
 	job, err := r.prepare(ctx, run, sub, dir, id, dist)
 	if err != nil {
 		return err
