@@ -149,6 +149,21 @@ func TestEveryOperationIsAuthorized(t *testing.T) {
 			t.Errorf("%s %s: audit %+v; want one AccessDeniedException record", c.method, c.path, audit.events)
 		}
 	}
+	// The state-change events of runs are theirs to see who may DescribeJobRun them.
+	for path, resource := range map[string]string{
+		"/sparkplane/v1/events?wait=0":                          vcARN + "*/jobruns/*",
+		"/sparkplane/v1/events?wait=0&virtualClusterId=" + vcID: vcARN + vcID + "/jobruns/*",
+	} {
+		audit.events = nil
+		status, out := callAs(t, srv, "mallory", "GET", path, "")
+		want := "User: arn:aws:iam::123456789012:user/mallory is not authorized to perform: emr-containers:DescribeJobRun on resource: " + resource + " because"
+		if msg, _ := out["message"].(string); status != http.StatusForbidden || !strings.HasPrefix(msg, want) {
+			t.Errorf("GET %s: %d %v; want 403 %q", path, status, out, want)
+		}
+		if len(audit.events) != 1 || audit.events[0].ErrorCode != "AccessDeniedException" || audit.events[0].EventName != "GetJobRunEvents" {
+			t.Errorf("GET %s: audit %+v; want one AccessDeniedException record", path, audit.events)
+		}
+	}
 	// Nothing was created or changed by the refused calls.
 	admin.verdict = func(api.Request) api.Verdict { return api.Allowed }
 	_, vcs := callAs(t, srv, "admin", "GET", "/virtualclusters", "")

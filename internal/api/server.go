@@ -121,6 +121,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/logs/{stream}", s.serve("GetJobRunLogs", s.jobRunLog))
 	s.mux.Handle("GET /sparkplane/v1/cost", s.serve("GetCostReport", s.costReport))
 	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/ui", s.wrap("GetJobRunUI", s.jobRunUI))
+	s.mux.Handle("GET /sparkplane/v1/events", s.serve("GetJobRunEvents", s.jobRunEvents))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 }
 

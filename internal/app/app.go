@@ -22,6 +22,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/events"
 	"github.com/sparkplane/sparkplane/internal/objectstore"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
@@ -42,6 +43,7 @@ type App struct {
 	API        *api.Server
 	Listener   net.Listener
 	leased     *controller.Leased // this server's leases of the runs it drives
+	events     *events.Dispatcher // delivers job-run state changes to webhooks
 	trail      *audit.Trail
 	authn      *authenticator // nil: authentication is off
 	metrics    *serverMetrics // nil: metrics are off
@@ -146,6 +148,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		st.Close()
 		return nil, err
 	}
+	dispatcher, err := newEvents(cfg, st, id, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	timed := mx.store(st) // the API's and the controller's calls are timed
 	ctl := controller.New(timed, runtimes, controller.Options{Leases: leased, Observer: mx.observer(), Logger: log})
 	clusters := slices.Sorted(maps.Keys(runtimes))
@@ -189,7 +196,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		trail.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, authn: authn, metrics: mx, kube: kube, ui: ui, clusters: clusters, log: log}, nil
+	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, events: dispatcher, trail: trail, authn: authn, metrics: mx, kube: kube, ui: ui, clusters: clusters, log: log}, nil
 }
 
 // s3a is how runs reach the object storage of cfg.
@@ -237,6 +244,7 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 	wg.Go(func() { a.leased.Run(ctx) })
+	wg.Go(func() { a.events.Run(ctx) })
 	wg.Go(func() { a.authn.watch(ctx) })
 	wg.Go(func() { a.metrics.serve(ctx) })
 	if r, ok := a.Store.(rollerUp); ok {

@@ -40,7 +40,7 @@ func commands() []command {
 		{"server", "[flags]", "serve the emr-containers API with the embedded store and local runtime", runServer},
 		{"quickstart", "[flags]", "run the EMR on EKS pi.py example end to end and show what to type next", runQuickstart},
 		{"clusters", "[flags]", "list the virtual clusters (a table, or --output json)", runClusters},
-		{"runs", "[flags] <virtual-cluster-id>", "list the job runs of a virtual cluster, newest first", runRuns},
+		{"runs", "[flags] <virtual-cluster-id> | --watch [<virtual-cluster-id>]", "list the job runs of a virtual cluster, newest first, or follow their state changes", runRuns},
 		{"logs", "[flags] <virtual-cluster-id> <job-run-id>", "print the logs of a job run", runLogs},
 		{"ui", "[flags] <virtual-cluster-id> <job-run-id>", "print the URL of a job run's Spark UI (Apache Spark's History Server), after the run", runUI},
 		{"cost", "[flags]", "what job runs cost: a table by any grouping, or JSON, CSV or Parquet", runCost},

@@ -61,15 +61,21 @@ func runClusters(ctx context.Context, env *Env, args []string) error {
 	return tw.Flush()
 }
 
-// runRuns lists the job runs of a virtual cluster, newest first.
+// runRuns lists the job runs of a virtual cluster, newest first, or, with
+// --watch, follows their state changes (watchRuns).
 func runRuns(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "runs", "[flags] <virtual-cluster-id>")
+	fs := newFlags(env, "runs", "[flags] <virtual-cluster-id> | --watch [<virtual-cluster-id>]")
 	endpoint := fs.String("endpoint-url", endpointDefault(env), "sparkplane server to ask ($SPARKPLANE_ENDPOINT)")
 	output := fs.String("output", "table", "table or json")
 	states := fs.String("states", "", "comma-separated states to keep, e.g. RUNNING,PENDING")
 	limit := fs.Int("limit", 50, "at most this many runs")
+	watch := fs.Bool("watch", false, "print the runs' state changes as they happen (of every cluster you may see when none is named)")
+	after := fs.Int64("after", -1, "with --watch: start after this event cursor (0: every event kept) rather than now")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *watch && fs.NArg() <= 1 && (*output == "table" || *output == "json") {
+		return watchRuns(ctx, env, *endpoint, fs.Arg(0), *output, *after)
 	}
 	if fs.NArg() != 1 || (*output != "table" && *output != "json") || *limit < 1 {
 		fs.Usage()

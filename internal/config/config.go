@@ -52,6 +52,8 @@ type Config struct {
 	SparkUI SparkUI `json:"sparkUI"`
 	// Metrics is the Prometheus endpoint, /metrics.
 	Metrics Metrics `json:"metrics"`
+	// Events are the webhooks that job-run state changes are delivered to.
+	Events Events `json:"events"`
 	// Env is the environment the server started with (Default reads it);
 	// never read from or written to a file.
 	Env Env `json:"-"`
@@ -210,6 +212,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.DevCluster.validate(); err != nil {
+		return err
+	}
+	if err := c.Events.validate(); err != nil {
 		return err
 	}
 	if _, err := c.PodCIDR(); err != nil {

@@ -2,6 +2,7 @@ package emr
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -117,6 +118,9 @@ func (r *JobRun) Apply(t Transition, now time.Time) error {
 		at := now.UTC().Truncate(time.Millisecond)
 		r.FinishedAt = &at
 	}
+	change := NewJobRunStateChange(r, 0)
+	change.At = now
+	r.Changes = append(slices.Clip(r.Changes), change) // never into a copy's array
 	return nil
 }
 
@@ -182,5 +186,6 @@ func (r *JobRun) NextAttempt(details string, now time.Time) (*JobRun, error) {
 		return nil, fmt.Errorf("job run %s: cannot retry from %s", r.ID, r.State)
 	}
 	next.StateDetails = TruncateDetails(details)
+	next.Changes = r.Changes // the store records the one change as written, with these details
 	return &next, nil
 }

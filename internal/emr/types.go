@@ -112,6 +112,10 @@ type JobRun struct {
 	// controller acts on it. Kept by the store apart from the rest of the
 	// run, never on the wire.
 	CancelRequestedAt *time.Time `json:"-"`
+	// Changes are the states the run entered through Apply since it was
+	// read, oldest first: the store writes a state-change event for each
+	// when it writes the run, then clears them. Never on the wire.
+	Changes []JobRunStateChange `json:"-"`
 }
 
 // JobDriver is a union: exactly one of its members is set.

@@ -134,7 +134,10 @@ type Store interface {
 	// oldest first, at most limit: the head of its queue.
 	PendingJobRuns(ctx context.Context, virtualClusterID string, limit int) ([]*emr.JobRun, error)
 	// UpdateJobRun writes run (all but its tags and cancel request) if its
-	// stored state is still from; ErrConflict otherwise.
+	// stored state is still from; ErrConflict otherwise. In the same
+	// transaction it appends an event (see Events) for each state change
+	// in run.Changes (or, when there are none, for the change from from to
+	// run.State, if any), and clears run.Changes once written.
 	UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error
 	// RequestJobRunCancel records that CancelJobRun asked, at at, for a run
 	// to stop, and returns the run as stored, CancelRequestedAt set. A second
@@ -213,6 +216,9 @@ type Store interface {
 
 	// Logs keep the logs of finished runs for every server to read.
 	Logs
+
+	// Events are the outbox of job-run state changes.
+	Events
 
 	Close() error
 }

@@ -32,6 +32,7 @@ var forbidden = []struct {
 	{"internal/metrics", []string{"internal/runtime", "internal/controller", "internal/api", "internal/app"}},
 	{"internal/controller", []string{"internal/metrics"}},
 	{"internal/api", []string{"internal/metrics"}},
+	{"internal/events", []string{"internal/runtime", "internal/controller", "internal/api", "internal/app", "internal/store/"}}, // the store.Events interface only
 }
 
 func TestImports(t *testing.T) {

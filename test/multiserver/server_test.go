@@ -62,9 +62,9 @@ type server struct {
 }
 
 // startServer runs `sparkplane server` on a free port with the given store
-// and data dir; its log goes to <logDir>/<name>.log. It is killed when the
-// test ends, if it still runs.
-func startServer(t *testing.T, name, storeURL, dataDir, logDir string) *server {
+// and data dir, and any extra flags; its log goes to <logDir>/<name>.log.
+// It is killed when the test ends, if it still runs.
+func startServer(t *testing.T, name, storeURL, dataDir, logDir string, extra ...string) *server {
 	t.Helper()
 	bin, err := buildOnce()
 	if err != nil {
@@ -80,7 +80,7 @@ func startServer(t *testing.T, name, storeURL, dataDir, logDir string) *server {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	s.cmd = exec.Command(bin, "server", "--addr", addr, "--data-dir", dataDir, "--store", storeURL)
+	s.cmd = exec.Command(bin, append([]string{"server", "--addr", addr, "--data-dir", dataDir, "--store", storeURL}, extra...)...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // not left behind if the test dies
 	if err := s.cmd.Start(); err != nil {

@@ -2,13 +2,16 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
-// CreateJobRun implements store.Store. The virtual cluster's row is locked
+// CreateJobRun implements store.Store, appending the run's PENDING event
+// to the outbox in the transaction of the insert. The virtual cluster's row is locked
 // until the run is in: FOR SHARE, so that the cluster cannot change state
 // meanwhile, or, when it limits its queue, FOR UPDATE, so that concurrent
 // creations count the queue one after the other.
@@ -40,9 +43,12 @@ func (db *DB) CreateJobRun(ctx context.Context, run *emr.JobRun, idem store.Idem
 		if err != nil {
 			return err
 		}
-		return c.execUnique(ctx, fmt.Errorf("job run %s exists: %w", run.ID, store.ErrConflict),
-			`INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc, tags) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc, store.EncodeTags(run.Tags))
+		if err := c.execUnique(ctx, fmt.Errorf("job run %s exists: %w", run.ID, store.ErrConflict),
+			`INSERT INTO job_runs (id, virtual_cluster_id, name, state, created_at, doc, tags, state_changes) VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
+			run.ID, run.VirtualClusterID, run.Name, run.State, run.CreatedAt.UnixMilli(), doc, store.EncodeTags(run.Tags)); err != nil {
+			return err
+		}
+		return appendJobRunEvents(ctx, c, run, []emr.JobRunStateChange{{}}, 1)
 	})
 }
 
@@ -102,7 +108,8 @@ func (db *DB) PendingJobRuns(ctx context.Context, virtualClusterID string, limit
 	return runs, wrap(err, "pending job runs of %s", virtualClusterID)
 }
 
-// UpdateJobRun implements store.Store. The state condition is checked on
+// UpdateJobRun implements store.Store; the run's state changes go to the
+// outbox in the same transaction. The state condition is checked on
 // the newest row version (on PostgreSQL, after any concurrent writer
 // commits), so of several writers from one state exactly one wins.
 func (db *DB) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error {
@@ -110,10 +117,31 @@ func (db *DB) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRun
 		return fmt.Errorf("update job run %s: %s cannot lead to %s", run.ID, from, run.State)
 	}
 	doc, err := runDoc(run) // the tags and cancel columns are not the document's
-	if err == nil {
-		err = db.writer().execOne(ctx, fmt.Errorf("from %s: %w", from, store.ErrConflict),
+	changes := stateChanges(run, from)
+	conflict := fmt.Errorf("from %s: %w", from, store.ErrConflict)
+	switch {
+	case err != nil:
+	case len(changes) == 0: // no event: one statement
+		err = db.writer().execOne(ctx, conflict,
 			`UPDATE job_runs SET state = ?, doc = ? WHERE id = ? AND virtual_cluster_id = ? AND state = ?`,
 			run.State, doc, run.ID, run.VirtualClusterID, from)
+	default: // the change and its events, or neither
+		err = db.tx(ctx, func(c conn) error {
+			var seq int64
+			err := c.row(ctx, `UPDATE job_runs SET state = ?, doc = ?, state_changes = state_changes + ?
+				WHERE id = ? AND virtual_cluster_id = ? AND state = ? RETURNING state_changes`,
+				run.State, doc, len(changes), run.ID, run.VirtualClusterID, from).Scan(&seq)
+			if errors.Is(err, sql.ErrNoRows) {
+				return conflict
+			}
+			if err != nil {
+				return err
+			}
+			return appendJobRunEvents(ctx, c, run, changes, seq)
+		})
+	}
+	if err == nil {
+		run.Changes = nil // written
 	}
 	return wrap(err, "update job run %s", run.ID)
 }

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("JobQueue", jobQueueTests)
 	group("JobRunCounts", jobRunCountTests)
 	group("Logs", logTests)
+	group("Events", eventTests)
 	t.Run("PageTokens/OfAnotherStore", func(t *testing.T) {
 		t.Parallel()
 		testTokensOfAnotherStore(t, open)
