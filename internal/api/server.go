@@ -115,6 +115,7 @@ func (s *Server) routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt.op, rt.h))
 	}
 	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/logs/{stream}", s.serve("GetJobRunLogs", s.jobRunLog))
+	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/containers", s.serve("GetJobRunLogs", s.jobRunContainers))
 	s.mux.Handle("GET /sparkplane/v1/cost", s.serve("GetCostReport", s.costReport))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 }

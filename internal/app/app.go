@@ -22,6 +22,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/logship"
 	"github.com/sparkplane/sparkplane/internal/objectstore"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
@@ -97,7 +98,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 				user, _ := cfg.LocalRunAs(arn)
 				return local.Identity{User: user, CredentialsFile: cfg.S3CredentialsFile(arn)}
 			},
-			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot(),
+			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot(), Ship: logShipping(&cfg),
 			S3: func(ctx context.Context, arn string) (local.Fetcher, error) {
 				c, err := s3Client(ctx, &cfg, arn)
 				if err != nil {
@@ -149,7 +150,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Partition:      emr.Partition{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID},
 		Clusters:       clusters,
 		CheckNamespace: namespaceChecker(kube),
-		Logs:           runtime.NewLogSource(runtimes, archive, st.GetVirtualCluster),
+		Logs:           logship.NewSource(runtime.NewLogSource(runtimes, archive, st.GetVirtualCluster), shippedLogs(&cfg)),
 		Pricing:        pricing,
 		Logger:         log,
 	}

@@ -34,15 +34,19 @@ func (r *Runtime) Logs(ctx context.Context, vc *emr.VirtualCluster, run *emr.Job
 	return f, nil
 }
 
-// CollectLogs implements runtime.LogCollector: it puts the stdout and
-// stderr of the run's current attempt (the last runtime.MaxArchivedLog
-// bytes of each) into Options.Archive. The files stay in the run folder.
+// CollectLogs implements runtime.LogCollector: it ships what is left of
+// the stdout and stderr of the run's current attempt (Options.Ship) and
+// puts them (the last runtime.MaxArchivedLog bytes of each) into
+// Options.Archive. The files stay in the run folder.
 func (r *Runtime) CollectLogs(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
-	if r.opts.Archive == nil {
-		return nil
-	}
 	dir := rundir.Path(r.opts.Dir, run)
 	var errs []error
+	if _, err := os.Stat(filepath.Join(dir, fileStdout)); err == nil {
+		errs = append(errs, r.finishShipping(ctx, run, dir))
+	}
+	if r.opts.Archive == nil {
+		return errors.Join(errs...)
+	}
 	for _, stream := range []string{fileStdout, fileStderr} {
 		data, err := readTail(filepath.Join(dir, stream))
 		if errors.Is(err, os.ErrNotExist) {
