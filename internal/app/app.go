@@ -120,7 +120,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return c, nil
 	}
 	for _, k := range cfg.Clusters {
-		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), cfg.S3.CredentialsFile, readS3, st, archive, log)
+		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), cfg.S3.CredentialsFile, readS3, st, archive,
+			shipping{logShipping(&cfg), filepath.Join(cfg.DataDir, "logship")}, log)
 		if err != nil {
 			st.Close()
 			return nil, err

@@ -8,6 +8,13 @@ import (
 	"github.com/sparkplane/sparkplane/internal/logship"
 )
 
+// shipping is where the Kubernetes runtimes ship runs' logs, and the
+// folder they keep the logs they are shipping in (one per cluster).
+type shipping struct {
+	opener logship.Opener
+	dir    string
+}
+
 // logShipping sends the container logs of runs whose monitoringConfiguration
 // has an s3MonitoringConfiguration to its logUri, with the S3 credentials
 // of the run's execution role (as its code is read).

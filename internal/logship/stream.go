@@ -46,7 +46,13 @@ func NewStream(dest Destination, c Container, stream, path string, rot Rotation,
 // it was last put. final says the container ended: the current piece is
 // put, complete and Final, whatever its size (a file that does not exist
 // is an empty stream), and later calls do nothing.
-func (s *Stream) Sync(ctx context.Context, final bool) error {
+func (s *Stream) Sync(ctx context.Context, final bool) error { return s.sync(ctx, final, false) }
+
+// Flush is Sync that puts the current piece now if it grew, whatever the
+// interval.
+func (s *Stream) Flush(ctx context.Context) error { return s.sync(ctx, false, true) }
+
+func (s *Stream) sync(ctx context.Context, final, now bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
@@ -78,13 +84,16 @@ func (s *Stream) Sync(ctx context.Context, final bool) error {
 		s.index++
 		s.putLen = -1
 	}
+	if !final && !now && time.Since(s.putAt) < s.interval {
+		return nil
+	}
 	var cur []byte
 	if f != nil {
 		if cur, err = readFrom(f, s.start); err != nil {
 			return fmt.Errorf("log %s: %w", s.path, err)
 		}
 	}
-	if !final && (len(cur) == s.putLen || time.Since(s.putAt) < s.interval) {
+	if !final && len(cur) == s.putLen {
 		return nil
 	}
 	if err := s.put(ctx, cur, false, final); err != nil {

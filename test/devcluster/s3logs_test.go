@@ -1,0 +1,135 @@
+package devcluster
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/s3server"
+)
+
+// devS3 is a client of the embedded cluster's S3 server with its keys.
+func devS3(t *testing.T) *s3.Client {
+	t.Helper()
+	creds, err := s3server.ReadCredentialsFile(layout.S3CredentialsFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s3.New(s3.Options{Region: config.DevS3Region, BaseEndpoint: aws.String(fmt.Sprintf("http://127.0.0.1:%d", config.DefaultDevS3Port)),
+		UsePathStyle: true, Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, "")})
+}
+
+// TestContainerLogsShippedToS3: the tutorial's pi.py with two executors and
+// s3MonitoringConfiguration on the dev S3 bucket. Once it is COMPLETED and
+// Spark has deleted its executor pods, every container of the run — the job
+// runner, the driver and both executors — has stdout.gz and stderr.gz at
+// EMR's keys (control-logs/<job runner pod>/, containers/<Spark app
+// id>/<pod>/), the driver's with the job's result and each executor's with
+// its own log; `sparkplane logs` lists the four and prints an executor's.
+func TestContainerLogsShippedToS3(t *testing.T) {
+	const ns = "s3-logs"
+	vc := devVC(t, ns)
+	logURI := "s3://" + config.DevS3Bucket + "/emr-logs/"
+	var run struct{ ID string }
+	awsCLI(t, &run, "start-job-run", "--virtual-cluster-id", vc, "--name", "pi-logs",
+		"--execution-role-arn", "arn:aws:iam::123456789012:role/emr-job", "--release-label", "emr-7.2.0-latest",
+		"--job-driver", `{"sparkSubmitJobDriver":{"entryPoint":"`+piEntryPoint+`","sparkSubmitParameters":"`+piParams+`"}}`,
+		"--configuration-overrides", `{"monitoringConfiguration":{"s3MonitoringConfiguration":{"logUri":"`+logURI+`"}}}`)
+	id := run.ID
+	pods := watchRun(t, ns, id)
+	jr := waitState(t, vc, id, 5*time.Minute, terminal)
+	if jr.State != types.JobRunStateCompleted {
+		t.Fatalf("state %s (%s), want COMPLETED\njob runner:\n%s", jr.State, aws.ToString(jr.StateDetails), runLog(t, vc, id, "job-runner"))
+	}
+	drivers, executors, runners := pods.byRole("driver"), pods.byRole("executor"), pods.byRole("job-runner")
+	if len(drivers) != 1 || len(executors) != 2 || len(runners) != 1 {
+		t.Fatalf("pods seen: %d drivers, %d executors, %d job runners; want 1, 2, 1", len(drivers), len(executors), len(runners))
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		live := livePods(t, ns, id)
+		if !slices.ContainsFunc(live, func(p string) bool { return strings.Contains(p, "-exec-") }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Spark did not delete the executor pods: %v", live)
+		}
+	}
+
+	c := devS3(t)
+	prefix := "emr-logs/" + vc + "/jobs/" + id + "/"
+	out, err := c.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(config.DevS3Bucket), Prefix: aws.String(prefix)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, strings.TrimPrefix(aws.ToString(o.Key), prefix))
+	}
+	appID := drivers[0].Labels["spark-app-selector"]
+	if appID == "" {
+		t.Fatalf("driver pod %s has no spark-app-selector label", drivers[0].Name)
+	}
+	dirs := map[*corev1.Pod]string{runners[0]: "control-logs/" + runners[0].Name + "/", drivers[0]: "containers/" + appID + "/" + drivers[0].Name + "/"}
+	for _, e := range executors {
+		dirs[e] = "containers/" + appID + "/" + e.Name + "/"
+	}
+	var want []string
+	for _, d := range dirs {
+		want = append(want, d+"stderr.gz", d+"stdout.gz")
+	}
+	slices.Sort(want)
+	slices.Sort(keys)
+	if !slices.Equal(keys, want) {
+		t.Fatalf("objects under s3://%s/%s:\n%v\nwant\n%v", config.DevS3Bucket, prefix, keys, want)
+	}
+	read := func(key string) string {
+		t.Helper()
+		o, err := c.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(config.DevS3Bucket), Key: aws.String(prefix + key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer o.Body.Close()
+		raw, _ := io.ReadAll(o.Body)
+		z, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("%s is not gzipped: %v", key, err)
+		}
+		b, err := io.ReadAll(z)
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		return string(b)
+	}
+	if s := read(dirs[drivers[0]] + "stdout.gz"); !strings.Contains(s, "Pi is roughly") {
+		t.Errorf("the driver's stdout.gz lacks the result:\n%s", s)
+	}
+	if s := read(dirs[runners[0]] + "stdout.gz"); !strings.Contains(s, drivers[0].Name) {
+		t.Errorf("the job runner's stdout.gz does not name the driver pod:\n%s", s)
+	}
+	for _, e := range executors {
+		if s := read(dirs[e] + "stdout.gz"); !strings.Contains(s, "CoarseGrainedExecutorBackend") {
+			t.Errorf("executor %s's stdout.gz is not its log:\n%s", e.Name, s)
+		}
+	}
+
+	list, err := sparkplane(time.Minute, "logs", "--endpoint-url", srv.URL, "--list", vc, id)
+	if err != nil || strings.Count(list, "s3://"+config.DevS3Bucket+"/"+prefix) != 4 {
+		t.Errorf("sparkplane logs --list: %v\n%s", err, list)
+	}
+	exec, err := sparkplane(time.Minute, "logs", "--endpoint-url", srv.URL, "--container", executors[1].Name, "--stream", "stdout", vc, id)
+	if err != nil || !strings.Contains(exec, "CoarseGrainedExecutorBackend") {
+		t.Errorf("sparkplane logs --container %s: %v\n%s", executors[1].Name, err, exec)
+	}
+}
