@@ -21,7 +21,7 @@ import (
 )
 
 // devS3 is a client of the embedded cluster's S3 server with its keys.
-func devS3(t *testing.T) *s3.Client {
+func devS3(t testing.TB) *s3.Client {
 	t.Helper()
 	creds, err := s3server.ReadCredentialsFile(layout.S3CredentialsFile())
 	if err != nil {

@@ -50,7 +50,7 @@ import (
 // Timings of log shipping.
 const (
 	shipPoll      = 2 * time.Second        // how often growing logs are looked at
-	jobRunnerWait = 2 * time.Second        // how long CollectLogs waits for the job runner's end
+	jobRunnerWait = time.Second            // how long CollectLogs waits for the job runner's end
 	collectWait   = 30 * time.Second       // how long CollectLogs waits for the other pods' logs
 	lateFollow    = 2 * time.Minute        // how long a job runner is followed after CollectLogs
 	refollowPause = 500 * time.Millisecond // between a follow that broke and the next
@@ -160,7 +160,7 @@ func (s *shipper) attempt(ctx context.Context, run *emr.JobRun, ns string, pods 
 	}
 	s.attempts[key] = a
 	if a != nil {
-		go a.poll()
+		go a.poll(key)
 	}
 	return a
 }
@@ -327,10 +327,13 @@ func copyAfter(w io.Writer, r io.Reader, skip int64) (int64, error) {
 	return io.Copy(w, r)
 }
 
-// poll ships the growing logs of the attempt's pods until it is collected.
-func (a *attemptShip) poll() {
+// poll ships the growing logs of the attempt's pods until it is
+// collected, or until its pods were all shipped lateFollow ago (a run this
+// server stopped driving: another server collects it).
+func (a *attemptShip) poll(key string) {
 	t := time.NewTicker(shipPoll)
 	defer t.Stop()
+	var idleSince time.Time
 	for {
 		select {
 		case <-a.ctx.Done():
@@ -339,10 +342,30 @@ func (a *attemptShip) poll() {
 		}
 		a.mu.Lock()
 		var streams []*logship.Stream
+		idle := len(a.followed) > 0
 		for _, ps := range a.followed {
 			streams = append(streams, ps.streams...)
+			select {
+			case <-ps.done:
+			default:
+				idle = false
+			}
 		}
 		a.mu.Unlock()
+		switch {
+		case !idle:
+			idleSince = time.Time{}
+		case idleSince.IsZero():
+			idleSince = time.Now()
+		case time.Since(idleSince) > lateFollow:
+			a.s.mu.Lock()
+			if a.s.attempts[key] == a {
+				delete(a.s.attempts, key)
+			}
+			a.s.mu.Unlock()
+			a.cancel()
+			return
+		}
 		for _, st := range streams {
 			if err := st.Sync(a.ctx, false); err != nil && a.ctx.Err() == nil {
 				a.s.log.Warn("could not ship logs", "err", err)
@@ -394,7 +417,9 @@ func (s *shipper) collect(ctx context.Context, run *emr.JobRun, ns string, pods 
 		}
 	}
 	s.mu.Lock()
-	delete(s.attempts, shipKey(ns, run.ID, strconv.Itoa(run.Attempt())))
+	if key := shipKey(ns, run.ID, strconv.Itoa(run.Attempt())); s.attempts[key] == a {
+		delete(s.attempts, key)
+	}
 	s.mu.Unlock()
 	go func() { // the job runner's end, then every follow stops
 		_ = waitShipped(context.Background(), runners, lateFollow)
