@@ -56,13 +56,15 @@ func (s *Source) Open(ctx context.Context, run *emr.JobRun, stream string) (io.R
 
 // openShipped opens one of the streams of Open from S3.
 func (s *Source) openShipped(ctx context.Context, run *emr.JobRun, stream string) (io.ReadCloser, error) {
-	role, streams := RoleDriver, []string{Stdout, Stderr}
+	// A Kubernetes run (with a job runner) has streams job-runner and
+	// driver, a local run stdout and stderr, as before shipping.
+	role, streams, kube := RoleDriver, []string{Stdout, Stderr}, true
 	switch stream {
 	case runtime.StreamJobRunner:
 		role = RoleJobRunner
 	case runtime.StreamDriver:
 	case runtime.StreamStdout, runtime.StreamStderr:
-		streams = []string{stream}
+		streams, kube = []string{stream}, false
 	default:
 		return nil, fmt.Errorf("%s: %w", stream, runtime.ErrLogNotFound)
 	}
@@ -71,12 +73,14 @@ func (s *Source) openShipped(ctx context.Context, run *emr.JobRun, stream string
 		return nil, err
 	}
 	var newest *ShippedContainer
+	hasRunner := false
 	for _, c := range cs {
+		hasRunner = hasRunner || c.Role == RoleJobRunner
 		if c.Role == role && (newest == nil || c.Modified.After(newest.Modified)) {
 			newest = c
 		}
 	}
-	if newest == nil {
+	if newest == nil || hasRunner != kube {
 		return nil, fmt.Errorf("%s of %s: nothing shipped: %w", stream, run.ID, runtime.ErrLogNotFound)
 	}
 	return readStreams(ctx, r, newest, streams)
