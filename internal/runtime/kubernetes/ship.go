@@ -67,7 +67,7 @@ type shipper struct {
 	log      *slog.Logger
 
 	mu       sync.Mutex
-	attempts map[string]*attemptShip // by shipKey; nil value: the attempt ships nowhere
+	attempts map[string]*attemptShip // by shipKey
 	closed   bool
 }
 
@@ -131,37 +131,33 @@ func (s *shipper) observe(ctx context.Context, run *emr.JobRun, ns string, pods 
 func (s *shipper) attempt(ctx context.Context, run *emr.JobRun, ns string, pods corelisters.PodNamespaceLister) *attemptShip {
 	key := shipKey(ns, run.ID, strconv.Itoa(run.Attempt()))
 	s.mu.Lock()
-	a, known := s.attempts[key]
+	a := s.attempts[key]
 	s.mu.Unlock()
-	if known {
+	if a != nil {
 		return a
 	}
 	dest, err := s.opener(ctx, run)
-	if err != nil {
-		s.log.Warn("cannot ship the run's logs", "run", run.ID, "err", err)
-		return nil // tried again at the next observation
+	if err != nil || dest == nil {
+		if err != nil {
+			s.log.Warn("cannot ship the run's logs", "run", run.ID, "err", err)
+		}
+		return nil // asked again at the next observation (cheap without a logUri)
 	}
 	rot, err := logship.RotationOf(run)
 	if err != nil {
 		s.log.Warn("cannot ship the run's logs", "run", run.ID, "err", err)
-		dest = nil
+		return nil
 	}
-	if dest != nil {
-		actx, cancel := context.WithCancel(context.Background())
-		a = &attemptShip{s: s, dest: dest, rot: rot, pods: pods, ctx: actx, cancel: cancel, followed: map[types.UID]*podShip{}}
-	}
+	actx, cancel := context.WithCancel(context.Background())
+	a = &attemptShip{s: s, dest: dest, rot: rot, pods: pods, ctx: actx, cancel: cancel, followed: map[types.UID]*podShip{}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if prev, known := s.attempts[key]; known || s.closed {
-		if a != nil {
-			a.cancel()
-		}
+		a.cancel()
 		return prev
 	}
 	s.attempts[key] = a
-	if a != nil {
-		go a.poll(key)
-	}
+	go a.poll(key)
 	return a
 }
 
@@ -454,8 +450,6 @@ func (s *shipper) close() {
 	defer s.mu.Unlock()
 	s.closed = true
 	for _, a := range s.attempts {
-		if a != nil {
-			a.cancel()
-		}
+		a.cancel()
 	}
 }
