@@ -133,3 +133,77 @@ func TestContainerLogsShippedToS3(t *testing.T) {
 		t.Errorf("sparkplane logs --container %s: %v\n%s", executors[1].Name, err, exec)
 	}
 }
+
+// chattyMain prints 400 numbered lines (13 KB) from a Spark job.
+const chattyMain = `
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.appName("chatty").getOrCreate()
+print("SUM %d" % spark.sparkContext.parallelize(range(100), 2).sum(), flush=True)
+for i in range(400):
+    print("line %05d of a chatty job" % i, flush=True)
+spark.stop()
+`
+
+// TestContainerLogsRotatedOnTheEmbeddedCluster: a chatty job (its entry
+// point in the dev S3 bucket) with rotationSize 2KB and maxFilesToKeep 3:
+// the driver's and the job runner's stdout (the pod log: over 6 KB each)
+// keep exactly 3 files, stdout.gz and 2 rotated ones named
+// stdout_<date>_<index>.gz, the driver's current one ending the job's
+// output; stderr.gz alone (Kubernetes serves the pod's log as one stream).
+func TestContainerLogsRotatedOnTheEmbeddedCluster(t *testing.T) {
+	c := devS3(t)
+	const key = "s3logs/chatty.py"
+	if _, err := c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(config.DevS3Bucket), Key: aws.String(key),
+		Body: strings.NewReader(chattyMain)}); err != nil {
+		t.Fatal(err)
+	}
+	const ns = "s3-logs-rotated"
+	vc := devVC(t, ns)
+	var run struct{ ID string }
+	awsCLI(t, &run, "start-job-run", "--virtual-cluster-id", vc, "--name", "chatty",
+		"--execution-role-arn", "arn:aws:iam::123456789012:role/emr-job", "--release-label", "emr-7.2.0-latest",
+		"--job-driver", `{"sparkSubmitJobDriver":{"entryPoint":"s3://`+config.DevS3Bucket+`/`+key+`","sparkSubmitParameters":"--conf spark.executor.instances=1"}}`,
+		"--configuration-overrides", `{"monitoringConfiguration":{"s3MonitoringConfiguration":{"logUri":"s3://`+config.DevS3Bucket+`/rotated-logs"},`+
+			`"containerLogRotationConfiguration":{"rotationSize":"2KB","maxFilesToKeep":3}}}`)
+	id := run.ID
+	pods := watchRun(t, ns, id)
+	if jr := waitState(t, vc, id, 5*time.Minute, terminal); jr.State != types.JobRunStateCompleted {
+		t.Fatalf("state %s (%s), want COMPLETED\njob runner:\n%s", jr.State, aws.ToString(jr.StateDetails), runLog(t, vc, id, "job-runner"))
+	}
+	drivers, runners := pods.byRole("driver"), pods.byRole("job-runner")
+	if len(drivers) != 1 || len(runners) != 1 {
+		t.Fatalf("pods seen: %d drivers, %d job runners", len(drivers), len(runners))
+	}
+	prefix := "rotated-logs/" + vc + "/jobs/" + id + "/"
+	for _, dir := range []string{"control-logs/" + runners[0].Name + "/", "containers/" + drivers[0].Labels["spark-app-selector"] + "/" + drivers[0].Name + "/"} {
+		out, err := c.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(config.DevS3Bucket), Prefix: aws.String(prefix + dir)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr []string
+		for _, o := range out.Contents {
+			name := strings.TrimPrefix(aws.ToString(o.Key), prefix+dir)
+			if strings.HasPrefix(name, "stdout") {
+				stdout = append(stdout, name)
+			} else {
+				stderr = append(stderr, name)
+			}
+		}
+		date := drivers[0].CreationTimestamp.UTC().Format("20060102")
+		if strings.HasPrefix(dir, "control-logs/") {
+			date = runners[0].CreationTimestamp.UTC().Format("20060102")
+		}
+		if len(stdout) != 3 || !slices.Contains(stdout, "stdout.gz") || !slices.Equal(stderr, []string{"stderr.gz"}) {
+			t.Errorf("%s holds %v and %v; want stdout.gz with 2 rotated files, and stderr.gz", dir, stdout, stderr)
+		}
+		for _, n := range stdout {
+			if n != "stdout.gz" && !strings.HasPrefix(n, "stdout_"+date+"_") {
+				t.Errorf("%s: rotated file %s is not stdout_%s_<index>.gz", dir, n, date)
+			}
+		}
+	}
+	list, err := sparkplane(time.Minute, "logs", "--endpoint-url", srv.URL, "--container", drivers[0].Name, "--stream", "stdout", vc, id)
+	if err != nil || !strings.Contains(list, "line 00399 of a chatty job") || strings.Contains(list, "line 00000 of") {
+		t.Errorf("the driver's kept stdout through sparkplane logs: %v\n%s", err, list)
+	}
+}
