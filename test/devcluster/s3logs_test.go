@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	corev1 "k8s.io/api/core/v1"
@@ -159,13 +160,18 @@ func TestContainerLogsRotatedOnTheEmbeddedCluster(t *testing.T) {
 	}
 	const ns = "s3-logs-rotated"
 	vc := devVC(t, ns)
-	var run struct{ ID string }
-	awsCLI(t, &run, "start-job-run", "--virtual-cluster-id", vc, "--name", "chatty",
-		"--execution-role-arn", "arn:aws:iam::123456789012:role/emr-job", "--release-label", "emr-7.2.0-latest",
-		"--job-driver", `{"sparkSubmitJobDriver":{"entryPoint":"s3://`+config.DevS3Bucket+`/`+key+`","sparkSubmitParameters":"--conf spark.executor.instances=1"}}`,
-		"--configuration-overrides", `{"monitoringConfiguration":{"s3MonitoringConfiguration":{"logUri":"s3://`+config.DevS3Bucket+`/rotated-logs"},`+
-			`"containerLogRotationConfiguration":{"rotationSize":"2KB","maxFilesToKeep":3}}}`)
-	id := run.ID
+	// The Go SDK: Debian's AWS CLI predates containerLogRotationConfiguration.
+	started, err := sdk().StartJobRun(t.Context(), &emrcontainers.StartJobRunInput{VirtualClusterId: &vc, Name: aws.String("chatty"),
+		ExecutionRoleArn: aws.String("arn:aws:iam::123456789012:role/emr-job"), ReleaseLabel: aws.String("emr-7.2.0-latest"),
+		JobDriver: &types.JobDriver{SparkSubmitJobDriver: &types.SparkSubmitJobDriver{
+			EntryPoint: aws.String("s3://" + config.DevS3Bucket + "/" + key), SparkSubmitParameters: aws.String("--conf spark.executor.instances=1")}},
+		ConfigurationOverrides: &types.ConfigurationOverrides{MonitoringConfiguration: &types.MonitoringConfiguration{
+			S3MonitoringConfiguration:         &types.S3MonitoringConfiguration{LogUri: aws.String("s3://" + config.DevS3Bucket + "/rotated-logs")},
+			ContainerLogRotationConfiguration: &types.ContainerLogRotationConfiguration{RotationSize: aws.String("2KB"), MaxFilesToKeep: aws.Int32(3)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *started.Id
 	pods := watchRun(t, ns, id)
 	if jr := waitState(t, vc, id, 5*time.Minute, terminal); jr.State != types.JobRunStateCompleted {
 		t.Fatalf("state %s (%s), want COMPLETED\njob runner:\n%s", jr.State, aws.ToString(jr.StateDetails), runLog(t, vc, id, "job-runner"))
