@@ -12,8 +12,8 @@ import (
 )
 
 // ContainerLogSource is a LogSource that also reads the logs of each of a
-// run's containers (job runner, driver, executors) by pod name: those
-// shipped to S3 (monitoringConfiguration.s3MonitoringConfiguration).
+// run's containers (job runner, driver, executors) by pod name: live from
+// the runtime, or shipped to S3 (s3MonitoringConfiguration).
 type ContainerLogSource interface {
 	Containers(ctx context.Context, run *emr.JobRun) ([]runtime.ContainerLog, error)
 	OpenContainer(ctx context.Context, run *emr.JobRun, container, stream string) (io.ReadCloser, error)
@@ -50,7 +50,7 @@ func (s *Server) openContainerLog(r *http.Request, run *emr.JobRun, container, s
 	}
 	rc, err := src.OpenContainer(r.Context(), run, container, stream)
 	if errors.Is(err, runtime.ErrLogNotFound) {
-		return nil, emr.NotFoundf("Job run %s has no %s of container %s (it is %s; containers' logs are read from its monitoringConfiguration's logUri).", run.ID, stream, container, run.State)
+		return nil, emr.NotFoundf("Job run %s has no %s of container %s (it is %s; a container's log is read from its pod while it exists, and from the run's logUri once shipped).", run.ID, stream, container, run.State)
 	}
 	return rc, err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/runtime"
@@ -86,35 +87,64 @@ func (s *Source) openShipped(ctx context.Context, run *emr.JobRun, stream string
 	return readStreams(ctx, r, newest, streams)
 }
 
-// Containers lists the containers of a run whose logs S3 holds.
+// LiveContainers is a LogOpener that also serves the containers of runs
+// live (runtime.LogSource, over runtimes that implement
+// runtime.LiveContainerLogs).
+type LiveContainers interface {
+	Containers(ctx context.Context, run *emr.JobRun) ([]runtime.ContainerLog, error)
+	OpenContainer(ctx context.Context, run *emr.JobRun, container, stream string) (io.ReadCloser, error)
+}
+
+// Containers lists the containers of a run whose logs S3 holds, then
+// those its runtime serves live that S3 does not hold yet.
 func (s *Source) Containers(ctx context.Context, run *emr.JobRun) ([]runtime.ContainerLog, error) {
+	out := []runtime.ContainerLog{}
 	r, cs, err := s.shipped(ctx, run)
-	if errors.Is(err, runtime.ErrLogNotFound) {
-		return []runtime.ContainerLog{}, nil
-	}
-	if err != nil {
+	switch {
+	case err == nil:
+		for _, c := range cs {
+			out = append(out, runtime.ContainerLog{Name: c.Pod, Role: c.Role, SparkApplicationID: c.AppID, Streams: c.Streams,
+				Location: "s3://" + r.bucket + "/" + r.prefix + c.dir + "/"})
+		}
+	case !errors.Is(err, runtime.ErrLogNotFound):
 		return nil, err
 	}
-	out := make([]runtime.ContainerLog, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, runtime.ContainerLog{Name: c.Pod, Role: c.Role, SparkApplicationID: c.AppID, Streams: c.Streams,
-			Location: "s3://" + r.bucket + "/" + r.prefix + c.dir + "/"})
+	if live, ok := s.base.(LiveContainers); ok && !run.State.Terminal() {
+		lcs, err := live.Containers(ctx, run)
+		if err != nil {
+			return nil, err
+		}
+		for _, lc := range lcs {
+			if !slices.ContainsFunc(out, func(c runtime.ContainerLog) bool { return c.Name == lc.Name }) {
+				out = append(out, lc)
+			}
+		}
 	}
 	return out, nil
 }
 
 // OpenContainer opens stream (stdout or stderr) of the run's container
-// named pod from S3; an error wrapping runtime.ErrLogNotFound when S3 holds
-// none of it.
+// named pod: while the run runs, live from its runtime if it serves it,
+// else (and once it ended) from S3, else from its runtime if its pod is
+// still there; an error wrapping runtime.ErrLogNotFound when none has it.
 func (s *Source) OpenContainer(ctx context.Context, run *emr.JobRun, pod, stream string) (io.ReadCloser, error) {
+	if live, ok := s.base.(LiveContainers); ok && !run.State.Terminal() {
+		rc, err := live.OpenContainer(ctx, run, pod, stream)
+		if err == nil || !errors.Is(err, runtime.ErrLogNotFound) {
+			return rc, err
+		}
+	}
 	r, cs, err := s.shipped(ctx, run)
-	if err != nil {
+	if err != nil && !errors.Is(err, runtime.ErrLogNotFound) {
 		return nil, err
 	}
 	for _, c := range cs {
 		if c.Pod == pod {
 			return readStreams(ctx, r, c, []string{stream})
 		}
+	}
+	if live, ok := s.base.(LiveContainers); ok && run.State.Terminal() {
+		return live.OpenContainer(ctx, run, pod, stream) // an ended run's pods that are still there
 	}
 	return nil, fmt.Errorf("container %s of %s: nothing shipped: %w", pod, run.ID, runtime.ErrLogNotFound)
 }

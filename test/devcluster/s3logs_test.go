@@ -38,7 +38,8 @@ func devS3(t testing.TB) *s3.Client {
 // runner, the driver and both executors — has stdout.gz and stderr.gz at
 // EMR's keys (control-logs/<job runner pod>/, containers/<Spark app
 // id>/<pod>/), the driver's with the job's result and each executor's with
-// its own log; `sparkplane logs` lists the four and prints an executor's.
+// its own log; `sparkplane logs` lists the four and prints an executor's,
+// as it did live while the run ran.
 func TestContainerLogsShippedToS3(t *testing.T) {
 	const ns = "s3-logs"
 	vc := devVC(t, ns)
@@ -50,6 +51,29 @@ func TestContainerLogsShippedToS3(t *testing.T) {
 		"--configuration-overrides", `{"monitoringConfiguration":{"s3MonitoringConfiguration":{"logUri":"`+logURI+`"}}}`)
 	id := run.ID
 	pods := watchRun(t, ns, id)
+	// While it runs, its executors are listed, and their logs read, live.
+	var liveExec string
+	for deadline := time.Now().Add(5 * time.Minute); liveExec == "" && time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		out, err := sdk().DescribeJobRun(t.Context(), &emrcontainers.DescribeJobRunInput{VirtualClusterId: &vc, Id: &id})
+		if err != nil || terminal(out.JobRun.State) {
+			break
+		}
+		list, err := sparkplane(time.Minute, "logs", "--endpoint-url", srv.URL, "--list", vc, id)
+		if err != nil {
+			continue // nothing listed yet
+		}
+		for line := range strings.Lines(list) {
+			if f := strings.Fields(line); len(f) > 1 && f[1] == "executor" {
+				log, err := sparkplane(time.Minute, "logs", "--endpoint-url", srv.URL, "--container", f[0], "--stream", "stdout", vc, id)
+				if err == nil && strings.Contains(log, "CoarseGrainedExecutorBackend") {
+					liveExec = f[0]
+				}
+			}
+		}
+	}
+	if liveExec == "" {
+		t.Error("no executor's log was read while the run ran")
+	}
 	jr := waitState(t, vc, id, 5*time.Minute, terminal)
 	if jr.State != types.JobRunStateCompleted {
 		t.Fatalf("state %s (%s), want COMPLETED\njob runner:\n%s", jr.State, aws.ToString(jr.StateDetails), runLog(t, vc, id, "job-runner"))
