@@ -5,11 +5,13 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
@@ -62,6 +64,22 @@ func TestLogsShippedToS3Local(t *testing.T) {
 	app := writeApp(t, "chatty.py", chattyApp)
 	plain := startLoggedJob(t, s.Client, vc, app, "20", nil)
 	chatty := startLoggedJob(t, s.Client, vc, app, "400", &types.ContainerLogRotationConfiguration{RotationSize: aws.String("2KB"), MaxFilesToKeep: aws.Int32(3)})
+	// While it runs, its driver is listed and its log read by name.
+	run, _ := waitFor(t, s.Client, vc, chatty, 3*time.Minute, func(st types.JobRunState) bool { return st == types.JobRunStateRunning || terminal(st) })
+	if run.State == types.JobRunStateRunning {
+		var listed struct{ Containers []struct{ Name, Location string } }
+		getJSON(t, s.URL+"/sparkplane/v1/virtualclusters/"+vc+"/jobruns/"+chatty+"/containers", &listed)
+		if len(listed.Containers) != 1 || listed.Containers[0].Name != "spark-"+chatty+"-driver" {
+			t.Errorf("containers of a running run: %+v", listed.Containers)
+		}
+		resp, err := http.Get(s.URL + "/sparkplane/v1/virtualclusters/" + vc + "/jobruns/" + chatty + "/logs/stderr?container=spark-" + chatty + "-driver")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("the running driver's stderr by name: %v %v", resp, err)
+		}
+		if resp != nil {
+			resp.Body.Close()
+		}
+	}
 	waitCompleted(t, s, vc, plain)
 	waitCompleted(t, s, vc, chatty)
 
