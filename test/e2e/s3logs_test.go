@@ -67,7 +67,9 @@ func TestLogsShippedToS3Local(t *testing.T) {
 	// While it runs, its driver is listed and its log read by name.
 	run, _ := waitFor(t, s.Client, vc, chatty, 3*time.Minute, func(st types.JobRunState) bool { return st == types.JobRunStateRunning || terminal(st) })
 	if run.State == types.JobRunStateRunning {
-		var listed struct{ Containers []struct{ Name, Location string } }
+		var listed struct {
+			Containers []struct{ Name, Location string }
+		}
 		getJSON(t, s.URL+"/sparkplane/v1/virtualclusters/"+vc+"/jobruns/"+chatty+"/containers", &listed)
 		if len(listed.Containers) != 1 || listed.Containers[0].Name != "spark-"+chatty+"-driver" {
 			t.Errorf("containers of a running run: %+v", listed.Containers)
