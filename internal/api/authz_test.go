@@ -137,6 +137,7 @@ func TestEveryOperationIsAuthorized(t *testing.T) {
 		{"GET", "/sparkplane/v1/virtualclusters/" + vcID + "/jobruns/" + runID + "/logs/stdout", "", "GetJobRunLogs", runARN},
 		{"GET", "/sparkplane/v1/virtualclusters/" + vcID + "/jobruns/" + runID + "/logs/stdout?container=x", "", "GetJobRunLogs", runARN},
 		{"GET", "/sparkplane/v1/virtualclusters/" + vcID + "/jobruns/" + runID + "/containers", "", "GetJobRunLogs", runARN},
+		{"GET", "/sparkplane/v1/virtualclusters/" + vcID + "/jobruns/" + runID + "/ui", "", "GetJobRunUI", runARN},
 		{"GET", "/sparkplane/v1/cost", "", "GetCostReport", vcARN + "*"},
 		{"GET", "/sparkplane/v1/cost?filter=virtualCluster=" + vcID, "", "GetCostReport", vcARN + vcID},
 	} {

@@ -50,6 +50,8 @@ type Options struct {
 	CheckExecutionRole func(arn string) error
 	// Audit receives the audit records; nil: none are kept.
 	Audit AuditSink
+	// SparkUI serves the Spark UI of ended runs (sparkui.go); nil: none.
+	SparkUI SparkUI
 	// Pricing prices cost reports; nil: cost.DefaultPricing().
 	Pricing *cost.Pricing
 	Now     func() time.Time
@@ -117,6 +119,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/logs/{stream}", s.serve("GetJobRunLogs", s.jobRunLog))
 	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/containers", s.serve("GetJobRunLogs", s.jobRunContainers))
 	s.mux.Handle("GET /sparkplane/v1/cost", s.serve("GetCostReport", s.costReport))
+	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/ui", s.wrap("GetJobRunUI", s.jobRunUI))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 }
 

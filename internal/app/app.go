@@ -29,6 +29,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/runtime/local"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
 	"github.com/sparkplane/sparkplane/internal/sparksubmit"
+	"github.com/sparkplane/sparkplane/internal/sparkui"
 	"github.com/sparkplane/sparkplane/internal/store"
 )
 
@@ -45,6 +46,7 @@ type App struct {
 	trail      *audit.Trail
 	authn      *authenticator // nil: authentication is off
 	kube       map[string]*k8sruntime.Runtime
+	ui         *sparkui.Service // the History Server of ended runs (sparkui.go)
 	clusters   []string
 	log        *slog.Logger
 }
@@ -87,6 +89,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, fmt.Errorf("create runs dir: %w", err)
 	}
 	archive := logArchive(st)
+	keeper, ui, err := sparkUI(&cfg, dist, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	runtimes := map[string]runtime.Runtime{}
 	if sparkErr == nil {
 		// As root, each run runs as its execution role's Unix user (see
@@ -98,7 +105,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 				user, _ := cfg.LocalRunAs(arn)
 				return local.Identity{User: user, CredentialsFile: cfg.S3CredentialsFile(arn)}
 			},
-			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot(), Ship: logShipping(&cfg),
+			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot(), EventLogs: keeper, Ship: logShipping(&cfg),
 			S3: func(ctx context.Context, arn string) (local.Fetcher, error) {
 				c, err := s3Client(ctx, &cfg, arn)
 				if err != nil {
@@ -120,7 +127,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return c, nil
 	}
 	for _, k := range cfg.Clusters {
-		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), cfg.S3.CredentialsFile, readS3, st, archive,
+		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), cfg.S3.CredentialsFile, readS3, st, archive, eventLogDir(&cfg),
 			shipping{logShipping(&cfg), filepath.Join(cfg.DataDir, "logship")}, log)
 		if err != nil {
 			st.Close()
@@ -153,6 +160,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		CheckNamespace: namespaceChecker(kube),
 		Logs:           logship.NewSource(runtime.NewLogSource(runtimes, archive, st.GetVirtualCluster), shippedLogs(&cfg)),
 		Pricing:        pricing,
+		SparkUI:        uiOf(ui),
 		Logger:         log,
 	}
 	securityOptions(cfg, &opts, trail, authn)
@@ -169,7 +177,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		trail.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, authn: authn, kube: kube, clusters: clusters, log: log}, nil
+	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, trail: trail, authn: authn, kube: kube, ui: ui, clusters: clusters, log: log}, nil
 }
 
 // s3a is how runs reach the object storage of cfg.
@@ -248,6 +256,7 @@ func (a *App) Run(ctx context.Context) error {
 	for _, rt := range a.kube {
 		rt.Close()
 	}
+	a.ui.Close()
 	a.trail.Close()
 	if cerr := a.Store.Close(); err == nil {
 		err = cerr

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
 	"github.com/sparkplane/sparkplane/internal/s3server"
@@ -25,10 +26,12 @@ import (
 // s3:// URIs reach, s3Credentials its default credentials file (read when a
 // run needs it, on clusters with DefaultS3Credentials only); s3 opens it
 // with an execution role's credentials, for the pod templates runs name in
-// S3.
+// S3; eventLogDir prepares the folder of a run's Spark event log (see
+// k8sruntime.Options.EventLogDir).
 func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole, s3a sparksubmit.S3A, s3Credentials string,
 	s3 func(ctx context.Context, executionRoleARN string) (k8sruntime.ObjectReader, error),
-	usage runtime.UsageSink, archive runtime.LogArchive, ship shipping, log *slog.Logger) (*k8sruntime.Runtime, error) {
+	usage runtime.UsageSink, archive runtime.LogArchive, eventLogDir func(context.Context, *emr.JobRun) (string, error), ship shipping,
+	log *slog.Logger) (*k8sruntime.Runtime, error) {
 	rc, err := restConfig(k)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", k.ID, err)
@@ -57,7 +60,7 @@ func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole,
 	return k8sruntime.New(k8sruntime.Options{
 		ClusterID: k.ID, Client: client, Images: images, SparkDefaults: k.SparkDefaults, S3A: s3a,
 		Roles: grants, DefaultKeys: defaultKeys, S3: s3, PodTemplateDirs: k.PodTemplateDirs, AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
-		Usage: usage, Archive: archive, Logger: log.With("cluster", k.ID),
+		Usage: usage, Archive: archive, EventLogDir: eventLogDir, Logger: log.With("cluster", k.ID),
 		Ship: ship.opener, ShipDir: filepath.Join(ship.dir, k.ID),
 	}), nil
 }

@@ -42,6 +42,7 @@ func commands() []command {
 		{"clusters", "[flags]", "list the virtual clusters (a table, or --output json)", runClusters},
 		{"runs", "[flags] <virtual-cluster-id>", "list the job runs of a virtual cluster, newest first", runRuns},
 		{"logs", "[flags] <virtual-cluster-id> <job-run-id>", "print the logs of a job run", runLogs},
+		{"ui", "[flags] <virtual-cluster-id> <job-run-id>", "print the URL of a job run's Spark UI (Apache Spark's History Server), after the run", runUI},
 		{"cost", "[flags]", "what job runs cost: a table by any grouping, or JSON, CSV or Parquet", runCost},
 		{"dev-cluster", "up|down|status", "an embedded Kubernetes cluster whose pods run as host processes (cluster \"dev\")", runDevCluster},
 		{"version", "", "print the version", runVersion},

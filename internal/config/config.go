@@ -42,9 +42,14 @@ type Config struct {
 	DevCluster DevCluster `json:"devCluster"`
 	// S3 is the object storage runs read code and data from.
 	S3 S3 `json:"s3"`
+	// CloudWatch is where runs' cloudWatchMonitoringConfiguration sends
+	// their logs.
+	CloudWatch CloudWatch `json:"cloudWatch"`
 	// Security is authentication, authorization, execution roles and
 	// request bounds.
 	Security Security `json:"security"`
+	// SparkUI is the Spark UI of ended runs (see sparkui.go).
+	SparkUI SparkUI `json:"sparkUI"`
 	// Env is the environment the server started with (Default reads it);
 	// never read from or written to a file.
 	Env Env `json:"-"`
@@ -190,7 +195,13 @@ func (c *Config) Validate() error {
 	if err := c.S3.validate(); err != nil {
 		return err
 	}
+	if err := c.CloudWatch.validate(); err != nil {
+		return err
+	}
 	if err := c.Security.validate(c.Addr); err != nil {
+		return err
+	}
+	if err := c.SparkUI.validate(); err != nil {
 		return err
 	}
 	if err := c.DevCluster.validate(); err != nil {

@@ -68,11 +68,11 @@ func (m memStore) Delete(_ context.Context, bucket, key string) error {
 	delete(m, bucket+"/"+key)
 	return nil
 }
-func (m memStore) List(_ context.Context, bucket, prefix string) ([]objectstore.Object, error) {
+func (m memStore) List(_ context.Context, uri string, _ int) ([]objectstore.Object, error) {
 	var out []objectstore.Object
 	for k := range m {
-		if key, ok := strings.CutPrefix(k, bucket+"/"); ok && strings.HasPrefix(key, prefix) {
-			out = append(out, objectstore.Object{Key: key})
+		if strings.HasPrefix("s3://"+k, uri) {
+			out = append(out, objectstore.Object{URI: "s3://" + k})
 		}
 	}
 	return out, nil

@@ -17,7 +17,7 @@ import (
 // ObjectReader is the object storage a Reader lists and reads
 // (*objectstore.Client, with the run's execution role's credentials).
 type ObjectReader interface {
-	List(ctx context.Context, bucket, prefix string) ([]objectstore.Object, error)
+	List(ctx context.Context, uri string, limit int) ([]objectstore.Object, error)
 	Get(ctx context.Context, bucket, key string, limit int64) ([]byte, error)
 }
 
@@ -60,13 +60,15 @@ func NewReader(store ObjectReader, logURI, virtualClusterID, jobRunID string) (*
 // Containers lists the containers of the run whose logs S3 holds: the job
 // runners first, then the drivers, then the executors, each by pod name.
 func (r *Reader) Containers(ctx context.Context) ([]*ShippedContainer, error) {
-	objs, err := r.store.List(ctx, r.bucket, r.prefix)
+	root := "s3://" + r.bucket + "/"
+	objs, err := r.store.List(ctx, root+r.prefix, 0)
 	if err != nil {
 		return nil, err
 	}
 	byDir := map[string]*ShippedContainer{}
 	for _, o := range objs {
-		rel := strings.TrimPrefix(o.Key, r.prefix)
+		key := strings.TrimPrefix(o.URI, root)
+		rel := strings.TrimPrefix(key, r.prefix)
 		parts := strings.Split(rel, "/")
 		var c ShippedContainer
 		switch {
@@ -91,9 +93,9 @@ func (r *Reader) Containers(ctx context.Context) ([]*ShippedContainer, error) {
 		if len(sc.objects[stream]) == 0 {
 			sc.Streams = append(sc.Streams, stream)
 		}
-		sc.objects[stream] = append(sc.objects[stream], piece{key: o.Key, index: index})
-		if o.LastModified.After(sc.Modified) {
-			sc.Modified = o.LastModified
+		sc.objects[stream] = append(sc.objects[stream], piece{key: key, index: index})
+		if o.Modified.After(sc.Modified) {
+			sc.Modified = o.Modified
 		}
 	}
 	out := make([]*ShippedContainer, 0, len(byDir))

@@ -4,18 +4,10 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
-
-// Object is one entry of a listing.
-type Object struct {
-	Key          string
-	Size         int64
-	LastModified time.Time
-}
 
 // Put writes data as the object key of bucket, replacing any earlier one.
 func (c *Client) Put(ctx context.Context, bucket, key string, data []byte, contentType string) error {
@@ -40,23 +32,6 @@ func (c *Client) Delete(ctx context.Context, bucket, key string) error {
 		return c.fail(uriOf(bucket, key), err)
 	}
 	return nil
-}
-
-// List returns every object of bucket whose key starts with prefix, in key
-// order.
-func (c *Client) List(ctx context.Context, bucket, prefix string) ([]Object, error) {
-	var objs []Object
-	p := s3.NewListObjectsV2Paginator(c.s3, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, c.fail(uriOf(bucket, prefix), err)
-		}
-		for _, o := range page.Contents {
-			objs = append(objs, Object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), LastModified: aws.ToTime(o.LastModified)})
-		}
-	}
-	return objs, nil
 }
 
 // Get returns the content of the object key of bucket, of at most limit

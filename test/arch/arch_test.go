@@ -27,6 +27,7 @@ var forbidden = []struct {
 	{"internal/controller", []string{"internal/runtime/local", "internal/runtime/kubernetes", "internal/api", "internal/app"}},
 	{"internal/api", []string{"internal/runtime/local", "internal/runtime/kubernetes", "internal/controller", "internal/app"}},
 	{"internal/store/...", []string{"internal/runtime", "internal/controller", "internal/api", "internal/app"}},
+	{"internal/sparkui", []string{"internal/runtime", "internal/controller", "internal/store", "internal/api", "internal/app"}},
 }
 
 func TestImports(t *testing.T) {

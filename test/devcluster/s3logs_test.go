@@ -100,7 +100,9 @@ func TestContainerLogsShippedToS3(t *testing.T) {
 	}
 	var keys []string
 	for _, o := range out.Contents {
-		keys = append(keys, strings.TrimPrefix(aws.ToString(o.Key), prefix))
+		if k := strings.TrimPrefix(aws.ToString(o.Key), prefix); !strings.HasPrefix(k, "sparklogs/") { // the event log (persistentAppUI)
+			keys = append(keys, k)
+		}
 	}
 	appID := drivers[0].Labels["spark-app-selector"]
 	if appID == "" {

@@ -92,6 +92,7 @@ func TestLogsShippedToS3Local(t *testing.T) {
 		var stdout, stderr []string
 		for _, k := range keys {
 			switch {
+			case strings.HasPrefix(k, dir+"sparklogs/"): // the Spark event log (persistentAppUI)
 			case strings.HasPrefix(k, driver+"stdout"):
 				stdout = append(stdout, k)
 			case strings.HasPrefix(k, driver+"stderr"):

@@ -71,8 +71,12 @@ type Options struct {
 	Archive runtime.LogArchive
 	// Usage, when set, receives the metered usage of every pod of a run
 	// and of the nodes they ran on (for cost reports).
-	Usage  runtime.UsageSink
-	Logger *slog.Logger
+	Usage runtime.UsageSink
+	// EventLogDir, when set, returns the folder (s3a://…/, made to exist)
+	// that the driver of run writes its Spark event log into, "" for none
+	// (eventlog.go); nil: drivers write none.
+	EventLogDir func(ctx context.Context, run *emr.JobRun) (string, error)
+	Logger      *slog.Logger
 	// Ship, when set, says where the container logs of each run go (its
 	// monitoringConfiguration): every pod's log is followed and shipped
 	// while it runs (ship.go); nil: nowhere.
@@ -224,6 +228,7 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	if err != nil {
 		return planError(err)
 	}
+	r.withEventLog(ctx, p, run)
 	if _, err := r.watch(ctx, p.ns); err != nil {
 		return err
 	}

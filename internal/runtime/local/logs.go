@@ -35,12 +35,13 @@ func (r *Runtime) Logs(ctx context.Context, vc *emr.VirtualCluster, run *emr.Job
 }
 
 // CollectLogs implements runtime.LogCollector: it ships what is left of
-// the stdout and stderr of the run's current attempt (Options.Ship) and
-// puts them (the last runtime.MaxArchivedLog bytes of each) into
-// Options.Archive. The files stay in the run folder.
+// the stdout and stderr of the run's current attempt (Options.Ship), puts
+// them (the last runtime.MaxArchivedLog bytes of each) into
+// Options.Archive, and its Spark event log into Options.EventLogs. The
+// files stay in the run folder.
 func (r *Runtime) CollectLogs(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
 	dir := rundir.Path(r.opts.Dir, run)
-	var errs []error
+	errs := []error{r.keepEventLog(ctx, run)}
 	if _, err := os.Stat(filepath.Join(dir, fileStdout)); err == nil {
 		errs = append(errs, r.finishShipping(ctx, run, dir))
 	}

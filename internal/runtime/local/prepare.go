@@ -51,6 +51,9 @@ func (r *Runtime) prepare(ctx context.Context, run *emr.JobRun, sub *sparksubmit
 		if err := r.fetch(ctx, run, work, fetches, nil); err != nil {
 			return nil, err
 		}
+		if err := makeEventLogDir(sub, work, nil); err != nil {
+			return nil, err
+		}
 		if err := os.WriteFile(filepath.Join(dir, fileDefaults), defaults, 0o644); err != nil {
 			return nil, fmt.Errorf("write spark-defaults.conf: %w", err)
 		}
@@ -72,7 +75,10 @@ func (r *Runtime) prepare(ctx context.Context, run *emr.JobRun, sub *sparksubmit
 			Message: "setpriv (util-linux), which starts jobs as their execution role's user, is not installed"}
 	}
 	creds, err := prepareWork(r.opts.WorkDir, work, u, defaults, id.CredentialsFile, func() error {
-		return r.fetch(ctx, run, work, fetches, u)
+		if err := r.fetch(ctx, run, work, fetches, u); err != nil {
+			return err
+		}
+		return makeEventLogDir(sub, work, u)
 	})
 	if err != nil {
 		return nil, err

@@ -87,6 +87,10 @@ type Options struct {
 	// ShipInterval is how often the logs of a running run are shipped
 	// again; 0: logship.DefaultInterval.
 	ShipInterval time.Duration
+	// EventLogs, when set, keeps the Spark event log that each run (with
+	// persistentAppUI not DISABLED) writes into its working folder, once
+	// the attempt ends (eventlog.go); nil: runs write none.
+	EventLogs EventLogKeeper
 }
 
 // Runtime runs job runs as local spark-submit processes.
@@ -162,6 +166,7 @@ func (r *Runtime) start(ctx context.Context, key, dir string, run *emr.JobRun, d
 	if err != nil {
 		return &runtime.SubmitError{Reason: emr.FailureValidation, Message: err.Error()}
 	}
+	r.withEventLog(run, sub, dir)
 	job, err := r.prepare(ctx, run, sub, dir, id, dist)
 	if err != nil {
 		return err
