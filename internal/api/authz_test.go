@@ -135,6 +135,8 @@ func TestEveryOperationIsAuthorized(t *testing.T) {
 		{"DELETE", "/tags/" + url.PathEscape(vcARN+vcID) + "?tagKeys=a", "", "UntagResource", vcARN + vcID},
 		{"GET", "/tags/" + url.PathEscape(vcARN+vcID), "", "ListTagsForResource", vcARN + vcID},
 		{"GET", "/sparkplane/v1/virtualclusters/" + vcID + "/jobruns/" + runID + "/logs/stdout", "", "GetJobRunLogs", runARN},
+		{"GET", "/sparkplane/v1/virtualclusters/" + vcID + "/jobruns/" + runID + "/logs/stdout?container=x", "", "GetJobRunLogs", runARN},
+		{"GET", "/sparkplane/v1/virtualclusters/" + vcID + "/jobruns/" + runID + "/containers", "", "GetJobRunLogs", runARN},
 		{"GET", "/sparkplane/v1/virtualclusters/" + vcID + "/jobruns/" + runID + "/ui", "", "GetJobRunUI", runARN},
 		{"GET", "/sparkplane/v1/cost", "", "GetCostReport", vcARN + "*"},
 		{"GET", "/sparkplane/v1/cost?filter=virtualCluster=" + vcID, "", "GetCostReport", vcARN + vcID},

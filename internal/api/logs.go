@@ -25,7 +25,8 @@ type LogSource interface {
 }
 
 // jobRunLog serves one log stream of a run: sparkplane's own endpoint,
-// outside the AWS paths, behind `sparkplane logs`.
+// outside the AWS paths, behind `sparkplane logs`. With ?container=<pod>,
+// stream (stdout or stderr) is that container's (see containerlogs.go).
 func (s *Server) jobRunLog(w http.ResponseWriter, r *http.Request) {
 	run, err := s.getJobRun(r, ActionGetJobRunLogs)
 	if err != nil {
@@ -33,6 +34,22 @@ func (s *Server) jobRunLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	stream := r.PathValue("stream")
+	if container := r.URL.Query().Get("container"); container != "" {
+		if !slices.Contains(containerStreams, stream) {
+			writeError(w, r, s.opts.Logger, emr.Validationf("Log stream %q of a container does not exist; use one of %s.", stream, strings.Join(containerStreams, ", ")))
+			return
+		}
+		f, err := s.openContainerLog(r, run, container, stream)
+		if err != nil {
+			writeError(w, r, s.opts.Logger, err)
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Sparkplane-Job-Run-State", string(run.State))
+		_, _ = io.Copy(w, f)
+		return
+	}
 	if !slices.Contains(LogStreams, stream) {
 		writeError(w, r, s.opts.Logger, emr.Validationf("Log stream %q does not exist; use one of %s.", stream, strings.Join(LogStreams, ", ")))
 		return

@@ -119,6 +119,7 @@ func (s *Server) routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt.op, rt.h))
 	}
 	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/logs/{stream}", s.serve("GetJobRunLogs", s.jobRunLog))
+	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/containers", s.serve("GetJobRunLogs", s.jobRunContainers))
 	s.mux.Handle("GET /sparkplane/v1/cost", s.serve("GetCostReport", s.costReport))
 	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/ui", s.wrap("GetJobRunUI", s.jobRunUI))
 	s.mux.Handle("GET /sparkplane/v1/events", s.serve("GetJobRunEvents", s.jobRunEvents))

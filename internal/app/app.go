@@ -23,6 +23,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/controller"
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/events"
+	"github.com/sparkplane/sparkplane/internal/logship"
 	"github.com/sparkplane/sparkplane/internal/objectstore"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
@@ -107,7 +108,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 				user, _ := cfg.LocalRunAs(arn)
 				return local.Identity{User: user, CredentialsFile: cfg.S3CredentialsFile(arn)}
 			},
-			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot(), EventLogs: keeper,
+			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot(), EventLogs: keeper, Ship: logShipping(&cfg),
 			S3: func(ctx context.Context, arn string) (local.Fetcher, error) {
 				c, err := s3Client(ctx, &cfg, arn)
 				if err != nil {
@@ -129,7 +130,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return c, nil
 	}
 	for _, k := range cfg.Clusters {
-		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), cfg.S3.CredentialsFile, readS3, st, archive, eventLogDir(&cfg), log)
+		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), cfg.S3.CredentialsFile, readS3, st, archive, eventLogDir(&cfg),
+			shipping{logShipping(&cfg), filepath.Join(cfg.DataDir, "logship")}, log)
 		if err != nil {
 			st.Close()
 			return nil, err
@@ -170,7 +172,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Partition:      emr.Partition{Partition: cfg.Partition, Region: cfg.Region, Account: cfg.AccountID},
 		Clusters:       clusters,
 		CheckNamespace: namespaceChecker(kube),
-		Logs:           runtime.NewLogSource(runtimes, archive, st.GetVirtualCluster),
+		Logs:           logship.NewSource(runtime.NewLogSource(runtimes, archive, st.GetVirtualCluster), shippedLogs(&cfg)),
 		Pricing:        pricing,
 		SparkUI:        uiOf(ui),
 		Metrics:        mx.requests(),

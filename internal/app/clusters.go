@@ -21,7 +21,7 @@ import (
 // kubernetesRuntime builds the runtime of one registered cluster. It does
 // not contact the cluster: an unreachable cluster fails runs, not start-up.
 // usage receives every pod's metered usage, archive the logs of ended
-// attempts (nil: none kept). roles are the configured execution roles: what
+// attempts (nil: none kept), ship where the logs of runs go. roles are the configured execution roles: what
 // each role's runs get (its kubernetesSecret). s3a is the object storage
 // s3:// URIs reach, s3Credentials its default credentials file (read when a
 // run needs it, on clusters with DefaultS3Credentials only); s3 opens it
@@ -30,7 +30,8 @@ import (
 // k8sruntime.Options.EventLogDir).
 func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole, s3a sparksubmit.S3A, s3Credentials string,
 	s3 func(ctx context.Context, executionRoleARN string) (k8sruntime.ObjectReader, error),
-	usage runtime.UsageSink, archive runtime.LogArchive, eventLogDir func(context.Context, *emr.JobRun) (string, error), log *slog.Logger) (*k8sruntime.Runtime, error) {
+	usage runtime.UsageSink, archive runtime.LogArchive, eventLogDir func(context.Context, *emr.JobRun) (string, error), ship shipping,
+	log *slog.Logger) (*k8sruntime.Runtime, error) {
 	rc, err := restConfig(k)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", k.ID, err)
@@ -60,6 +61,7 @@ func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole,
 		ClusterID: k.ID, Client: client, Images: images, SparkDefaults: k.SparkDefaults, S3A: s3a,
 		Roles: grants, DefaultKeys: defaultKeys, S3: s3, PodTemplateDirs: k.PodTemplateDirs, AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
 		Usage: usage, Archive: archive, EventLogDir: eventLogDir, Logger: log.With("cluster", k.ID),
+		Ship: ship.opener, ShipDir: filepath.Join(ship.dir, k.ID),
 	}), nil
 }
 

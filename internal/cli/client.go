@@ -69,8 +69,13 @@ func apiGet(ctx context.Context, env *Env, url string) (*http.Response, error) {
 
 // fetchLog returns one log stream of a job run from sparkplane's own endpoint.
 func fetchLog(ctx context.Context, env *Env, endpoint, vcID, runID, stream string) (string, error) {
-	url := fmt.Sprintf("%s/sparkplane/v1/virtualclusters/%s/jobruns/%s/logs/%s", strings.TrimSuffix(endpoint, "/"), vcID, runID, stream)
-	resp, err := apiGet(ctx, env, url)
+	return fetchText(ctx, env, endpoint, fmt.Sprintf("/sparkplane/v1/virtualclusters/%s/jobruns/%s/logs/%s", vcID, runID, stream))
+}
+
+// fetchText GETs path of sparkplane's own API and returns the body of a
+// 200 answer; any other answer is an error with the server's message.
+func fetchText(ctx context.Context, env *Env, endpoint, path string) (string, error) {
+	resp, err := apiGet(ctx, env, strings.TrimSuffix(endpoint, "/")+path)
 	if err != nil {
 		return "", fmt.Errorf("reach sparkplane at %s (is `sparkplane server` running?): %w", endpoint, err)
 	}

@@ -15,6 +15,8 @@ func runLogs(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "logs", "[flags] <virtual-cluster-id> <job-run-id>")
 	endpoint := fs.String("endpoint-url", endpointDefault(env), "sparkplane server to ask ($SPARKPLANE_ENDPOINT)")
 	stream := fs.String("stream", "all", "stdout, stderr (local runs), job-runner, driver (Kubernetes runs), or all that exist")
+	container := fs.String("container", "", "a container (pod name, see --list) whose stdout and stderr to show: the job runner, the driver or an executor, from the run's logUri")
+	list := fs.Bool("list", false, "list the containers whose logs the run shipped (monitoringConfiguration's logUri)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -23,6 +25,12 @@ func runLogs(ctx context.Context, env *Env, args []string) error {
 		return errUsage
 	}
 	vcID, runID := fs.Arg(0), fs.Arg(1)
+	if *list {
+		return listContainers(ctx, env, *endpoint, vcID, runID)
+	}
+	if *container != "" {
+		return showContainer(ctx, env, *endpoint, vcID, runID, *container, *stream)
+	}
 	if *stream != "all" {
 		if !slices.Contains(api.LogStreams, *stream) {
 			return fmt.Errorf("--stream %q: want all or one of %s", *stream, strings.Join(api.LogStreams, ", "))

@@ -16,8 +16,9 @@
 // LogArchive, the store: from then on every server sharing the store reads
 // them, whichever ran the run. LogSource is what the API reads through:
 // the archived copy for a run that has ended, the live logs otherwise or
-// when nothing was archived. Archiving to S3 (monitoringConfiguration's
-// s3MonitoringConfiguration) comes next, behind the same LogArchive.
+// when nothing was archived. A run with monitoringConfiguration also has
+// every container's logs shipped (package logship) while it runs, which
+// the API reads through logship.Source over LogSource.
 package runtime
 
 import (

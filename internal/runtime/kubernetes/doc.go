@@ -27,5 +27,7 @@
 // LogArchive when an attempt ends (CollectLogs), before the pods go. When
 // the driver or job runner fails, Observe reads the end of its log for the
 // exception that explains it (runtime.FailureSummary: an S3A error of code
-// in S3, a Python error) and adds it to the failure's details.
+// in S3, a Python error) and adds it to the failure's details. With
+// Options.Ship, every pod's log (executors included) is followed and
+// shipped to the run's monitoringConfiguration destinations (ship.go).
 package kubernetes

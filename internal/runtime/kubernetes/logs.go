@@ -50,16 +50,20 @@ func (r *Runtime) Logs(ctx context.Context, vc *emr.VirtualCluster, run *emr.Job
 	return rc, nil
 }
 
-// CollectLogs implements runtime.LogCollector: it puts the logs of the
-// current attempt's job runner and driver pods (the last
+// CollectLogs implements runtime.LogCollector: it ships what is left of
+// the logs of the current attempt's pods (Options.Ship, see ship.go) and
+// puts the logs of its job runner and driver pods (the last
 // runtime.MaxArchivedLog bytes of each) into Options.Archive, where every
 // server reads them after the pods are gone. A pod that has no log (never
 // started) is skipped.
 func (r *Runtime) CollectLogs(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
-	if r.opts.Archive == nil {
-		return nil
-	}
 	var errs []error
+	if r.ships != nil {
+		errs = append(errs, r.collectShipped(ctx, vc, run))
+	}
+	if r.opts.Archive == nil {
+		return errors.Join(errs...)
+	}
 	for _, stream := range []string{LogJobRunner, LogDriver} {
 		rc, err := r.Logs(ctx, vc, run, stream)
 		if errors.Is(err, runtime.ErrLogNotFound) {
@@ -79,6 +83,21 @@ func (r *Runtime) CollectLogs(ctx context.Context, vc *emr.VirtualCluster, run *
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// collectShipped ships what is left of the logs of the current attempt's
+// pods.
+func (r *Runtime) collectShipped(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
+	ns := vc.ContainerProvider.Namespace()
+	w, err := r.watch(ctx, ns)
+	if err != nil {
+		return err
+	}
+	pods, err := w.pods.List(attemptSelector(run))
+	if err != nil {
+		return err
+	}
+	return r.ships.collect(ctx, run, ns, w.pods, pods)
 }
 
 // attemptPod returns the newest pod of the component in the run's current

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/logship"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 )
@@ -76,6 +77,16 @@ type Options struct {
 	// (eventlog.go); nil: drivers write none.
 	EventLogDir func(ctx context.Context, run *emr.JobRun) (string, error)
 	Logger      *slog.Logger
+	// Ship, when set, says where the container logs of each run go (its
+	// monitoringConfiguration): every pod's log is followed and shipped
+	// while it runs (ship.go); nil: nowhere.
+	Ship logship.Opener
+	// ShipDir holds the copies of the logs being shipped (0700); the
+	// server's own.
+	ShipDir string
+	// ShipInterval is how often the logs of running pods are shipped
+	// again; 0: logship.DefaultInterval.
+	ShipInterval time.Duration
 }
 
 // Runtime runs job runs on one Kubernetes cluster.
@@ -90,6 +101,7 @@ type Runtime struct {
 	rbacReady     sync.Map // "<namespace>/<role ARN>" → true once its accounts and RBAC exist
 	defaultSecret sync.Map // namespace → the AccessKeys its DefaultSecretName holds
 	meter         *meter   // nil without Options.Usage
+	ships         *shipper // nil without Options.Ship
 }
 
 var (
@@ -117,6 +129,7 @@ func New(opts Options) *Runtime {
 	if opts.Usage != nil {
 		r.meter = newMeter(opts.Usage, opts.Client, opts.Logger)
 	}
+	r.ships = newShipper(&r.opts)
 	return r
 }
 
@@ -133,6 +146,7 @@ func (r *Runtime) Close() {
 	}
 	r.watches = map[string]*nsWatch{}
 	r.meter.close()
+	r.ships.close()
 }
 
 // watch returns the synced cache of a namespace, starting it on first use.
@@ -161,8 +175,8 @@ func (r *Runtime) watch(ctx context.Context, ns string) (*nsWatch, error) {
 		return nil, err
 	}
 	podHandler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { r.enqueue(obj); r.meter.observe(obj, false) },
-		UpdateFunc: func(_, obj any) { r.enqueue(obj); r.meter.observe(obj, false) },
+		AddFunc:    func(obj any) { r.enqueue(obj); r.meter.observe(obj, false); r.ships.podChanged(obj) },
+		UpdateFunc: func(_, obj any) { r.enqueue(obj); r.meter.observe(obj, false); r.ships.podChanged(obj) },
 		DeleteFunc: func(obj any) {
 			r.enqueue(obj)
 			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
@@ -290,6 +304,7 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 		return runtime.Observation{}, err
 	}
 	r.adoptDriver(ctx, job, pods)
+	r.ships.observe(ctx, run, ns, w.pods, pods)
 	obs, failed := observe(job, pods)
 	if failed != nil {
 		if cause := r.failureCause(ctx, failed); cause != "" && !strings.Contains(obs.Details, cause) {

@@ -32,5 +32,7 @@
 // Logs: while a run's attempt runs, its stdout and stderr are served from
 // the run folder (Logs), so only a server that sees the folder serves them;
 // when it ends, CollectLogs puts them into the LogArchive (the store), from
-// which every server serves them. The files stay in the folder.
+// which every server serves them. The files stay in the folder. With
+// Options.Ship they are also shipped to the run's monitoringConfiguration
+// destinations, in the layout of a Kubernetes run's driver (ship.go).
 package local

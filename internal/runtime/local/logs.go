@@ -34,17 +34,20 @@ func (r *Runtime) Logs(ctx context.Context, vc *emr.VirtualCluster, run *emr.Job
 	return f, nil
 }
 
-// CollectLogs implements runtime.LogCollector: it puts the stdout and
-// stderr of the run's current attempt (the last runtime.MaxArchivedLog
-// bytes of each) into Options.Archive, and its Spark event log into
-// Options.EventLogs. The files stay in the run folder.
+// CollectLogs implements runtime.LogCollector: it ships what is left of
+// the stdout and stderr of the run's current attempt (Options.Ship), puts
+// them (the last runtime.MaxArchivedLog bytes of each) into
+// Options.Archive, and its Spark event log into Options.EventLogs. The
+// files stay in the run folder.
 func (r *Runtime) CollectLogs(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
-	eventLogErr := r.keepEventLog(ctx, run)
-	if r.opts.Archive == nil {
-		return eventLogErr
-	}
 	dir := rundir.Path(r.opts.Dir, run)
-	errs := []error{eventLogErr}
+	errs := []error{r.keepEventLog(ctx, run)}
+	if _, err := os.Stat(filepath.Join(dir, fileStdout)); err == nil {
+		errs = append(errs, r.finishShipping(ctx, run, dir))
+	}
+	if r.opts.Archive == nil {
+		return errors.Join(errs...)
+	}
 	for _, stream := range []string{fileStdout, fileStderr} {
 		data, err := readTail(filepath.Join(dir, stream))
 		if errors.Is(err, os.ErrNotExist) {

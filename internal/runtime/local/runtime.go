@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/logship"
 	"github.com/sparkplane/sparkplane/internal/rundir"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	"github.com/sparkplane/sparkplane/internal/sparkdist"
@@ -79,6 +80,13 @@ type Options struct {
 	// FetchTimeout bounds fetching a run's code from S3, which holds a
 	// controller worker; 0: DefaultFetchTimeout.
 	FetchTimeout time.Duration
+	// Ship, when set, says where each run's stdout and stderr go (its
+	// monitoringConfiguration): shipped while it runs and when it ends
+	// (ship.go); nil: nowhere.
+	Ship logship.Opener
+	// ShipInterval is how often the logs of a running run are shipped
+	// again; 0: logship.DefaultInterval.
+	ShipInterval time.Duration
 	// EventLogs, when set, keeps the Spark event log that each run (with
 	// persistentAppUI not DISABLED) writes into its working folder, once
 	// the attempt ends (eventlog.go); nil: runs write none.
@@ -91,9 +99,10 @@ type Runtime struct {
 	events chan string
 	host   string // names this host in usage records
 
-	mu      sync.Mutex
-	procs   map[string]*proc    // by the attempt's folder
-	waiting map[string]*waiting // runs waiting for their Spark, by the attempt's folder
+	mu       sync.Mutex
+	procs    map[string]*proc     // by the attempt's folder
+	waiting  map[string]*waiting  // runs waiting for their Spark, by the attempt's folder
+	shipping map[string]*shipping // log shipping of running attempts, by the attempt's folder
 }
 
 var (
@@ -116,7 +125,8 @@ func New(opts Options) *Runtime {
 	if opts.FetchTimeout <= 0 {
 		opts.FetchTimeout = DefaultFetchTimeout
 	}
-	return &Runtime{opts: opts, events: make(chan string, 1024), procs: map[string]*proc{}, waiting: map[string]*waiting{}, host: hostname()}
+	return &Runtime{opts: opts, events: make(chan string, 1024), procs: map[string]*proc{}, waiting: map[string]*waiting{},
+		shipping: map[string]*shipping{}, host: hostname()}
 }
 
 // Events implements runtime.Runtime.
@@ -374,6 +384,7 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 	key := runtime.Key(run.VirtualClusterID, run.ID)
 	dir := rundir.Path(r.opts.Dir, run)
 	if p := r.find(key, dir); p != nil && !p.ended() {
+		r.startShipping(ctx, run, dir, p.done)
 		if p.running.Load() {
 			return runtime.Observation{Phase: runtime.PhaseRunning}, nil
 		}

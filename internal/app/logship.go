@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+
+	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/emr"
+	"github.com/sparkplane/sparkplane/internal/logship"
+)
+
+// shipping is where the Kubernetes runtimes ship runs' logs, and the
+// folder they keep the logs they are shipping in (one per cluster).
+type shipping struct {
+	opener logship.Opener
+	dir    string
+}
+
+// logShipping sends the container logs of runs whose monitoringConfiguration
+// has an s3MonitoringConfiguration to its logUri, with the S3 credentials
+// of the run's execution role (as its code is read).
+func logShipping(cfg *config.Config) logship.Opener {
+	return func(ctx context.Context, run *emr.JobRun) (logship.Destination, error) {
+		uri := logship.LogURI(run)
+		if uri == "" {
+			return nil, nil
+		}
+		rot, err := logship.RotationOf(run)
+		if err != nil {
+			return nil, err
+		}
+		c, err := s3Client(ctx, cfg, run.ExecutionRoleARN)
+		if err != nil {
+			return nil, err
+		}
+		return logship.NewS3(c, uri, run.VirtualClusterID, run.ID, rot)
+	}
+}
+
+// shippedLogs reads back the logs runs shipped to S3, with the credentials
+// of the run's execution role: a caller allowed GetJobRunLogs on a run
+// reads what its role wrote.
+func shippedLogs(cfg *config.Config) logship.ReaderOpener {
+	return func(ctx context.Context, run *emr.JobRun) (*logship.Reader, error) {
+		uri := logship.LogURI(run)
+		if uri == "" {
+			return nil, nil
+		}
+		c, err := s3Client(ctx, cfg, run.ExecutionRoleARN)
+		if err != nil {
+			return nil, err
+		}
+		return logship.NewReader(c, uri, run.VirtualClusterID, run.ID)
+	}
+}
