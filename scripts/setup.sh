@@ -17,7 +17,8 @@
 # internal/testenv/pgenv starts throwaway instances of, unless SPARKPLANE_TEST_POSTGRES
 # names a server to use instead, and the S3 server versitygw that
 # internal/testenv/s3env and the embedded cluster run (scripts/versitygw.sh builds
-# it into $CACHE/versitygw-<version>).
+# it into $CACHE/versitygw-<version>), and moto's CloudWatch Logs server that
+# internal/testenv/cwenv starts (scripts/moto.sh installs it into $CACHE/moto-<version>).
 set -euo pipefail
 
 SPARK_VERSION=3.5.9 # keep in step with internal/sparkdist.Version
@@ -125,5 +126,6 @@ if $with_test; then
     apt_install postgresql
   fi
   say "S3 server: $("$(dirname "${BASH_SOURCE[0]}")/versitygw.sh")"
+  say "CloudWatch Logs server for the tests (moto): $("$(dirname "${BASH_SOURCE[0]}")/moto.sh")"
 fi
 say "Ready."

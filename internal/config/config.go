@@ -42,6 +42,9 @@ type Config struct {
 	DevCluster DevCluster `json:"devCluster"`
 	// S3 is the object storage runs read code and data from.
 	S3 S3 `json:"s3"`
+	// CloudWatch is where runs' cloudWatchMonitoringConfiguration sends
+	// their logs.
+	CloudWatch CloudWatch `json:"cloudWatch"`
 	// Security is authentication, authorization, execution roles and
 	// request bounds.
 	Security Security `json:"security"`
@@ -188,6 +191,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("local.workDir %q: want an absolute path", c.Local.WorkDir)
 	}
 	if err := c.S3.validate(); err != nil {
+		return err
+	}
+	if err := c.CloudWatch.validate(); err != nil {
 		return err
 	}
 	if err := c.Security.validate(c.Addr); err != nil {

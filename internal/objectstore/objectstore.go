@@ -23,10 +23,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/sparkplane/sparkplane/internal/awscreds"
 )
 
 // DefaultMaxSize is the largest object Fetch downloads unless
@@ -71,7 +71,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	}
 	var creds aws.CredentialsProvider = aws.AnonymousCredentials{}
 	if opts.CredentialsFile != "" {
-		c, err := loadCredentials(ctx, opts.CredentialsFile, opts.Profile)
+		c, err := awscreds.FromFile(ctx, opts.CredentialsFile, opts.Profile)
 		if err != nil {
 			return nil, err
 		}
@@ -82,33 +82,6 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		o.BaseEndpoint = aws.String(opts.Endpoint)
 	}
 	return &Client{s3: s3.New(o), max: opts.MaxSize}, nil
-}
-
-// loadCredentials reads the static keys of profile ("" default) from the
-// AWS shared credentials file path, with the SDK's parser and no other
-// file (no ~/.aws/config, no environment).
-func loadCredentials(ctx context.Context, path, profile string) (aws.CredentialsProvider, error) {
-	if profile == "" {
-		profile = "default"
-	}
-	// The SDK skips files it cannot read: say why here instead.
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("credentials file: %w", err)
-	}
-	f.Close()
-	sc, err := awsconfig.LoadSharedConfigProfile(ctx, profile, func(o *awsconfig.LoadSharedConfigOptions) {
-		o.CredentialsFiles = []string{path}
-		o.ConfigFiles = []string{} // not nil: nil means ~/.aws/config
-	})
-	if err != nil {
-		return nil, fmt.Errorf("credentials file %s: %w", path, err)
-	}
-	c := sc.Credentials
-	if !c.HasKeys() {
-		return nil, fmt.Errorf("credentials file %s: profile %s has no aws_access_key_id and aws_secret_access_key", path, profile)
-	}
-	return credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken), nil
 }
 
 // Error is an object S3 refused (or that is over the size cap): the user's
