@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/sparkplane/sparkplane/internal/config"
+	"github.com/sparkplane/sparkplane/internal/cwlogs"
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/logship"
 )
@@ -15,24 +16,44 @@ type shipping struct {
 	dir    string
 }
 
-// logShipping sends the container logs of runs whose monitoringConfiguration
-// has an s3MonitoringConfiguration to its logUri, with the S3 credentials
-// of the run's execution role (as its code is read).
+// logShipping sends the container logs of runs to where their
+// monitoringConfiguration says: S3 (s3MonitoringConfiguration's logUri, with
+// the S3 credentials of the run's execution role, as its code is read) and
+// CloudWatch Logs (cloudWatchMonitoringConfiguration, with the role's
+// credentials for the cloudWatch endpoint), or both.
 func logShipping(cfg *config.Config) logship.Opener {
 	return func(ctx context.Context, run *emr.JobRun) (logship.Destination, error) {
-		uri := logship.LogURI(run)
-		if uri == "" {
+		var ds logship.Destinations
+		if uri := logship.LogURI(run); uri != "" {
+			rot, err := logship.RotationOf(run)
+			if err != nil {
+				return nil, err
+			}
+			c, err := s3Client(ctx, cfg, run.ExecutionRoleARN)
+			if err != nil {
+				return nil, err
+			}
+			d, err := logship.NewS3(c, uri, run.VirtualClusterID, run.ID, rot)
+			if err != nil {
+				return nil, err
+			}
+			ds = append(ds, d)
+		}
+		if cw := logship.CloudWatchOf(run); cw != nil {
+			c, err := cwlogs.New(ctx, cwlogs.Options{Endpoint: cfg.CloudWatch.Endpoint, Region: cfg.CloudWatchRegion(),
+				CredentialsFile: cfg.CloudWatchCredentialsFile(run.ExecutionRoleARN)})
+			if err != nil {
+				return nil, err
+			}
+			ds = append(ds, logship.NewCloudWatch(c, *cw))
+		}
+		switch len(ds) {
+		case 0:
 			return nil, nil
+		case 1:
+			return ds[0], nil
 		}
-		rot, err := logship.RotationOf(run)
-		if err != nil {
-			return nil, err
-		}
-		c, err := s3Client(ctx, cfg, run.ExecutionRoleARN)
-		if err != nil {
-			return nil, err
-		}
-		return logship.NewS3(c, uri, run.VirtualClusterID, run.ID, rot)
+		return ds, nil
 	}
 }
 

@@ -17,7 +17,7 @@ type CloudWatch struct {
 	// CredentialsFile is an AWS shared credentials file whose [default]
 	// profile signs for runs whose execution role maps no credentialsFile
 	// of its own (security.executionRoles); empty: such runs' logs are not
-	// sent, and their stateDetails say why.
+	// sent to CloudWatch Logs (the server logs a warning saying why).
 	CredentialsFile string `json:"credentialsFile"`
 }
 
