@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/auth"
 	"github.com/sparkplane/sparkplane/internal/emr"
 )
 
@@ -115,32 +115,17 @@ func (s *Server) checkLoopback(r *http.Request) error {
 	if !s.opts.LoopbackOnly {
 		return nil
 	}
-	if !loopbackHost(r.Host) {
+	if !auth.LoopbackHost(r.Host) {
 		return emr.AccessDeniedf("This sparkplane server has authentication off and serves loopback only, not requests addressed to %q. "+
 			"Address it as 127.0.0.1 or localhost, or give the server an access file (security.access).", clipHost(r.Host))
 	}
 	for _, o := range r.Header.Values("Origin") {
 		u, err := url.Parse(o)
-		if err != nil || u.Host == "" || !loopbackHost(u.Host) {
+		if err != nil || u.Host == "" || !auth.LoopbackHost(u.Host) {
 			return emr.AccessDeniedf("This sparkplane server has authentication off and serves loopback only, not web pages of origin %q.", clipHost(o))
 		}
 	}
 	return nil
-}
-
-// loopbackHost says whether host[:port] names loopback: localhost or a
-// loopback address.
-func loopbackHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func clipHost(s string) string {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sparkplane/sparkplane/internal/auth"
 )
 
 // Path is where a server serves its metrics.
@@ -71,29 +73,14 @@ func fromLoopback(r *http.Request) bool {
 	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 		return false
 	}
-	if !loopbackHost(r.Host) {
+	if !auth.LoopbackHost(r.Host) {
 		return false
 	}
 	for _, o := range r.Header.Values("Origin") {
 		u, err := url.Parse(o)
-		if err != nil || u.Host == "" || !loopbackHost(u.Host) {
+		if err != nil || u.Host == "" || !auth.LoopbackHost(u.Host) {
 			return false
 		}
 	}
 	return true
-}
-
-// loopbackHost says whether host[:port] names loopback: localhost or a
-// loopback address.
-func loopbackHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
