@@ -44,10 +44,7 @@ func (s *Server) jobRunLog(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, s.opts.Logger, err)
 			return
 		}
-		defer f.Close()
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("X-Sparkplane-Job-Run-State", string(run.State))
-		_, _ = io.Copy(w, f)
+		writeLog(w, run, f)
 		return
 	}
 	if !slices.Contains(LogStreams, stream) {
@@ -67,6 +64,11 @@ func (s *Server) jobRunLog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.opts.Logger, err)
 		return
 	}
+	writeLog(w, run, f)
+}
+
+// writeLog sends the log f of run as the answer and closes it.
+func writeLog(w http.ResponseWriter, run *emr.JobRun, f io.ReadCloser) {
 	defer f.Close()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Sparkplane-Job-Run-State", string(run.State))

@@ -20,11 +20,7 @@ var _ runtime.LiveContainerLogs = (*Runtime)(nil)
 // attempt whose main container started, from the informer cache. A pod's
 // log is Kubernetes's one stream of it, served as stdout (see ship.go).
 func (r *Runtime) Containers(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) ([]runtime.ContainerLog, error) {
-	w, err := r.watch(ctx, vc.ContainerProvider.Namespace())
-	if err != nil {
-		return nil, err
-	}
-	pods, err := w.pods.List(attemptSelector(run))
+	pods, err := r.attemptPods(ctx, vc, run)
 	if err != nil {
 		return nil, err
 	}

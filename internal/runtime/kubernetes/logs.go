@@ -103,15 +103,21 @@ func (r *Runtime) collectShipped(ctx context.Context, vc *emr.VirtualCluster, ru
 // attemptPod returns the newest pod of the component in the run's current
 // attempt, from the informer cache; nil when there is none.
 func (r *Runtime) attemptPod(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun, component string) (*corev1.Pod, error) {
-	w, err := r.watch(ctx, vc.ContainerProvider.Namespace())
-	if err != nil {
-		return nil, err
-	}
-	pods, err := w.pods.List(attemptSelector(run))
+	pods, err := r.attemptPods(ctx, vc, run)
 	if err != nil {
 		return nil, err
 	}
 	return newest(pods, component), nil
+}
+
+// attemptPods returns the pods of the run's current attempt, from the
+// informer cache.
+func (r *Runtime) attemptPods(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) ([]*corev1.Pod, error) {
+	w, err := r.watch(ctx, vc.ContainerProvider.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	return w.pods.List(attemptSelector(run))
 }
 
 // failureLogLines and failureLogTimeout bound what failureCause reads of a
