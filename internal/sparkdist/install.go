@@ -57,8 +57,24 @@ func line(version string) string {
 	return parts[0] + "." + parts[1]
 }
 
-// Installed returns version's Spark when the cache folder holds it.
+// Installed returns version's Spark when the cache folder holds it
+// complete: the S3A connector included (a Spark installed by an older
+// sparkplane may lack it; Ensure adds it).
 func Installed(version string, env config.Env) (Dist, bool) {
+	d, ok := present(version, env)
+	return d, ok && hasS3A(d.SparkHome)
+}
+
+// hasS3A says whether the Spark in sparkHome has its S3A connector
+// (hadoop-aws, installed last by AddS3A).
+func hasS3A(sparkHome string) bool {
+	jars, _ := filepath.Glob(filepath.Join(sparkHome, "jars", "hadoop-aws-*.jar"))
+	return len(jars) > 0
+}
+
+// present returns version's Spark when the cache folder has it installed,
+// with or without the S3A connector.
+func present(version string, env config.Env) (Dist, bool) {
 	home := cachedHome(env, version)
 	if !isFile(filepath.Join(home, "bin", "spark-submit")) {
 		return Dist{}, false
@@ -99,8 +115,13 @@ func Ensure(ctx context.Context, version string, env config.Env, log *slog.Logge
 		return Dist{}, err
 	}
 	defer unlock()
-	if d, ok := Installed(version, env); ok {
-		return d, nil // another installed it while this one waited
+	if d, ok := present(version, env); ok { // another installed it while this one waited
+		if !hasS3A(d.SparkHome) { // installed before sparkplane added S3A to every Spark
+			if err := AddS3A(ctx, d.SparkHome, log); err != nil {
+				return Dist{}, fmt.Errorf("add the S3A connector to Apache Spark %s: %w", version, err)
+			}
+		}
+		return d, nil
 	}
 	if err := install(ctx, version, env, cache, log); err != nil {
 		return Dist{}, err

@@ -141,3 +141,26 @@ func TestForRunsTheInstalledPatchOfItsLine(t *testing.T) {
 		}
 	}
 }
+
+// TestInstalledNeedsTheS3AConnector: a Spark in the cache without
+// hadoop-aws (installed by a sparkplane older than S3A for every Spark) is
+// not complete, so Ensure, not the caller, takes it from there.
+func TestInstalledNeedsTheS3AConnector(t *testing.T) {
+	env, _ := fakeEnv(t)
+	d, err := sparkdist.Ensure(context.Background(), "3.3.0", env, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jars, _ := filepath.Glob(filepath.Join(d.SparkHome, "jars", "hadoop-aws-*.jar"))
+	if len(jars) == 0 {
+		t.Fatal("the fake installation has no hadoop-aws jar")
+	}
+	for _, j := range jars {
+		if err := os.Remove(j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := sparkdist.Installed("3.3.0", env); ok {
+		t.Error("a Spark without its S3A connector counts as installed")
+	}
+}
