@@ -108,7 +108,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 				user, _ := cfg.LocalRunAs(arn)
 				return local.Identity{User: user, CredentialsFile: cfg.S3CredentialsFile(arn)}
 			},
-			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot(), EventLogs: keeper, Ship: logShipping(&cfg),
+			Isolate: os.Geteuid() == 0, WorkDir: cfg.Local.WorkRoot(), EventLogs: keeper, Ship: logShipping(&cfg, log),
 			S3: func(ctx context.Context, arn string) (local.Fetcher, error) {
 				c, err := s3Client(ctx, &cfg, arn)
 				if err != nil {
@@ -131,7 +131,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	for _, k := range cfg.Clusters {
 		rt, err := kubernetesRuntime(k, cfg.Security.ExecutionRoles, s3a(cfg), cfg.S3.CredentialsFile, readS3, st, archive, eventLogDir(&cfg),
-			shipping{logShipping(&cfg), filepath.Join(cfg.DataDir, "logship")}, log)
+			shipping{logShipping(&cfg, log), filepath.Join(cfg.DataDir, "logship")}, log)
 		if err != nil {
 			st.Close()
 			return nil, err

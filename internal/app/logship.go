@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/sparkplane/sparkplane/internal/config"
 	"github.com/sparkplane/sparkplane/internal/cwlogs"
@@ -20,8 +21,9 @@ type shipping struct {
 // monitoringConfiguration says: S3 (s3MonitoringConfiguration's logUri, with
 // the S3 credentials of the run's execution role, as its code is read) and
 // CloudWatch Logs (cloudWatchMonitoringConfiguration, with the role's
-// credentials for the cloudWatch endpoint), or both.
-func logShipping(cfg *config.Config) logship.Opener {
+// credentials for the cloudWatch endpoint), or both. A destination that
+// cannot be opened does not keep the logs from the other one (log says why).
+func logShipping(cfg *config.Config, log *slog.Logger) logship.Opener {
 	return func(ctx context.Context, run *emr.JobRun) (logship.Destination, error) {
 		var ds logship.Destinations
 		if uri := logship.LogURI(run); uri != "" {
@@ -42,10 +44,14 @@ func logShipping(cfg *config.Config) logship.Opener {
 		if cw := logship.CloudWatchOf(run); cw != nil {
 			c, err := cwlogs.New(ctx, cwlogs.Options{Endpoint: cfg.CloudWatch.Endpoint, Region: cfg.CloudWatchRegion(),
 				CredentialsFile: cfg.CloudWatchCredentialsFile(run.ExecutionRoleARN)})
-			if err != nil {
+			if err != nil && len(ds) == 0 {
 				return nil, err
 			}
-			ds = append(ds, logship.NewCloudWatch(c, *cw))
+			if err != nil { // S3 still gets the logs
+				log.Warn("the run's logs go to S3 but not to CloudWatch Logs", "run", run.ID, "err", err)
+			} else {
+				ds = append(ds, logship.NewCloudWatch(c, *cw))
+			}
 		}
 		switch len(ds) {
 		case 0:
