@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/sparkplane/sparkplane/internal/devcluster"
+	"github.com/sparkplane/sparkplane/internal/testenv/cwenv"
 )
 
 // The cluster and the server every test shares.
@@ -26,6 +27,11 @@ var (
 	layout  devcluster.Layout
 	kube    *kubernetes.Clientset
 	srv     *server
+	// cloudWatch is moto's CloudWatch Logs server, which the server sends
+	// the logs of runs with cloudWatchMonitoringConfiguration to.
+	cloudWatch *cwenv.Server
+	// serverConfig is the server's configuration file.
+	serverConfig string
 )
 
 func TestMain(m *testing.M) {
@@ -67,6 +73,19 @@ func run(m *testing.M) int {
 		kube, err = kubernetes.NewForConfig(rc)
 	}
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cw, stopCW, err := cwenv.Launch(context.Background(), tmp)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "moto's CloudWatch Logs server: %v\n", err)
+		return 1
+	}
+	defer stopCW()
+	cloudWatch = cw
+	serverConfig = filepath.Join(tmp, "server.yaml")
+	conf := fmt.Sprintf("cloudWatch:\n  endpoint: %s\n  region: %s\n  credentialsFile: %s\n", cw.Endpoint, cwenv.Region, cw.CredentialsFile)
+	if err := os.WriteFile(serverConfig, []byte(conf), 0o600); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -144,7 +163,7 @@ func startServer(logPath string) (*server, error) {
 	}
 	defer logf.Close()
 	s := &server{URL: "http://" + addr, logPath: logPath, exited: make(chan struct{})}
-	s.cmd = exec.Command(bin, "server", "--addr", addr, "--data-dir", dataDir)
+	s.cmd = exec.Command(bin, "server", "--config", serverConfig, "--addr", addr, "--data-dir", dataDir)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {

@@ -46,51 +46,69 @@ func Start(tb testing.TB) *Server {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a cold install included
 	defer cancel()
-	dir := os.Getenv("SPARKPLANE_MOTO")
-	if dir == "" {
-		var err error
-		if dir, err = buildscript.Run(ctx, "scripts/moto.sh"); err != nil {
-			tb.Fatalf("cwenv: %v", err)
+	s, stop, err := Launch(ctx, tb.TempDir())
+	if err != nil {
+		tb.Fatalf("cwenv: %v", err)
+	}
+	tb.Cleanup(func() {
+		if out := stop(); tb.Failed() && out != "" {
+			tb.Logf("cwenv: moto's output (last 4 KiB):\n%s", out)
+		}
+	})
+	return s.For(tb)
+}
+
+// Launch starts a server with its files in dir, for a caller without a
+// testing.TB (a TestMain); stop kills it and returns the end of its
+// output. Call For to use the server's helpers in a test.
+func Launch(ctx context.Context, dir string) (s *Server, stop func() string, err error) {
+	motoDir := os.Getenv("SPARKPLANE_MOTO")
+	if motoDir == "" {
+		if motoDir, err = buildscript.Run(ctx, "scripts/moto.sh"); err != nil {
+			return nil, nil, err
 		}
 	}
 	port, err := freePort()
 	if err != nil {
-		tb.Fatal(err)
+		return nil, nil, err
 	}
-	tmp := tb.TempDir()
-	logFile, err := os.Create(filepath.Join(tmp, "moto.log"))
+	logFile, err := os.Create(filepath.Join(dir, "moto.log"))
 	if err != nil {
-		tb.Fatal(err)
+		return nil, nil, err
 	}
 	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+dir, "PYTHONDONTWRITEBYTECODE=1")
-	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+motoDir, "PYTHONDONTWRITEBYTECODE=1")
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		tb.Fatalf("cwenv: start moto: %v", err)
+		logFile.Close()
+		return nil, nil, fmt.Errorf("start moto: %w", err)
 	}
-	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), tb: tb}
-	tb.Cleanup(func() {
+	stop = func() string {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 		logFile.Close()
-		if tb.Failed() {
-			if out, _ := os.ReadFile(logFile.Name()); len(out) > 0 {
-				tb.Logf("cwenv: moto's output (last 4 KiB):\n%s", lastBytes(out, 4096))
-			}
-		}
-	})
-	if err := waitReady(ctx, s.Endpoint); err != nil {
 		out, _ := os.ReadFile(logFile.Name())
-		tb.Fatalf("cwenv: moto did not answer: %v\n%s", err, lastBytes(out, 4096))
+		return lastBytes(out, 4096)
 	}
-	s.CredentialsFile = filepath.Join(tmp, "credentials")
+	s = &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), CredentialsFile: filepath.Join(dir, "credentials")}
+	if err := waitReady(ctx, s.Endpoint); err != nil {
+		return nil, nil, fmt.Errorf("moto did not answer: %w\n%s", err, stop())
+	}
 	creds := "[default]\naws_access_key_id = AKIDMOTO\naws_secret_access_key = motosecret\n"
 	if err := os.WriteFile(s.CredentialsFile, []byte(creds), 0o600); err != nil {
-		tb.Fatal(err)
+		stop()
+		return nil, nil, err
 	}
-	return s
+	return s, stop, nil
+}
+
+// For returns the server with its helpers failing tb.
+func (s *Server) For(tb testing.TB) *Server {
+	c := *s
+	c.tb = tb
+	return &c
 }
 
 // Client is a CloudWatch Logs client of the server.
