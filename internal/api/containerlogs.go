@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/runtime"
@@ -44,6 +45,9 @@ func (s *Server) jobRunContainers(w http.ResponseWriter, r *http.Request) {
 
 // openContainerLog opens stream of the run's container named container.
 func (s *Server) openContainerLog(r *http.Request, run *emr.JobRun, container, stream string) (io.ReadCloser, error) {
+	if !podName.MatchString(container) {
+		return nil, emr.Validationf("container: want a pod name (at most 253 lowercase letters, digits, '-' and '.'), as `sparkplane logs --list` shows.")
+	}
 	src, ok := s.opts.Logs.(ContainerLogSource)
 	if !ok {
 		return nil, runtime.ErrLogNotFound
@@ -54,3 +58,7 @@ func (s *Server) openContainerLog(r *http.Request, run *emr.JobRun, container, s
 	}
 	return rc, err
 }
+
+// podName is what a container of a run is named by: a pod's name (a DNS
+// subdomain), so nothing else reaches the log sources or an error message.
+var podName = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)

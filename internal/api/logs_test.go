@@ -118,3 +118,26 @@ func TestJobRunLogWithoutSource(t *testing.T) {
 		t.Errorf("stdout: %d %s %s", code, h.Get("X-Amzn-ErrorType"), body)
 	}
 }
+
+// TestContainerMustBeAPodName: ?container= names a pod; anything else (a
+// path, a NUL, 5,000 characters) is a ValidationException naming the
+// field, and never reaches the log source nor is echoed back.
+func TestContainerMustBeAPodName(t *testing.T) {
+	logs := &fakeLogs{}
+	_, base := logServer(t, logs)
+	for _, c := range []string{"../../../etc/passwd", "%00", "Driver", "-x", strings.Repeat("a", 254), strings.Repeat("a", 5000)} {
+		resp, err := http.Get(base + "stdout?container=" + c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(body, []byte("ValidationException")) ||
+			!bytes.Contains(body, []byte("container:")) || len(body) > 400 {
+			t.Errorf("container %.40q: %d %.200s", c, resp.StatusCode, body)
+		}
+	}
+	if len(logs.asked) != 0 {
+		t.Errorf("log source asked %v", logs.asked)
+	}
+}
