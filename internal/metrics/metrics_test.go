@@ -11,11 +11,10 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/metrics"
+	"github.com/sparkplane/sparkplane/internal/metrics/metricstest"
 	"github.com/sparkplane/sparkplane/internal/store"
 	"github.com/sparkplane/sparkplane/internal/store/sqlite"
 	"github.com/sparkplane/sparkplane/internal/store/storetest"
@@ -35,42 +34,11 @@ func scrape(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics: %s", resp.Status)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mf, err := p.TextToMetricFamilies(resp.Body)
+	mf, err := metricstest.Parse(resp.Body)
 	if err != nil {
 		t.Fatalf("parse /metrics: %v", err)
 	}
 	return mf
-}
-
-// value is the value of the counter, gauge or (its count) histogram of mf
-// whose labels are labels; -1 when there is none.
-func value(mf map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
-	f := mf[name]
-	if f == nil {
-		return -1
-	}
-next:
-	for _, m := range f.GetMetric() {
-		have := map[string]string{}
-		for _, l := range m.GetLabel() {
-			have[l.GetName()] = l.GetValue()
-		}
-		for k, v := range labels {
-			if have[k] != v {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue()
-		case m.Gauge != nil:
-			return m.Gauge.GetValue()
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount())
-		}
-	}
-	return -1
 }
 
 func TestRequestsAndRuns(t *testing.T) {
@@ -129,7 +97,7 @@ func TestRequestsAndRuns(t *testing.T) {
 		{metrics.RuntimeErrors, map[string]string{"cluster": "local", "operation": "observe"}, 2},
 		{metrics.LeasesHeld, nil, 3},
 	} {
-		if got := value(mf, c.name, c.labels); got != c.want {
+		if got := metricstest.Value(mf, c.name, c.labels); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
@@ -156,7 +124,7 @@ func TestRetriedAttemptHasNoLatency(t *testing.T) {
 		RetryPolicyExecution: &emr.RetryPolicyExecution{CurrentAttemptCount: 2}}
 	m.Transitioned(run, emr.JobRunSubmitted, []emr.Transition{{To: emr.JobRunRunning}}, created.Add(time.Minute))
 	mf := scrape(t, m.Handler(metrics.Access{}))
-	if got := value(mf, metrics.StartLatency, nil); got != 0 {
+	if got := metricstest.Value(mf, metrics.StartLatency, nil); got != 0 {
 		t.Errorf("start latency count %v, want 0", got)
 	}
 }
@@ -191,13 +159,13 @@ func TestRunCountsAreCachedAndQueueDepthDerived(t *testing.T) {
 	h := m.Handler(metrics.Access{})
 
 	mf := scrape(t, h)
-	if got := value(mf, metrics.JobRuns, map[string]string{"virtual_cluster_id": "a", "state": "COMPLETED"}); got != 4 {
+	if got := metricstest.Value(mf, metrics.JobRuns, map[string]string{"virtual_cluster_id": "a", "state": "COMPLETED"}); got != 4 {
 		t.Errorf("runs of a COMPLETED = %v, want 4", got)
 	}
-	if got := value(mf, metrics.QueueDepth, map[string]string{"virtual_cluster_id": "a"}); got != 2 {
+	if got := metricstest.Value(mf, metrics.QueueDepth, map[string]string{"virtual_cluster_id": "a"}); got != 2 {
 		t.Errorf("queue of a = %v, want 2", got)
 	}
-	if got := value(mf, metrics.QueueDepth, map[string]string{"virtual_cluster_id": "b"}); got != 0 {
+	if got := metricstest.Value(mf, metrics.QueueDepth, map[string]string{"virtual_cluster_id": "b"}); got != 0 {
 		t.Errorf("queue of b = %v, want 0", got)
 	}
 	scrape(t, h)
@@ -210,10 +178,10 @@ func TestRunCountsAreCachedAndQueueDepthDerived(t *testing.T) {
 	if c.reads != 2 {
 		t.Errorf("%d reads after the cache period, want 2", c.reads)
 	}
-	if got := value(mf, metrics.JobRuns, map[string]string{"virtual_cluster_id": "b", "state": "RUNNING"}); got != 1 {
+	if got := metricstest.Value(mf, metrics.JobRuns, map[string]string{"virtual_cluster_id": "b", "state": "RUNNING"}); got != 1 {
 		t.Errorf("runs of b RUNNING after a failed read = %v, want the last count 1", got)
 	}
-	if got := value(mf, metrics.ScrapeErrors, nil); got != 1 {
+	if got := metricstest.Value(mf, metrics.ScrapeErrors, nil); got != 1 {
 		t.Errorf("scrape errors = %v, want 1", got)
 	}
 }
@@ -241,11 +209,11 @@ func TestStoreIsTimed(t *testing.T) {
 	}
 	mf := scrape(t, m.Handler(metrics.Access{}))
 	for op, want := range map[string]float64{"CreateVirtualCluster": 1, "CreateJobRun": 2, "GetJobRun": 1, "JobRunCounts": 1, "UpdateJobRun": 0} {
-		if got := value(mf, metrics.StoreDuration, map[string]string{"operation": op}); got != want {
+		if got := metricstest.Value(mf, metrics.StoreDuration, map[string]string{"operation": op}); got != want {
 			t.Errorf("store %s observed %v times, want %v", op, got, want)
 		}
 	}
-	if got := value(mf, metrics.StoreErrors, map[string]string{"operation": "GetJobRun"}); got != 0 {
+	if got := metricstest.Value(mf, metrics.StoreErrors, map[string]string{"operation": "GetJobRun"}); got != 0 {
 		t.Errorf("store errors of GetJobRun = %v: not found is an answer, not a failure", got)
 	}
 }

@@ -19,10 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/sparkplane/sparkplane/internal/metrics"
+	"github.com/sparkplane/sparkplane/internal/metrics/metricstest"
 	"github.com/sparkplane/sparkplane/internal/testenv"
 )
 
@@ -122,7 +121,7 @@ if sys.argv[2] == "fail":
 	mf := scrapeMetrics(t, s.URL+metrics.Path, "")
 	got := map[string]int{}
 	for _, m := range mf[metrics.APIRequests].GetMetric() {
-		got[label(m, "operation")+" "+label(m, "code")] = int(m.GetCounter().GetValue())
+		got[metricstest.Label(m, "operation")+" "+metricstest.Label(m, "code")] = int(m.GetCounter().GetValue())
 	}
 	if fmt.Sprint(got) != fmt.Sprint(calls) {
 		t.Errorf("%s = %v, want the calls made %v", metrics.APIRequests, got, calls)
@@ -146,7 +145,7 @@ if sys.argv[2] == "fail":
 		{metrics.StoreDuration, map[string]string{"operation": "CreateJobRun"}, 3},
 		{metrics.StoreErrors, map[string]string{"operation": "GetJobRun"}, 0}, // not found is an answer
 	} {
-		if got := metricValue(mf, c.name, c.labels); got != c.want {
+		if got := metricstest.Value(mf, c.name, c.labels); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
@@ -274,8 +273,7 @@ func scrapeMetrics(t *testing.T, url, token string) map[string]*dto.MetricFamily
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("GET %s: %s: %s", url, resp.Status, b)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mf, err := p.TextToMetricFamilies(resp.Body)
+	mf, err := metricstest.Parse(resp.Body)
 	if err != nil {
 		t.Fatalf("parse %s: %v", url, err)
 	}
@@ -292,8 +290,7 @@ func scrapeSpark(t *testing.T, url string) map[string]*dto.MetricFamily {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK && strings.Contains(string(b), "metrics_executor_totalCores") {
-				p := expfmt.NewTextParser(model.UTF8Validation)
-				mf, err := p.TextToMetricFamilies(strings.NewReader(string(b)))
+				mf, err := metricstest.Parse(strings.NewReader(string(b)))
 				if err != nil {
 					t.Fatalf("parse Spark's %s: %v\n%s", url, err, b)
 				}
@@ -305,37 +302,6 @@ func scrapeSpark(t *testing.T, url string) map[string]*dto.MetricFamily {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-}
-
-// metricValue is the value (a histogram's count) of the series of name
-// with labels; -1 when there is none.
-func metricValue(mf map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
-next:
-	for _, m := range mf[name].GetMetric() {
-		for k, v := range labels {
-			if label(m, k) != v {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue()
-		case m.Gauge != nil:
-			return m.Gauge.GetValue()
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount())
-		}
-	}
-	return -1
-}
-
-func label(m *dto.Metric, name string) string {
-	for _, l := range m.GetLabel() {
-		if l.GetName() == name {
-			return l.GetValue()
-		}
-	}
-	return ""
 }
 
 // freePort is a TCP port free on loopback now.
