@@ -11,24 +11,30 @@ import (
 // cluster's maxConcurrentJobRuns: fewer runs SUBMITTED or RUNNING than the
 // limit, and the run among the oldest pending ones that fit (first in,
 // first out). Without a limit every run may go.
+//
+// The head of the queue is read before the count of active runs: runs only
+// leave PENDING for SUBMITTED or RUNNING (or an end), so every run older
+// than this one that left the queue before the head was read is counted
+// as active, or has ended. Read the other way round, a run submitted in
+// between would be in neither, and the next run would take its slot too.
 func (c *Controller) hasSlot(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (bool, error) {
 	limit, _ := vc.SchedulerConfiguration.Limits()
 	if limit == 0 {
 		return true, nil
 	}
+	head, err := c.store.PendingJobRuns(ctx, vc.ID, limit)
+	if err != nil {
+		return false, err
+	}
+	pos := slices.IndexFunc(head, func(r *emr.JobRun) bool { return r.ID == run.ID })
+	if pos < 0 {
+		return false, nil
+	}
 	active, err := c.store.CountJobRuns(ctx, vc.ID, emr.JobRunSubmitted, emr.JobRunRunning)
 	if err != nil {
 		return false, err
 	}
-	free := limit - active
-	if free <= 0 {
-		return false, nil
-	}
-	head, err := c.store.PendingJobRuns(ctx, vc.ID, free)
-	if err != nil {
-		return false, err
-	}
-	return slices.ContainsFunc(head, func(r *emr.JobRun) bool { return r.ID == run.ID }), nil
+	return pos < limit-active, nil
 }
 
 // WakeQueue asks for a look at the head of a virtual cluster's queue: a
