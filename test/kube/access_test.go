@@ -7,15 +7,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 	"github.com/aws/smithy-go"
 	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 )
@@ -74,14 +77,16 @@ func TestCreateVirtualClusterChecksPermissions(t *testing.T) {
 		t.Fatalf("without permissions: %v", err)
 	}
 
-	applyManifest(t, ns, "../../deploy/rbac/namespace-role.yaml")
+	shipped := applyManifest(t, ns, "../../deploy/rbac/namespace-role.yaml")
+	waitAllowed(t, ns, "system:serviceaccount:sparkplane:sparkplane", shipped)
 	vc := createVC(t, s.Client, ns)
 	id := startPi(t, s.Client, vc, nil)
 	waitState(t, s.Client, vc, id, types.JobRunStateSubmitted)
 }
 
-// applyManifest creates the Role and RoleBinding of a manifest in ns.
-func applyManifest(t *testing.T, ns, path string) {
+// applyManifest creates the Role and RoleBinding of a manifest in ns and
+// returns the Role.
+func applyManifest(t *testing.T, ns, path string) rbacv1.Role {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -99,6 +104,33 @@ func applyManifest(t *testing.T, ns, path string) {
 	}
 	if _, err := kube.RbacV1().RoleBindings(ns).Create(ctx, &binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	return role
+}
+
+// waitAllowed waits until the API server's RBAC authorizer, which learns of
+// new Roles and RoleBindings through its informers, allows user every rule of
+// role in ns: until then a client that just applied them can still be refused.
+func waitAllowed(t *testing.T, ns, user string, role rbacv1.Role) {
+	t.Helper()
+	ctx := context.Background()
+	for _, rule := range role.Rules {
+		for _, group := range rule.APIGroups {
+			for _, resource := range rule.Resources {
+				for _, verb := range rule.Verbs {
+					attrs := &authorizationv1.ResourceAttributes{Namespace: ns, Group: group, Verb: verb}
+					attrs.Resource, attrs.Subresource, _ = strings.Cut(resource, "/")
+					review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, ResourceAttributes: attrs}}
+					err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+						got, err := kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+						return err == nil && got.Status.Allowed, nil
+					})
+					if err != nil {
+						t.Fatalf("%s still may not %s %s in %s: %v", user, verb, resource, ns, err)
+					}
+				}
+			}
+		}
 	}
 }
 
