@@ -6,7 +6,10 @@ import (
 	"context"
 	"debug/elf"
 	"errors"
+	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -196,11 +199,14 @@ func checkImage(t *testing.T, img v1.Image, platform v1.Platform, opts Options, 
 		{"home/sparkplane/", 0o700, 65532, 65532},
 		{"etc/sparkplane/", 0o755, 0, 0},
 	}
+	// Extract names directories without their trailing "/".
 	for _, w := range wantFiles {
-		f, ok := files[w.name]
+		f, ok := files[strings.TrimSuffix(w.name, "/")]
 		switch {
 		case !ok:
 			t.Errorf("%s: not in the image", w.name)
+		case strings.HasSuffix(w.name, "/") != (f.hdr.Typeflag == tar.TypeDir):
+			t.Errorf("%s: type %c", w.name, f.hdr.Typeflag)
 		case f.hdr.Mode != w.mode || f.hdr.Uid != w.uid || f.hdr.Gid != w.gid:
 			t.Errorf("%s: mode %o owner %d:%d, want %o %d:%d", w.name, f.hdr.Mode, f.hdr.Uid, f.hdr.Gid, w.mode, w.uid, w.gid)
 		case !f.hdr.ModTime.Equal(opts.Created):
@@ -255,32 +261,119 @@ func checkStaticELF(t *testing.T, binary []byte, machine elf.Machine) {
 }
 
 // checkRuns runs the image's binary from its extracted filesystem: the
-// version, then the default command, which must stop at the missing
-// configuration file. As root, it runs chrooted into the image's
-// filesystem as the image's user, so nothing of the host is used.
+// version; the default command, which must stop at the missing
+// configuration file; then the server with a configuration file mounted,
+// until /healthz answers and the store is in the data directory. As root
+// (the usual case here) it runs chrooted into the image's filesystem as the
+// image's user, so nothing of the host is used; otherwise the image's paths
+// are rewritten into root.
 func checkRuns(t *testing.T, root string, cf *v1.ConfigFile, opts Options) {
 	t.Helper()
-	run := func(args ...string) (string, error) {
-		var cmd *exec.Cmd
-		if os.Geteuid() == 0 {
-			cmd = exec.Command(args[0], args[1:]...)
+	chroot := os.Geteuid() == 0
+	path := func(p string) string {
+		if chroot {
+			return p
+		}
+		return filepath.Join(root, p)
+	}
+	command := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(path(args[0]), args[1:]...)
+		cmd.Env = slices.Clone(cf.Config.Env)
+		if chroot {
 			cmd.SysProcAttr = chrootAs(root, UID, GID)
 			cmd.Dir = cf.Config.WorkingDir
 		} else {
-			cmd = exec.Command(filepath.Join(root, args[0]), args[1:]...)
+			cmd.Env = append(cmd.Env, "HOME="+path(HomeDir), "XDG_DATA_HOME="+path("/var/lib"))
 		}
-		cmd.Env = cf.Config.Env
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+		return cmd
 	}
-	out, err := run(cf.Config.Entrypoint[0], "version")
-	if err != nil || !strings.HasPrefix(out, "sparkplane "+opts.Version+" (") {
+	ep := cf.Config.Entrypoint
+	out, err := command(ep[0], "version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "sparkplane "+opts.Version+" (") {
 		t.Errorf("sparkplane version: %v, %q; want it to print %s", err, out, opts.Version)
 	}
-	out, err = run(append(slices.Clone(cf.Config.Entrypoint), cf.Config.Cmd...)...)
+	defaultCmd := slices.Concat(ep, cf.Config.Cmd)
+	if !chroot {
+		defaultCmd = slices.Concat(ep, []string{"server", "--config=" + path(ConfigFile)})
+	}
+	out, err = command(defaultCmd...).CombinedOutput()
 	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(out, ConfigFile) {
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), path(ConfigFile)) {
 		t.Errorf("the default command without its configuration file: %v, %q; want exit 1 naming %s", err, out, ConfigFile)
+	}
+
+	// A server that only drives a Kubernetes cluster (the image has no
+	// Spark); the cluster is not contacted until a run needs it.
+	addr := freeAddr(t)
+	kubeconfig := "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\n" +
+		"users: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n"
+	config := "addr: " + addr + "\nclusters:\n- id: eks\n  kubeconfig: " + path("/etc/sparkplane/kubeconfig") + "\n"
+	for name, body := range map[string]string{ConfigFile: config, "/etc/sparkplane/kubeconfig": kubeconfig} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	server := command(defaultCmd...)
+	var log bytes.Buffer
+	server.Stdout, server.Stderr = &log, &log
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- server.Wait() }()
+	healthy := false
+	defer func() {
+		_ = server.Process.Signal(syscall.SIGTERM)
+		if err := <-exited; err != nil && healthy {
+			t.Errorf("server stopped with %v (SIGTERM):\n%s", err, log.String())
+		}
+	}()
+	if err := waitHealthy(addr, exited); err != nil {
+		t.Fatalf("server in the image: %v\n%s", err, log.String())
+	}
+	healthy = true
+	info, err := os.Stat(filepath.Join(root, DataDir, "sparkplane.db"))
+	if err != nil {
+		t.Fatalf("store not in the data dir %s: %v", DataDir, err)
+	}
+	if st := info.Sys().(*syscall.Stat_t); chroot && (st.Uid != UID || info.Mode().Perm() != 0o600) {
+		t.Errorf("store owned by %d, mode %s; want %d, 0600", st.Uid, info.Mode(), UID)
+	}
+}
+
+// freeAddr is a loopback address with a port nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitHealthy waits until the server at addr answers /healthz, or exits
+// (its exit error is put back in exited).
+func waitHealthy(addr string, exited chan error) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = errors.New(resp.Status)
+		}
+		select {
+		case werr := <-exited:
+			exited <- werr
+			return fmt.Errorf("exited (%v) before answering /healthz", werr)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("/healthz: %w", err)
+		}
 	}
 }
 

@@ -27,6 +27,7 @@ func main() {
 	epoch := flag.String("epoch", os.Getenv("SOURCE_DATE_EPOCH"), "Unix time of every timestamp in the image (default $SOURCE_DATE_EPOCH; make image gives the commit time)")
 	repository := flag.String("repository", ociimage.DefaultRepository, "image name without the tag")
 	caCerts := flag.String("ca-certs", ociimage.DefaultCACerts, "PEM CA bundle to copy into the image")
+	goCmd := flag.String("go", "go", "go command to compile with")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		flag.Usage()
@@ -39,7 +40,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := ociimage.Options{ModuleDir: ".", Go: os.Getenv("GO"), Version: *version, Revision: *revision,
+	opts := ociimage.Options{ModuleDir: ".", Go: *goCmd, Version: *version, Revision: *revision,
 		Created: time.Unix(secs, 0), Repository: *repository, CACerts: *caCerts, Progress: os.Stdout}
 	if err := run(ctx, opts, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "image:", err)
