@@ -49,7 +49,9 @@ func main() {
 }
 
 func run(ctx context.Context, opts ociimage.Options, out string) error {
-	idx, err := ociimage.Build(ctx, opts, filepath.Join(out, "build"))
+	work := filepath.Join(out, "build")
+	defer os.RemoveAll(work)
+	idx, err := ociimage.Build(ctx, opts, work)
 	if err != nil {
 		return err
 	}
