@@ -102,7 +102,7 @@ func userName(uid int) string {
 // same entries give the same bytes.
 func layerTar(entries []entry, mtime time.Time) ([]byte, error) {
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	if err != nil {
 		return nil, err
 	}
