@@ -2,6 +2,7 @@ package ack
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,7 +25,13 @@ func (r *Reconciler) syncVirtualCluster(ctx context.Context, k key) (time.Durati
 	if vc.DeletionTimestamp != nil {
 		if vc.Status.ID != nil {
 			_, err := r.opts.API.DeleteVirtualCluster(ctx, &emrcontainers.DeleteVirtualClusterInput{Id: vc.Status.ID})
-			if err != nil && errorCode(err) != "ResourceNotFoundException" {
+			if err != nil && !gone(err) {
+				// Its runs have not ended, say: retried until they have.
+				st := vc.Status
+				st.Conditions = recoverable(st.Conditions, apiMessage(err), metav1.Now())
+				if werr := r.writeStatus(ctx, VirtualClusterResource, u, st); werr != nil {
+					return 0, werr
+				}
 				return 0, err
 			}
 			r.opts.Logger.Info("ACK reconciler: virtual cluster deleted", "namespace", vc.Namespace, "name", vc.Name, "id", *vc.Status.ID)
@@ -70,4 +77,10 @@ func (r *Reconciler) syncVirtualCluster(ctx context.Context, k key) (time.Durati
 	st.Conditions = synced(st.Conditions, now)
 	r.opts.Logger.Info("ACK reconciler: virtual cluster created", "namespace", vc.Namespace, "name", vc.Name, "id", aws.ToString(out.Id))
 	return 0, r.writeStatus(ctx, VirtualClusterResource, u, st)
+}
+
+// gone says whether err says the virtual cluster does not exist.
+func gone(err error) bool {
+	return errorCode(err) == "ResourceNotFoundException" ||
+		errorCode(err) == "ValidationException" && strings.Contains(apiMessage(err), "doesn't exist")
 }
