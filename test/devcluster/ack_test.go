@@ -140,7 +140,7 @@ func TestACK(t *testing.T) {
 	bad := strings.Replace(jobRunManifest("bad", ""), "releaseLabel: emr-7.2.0-latest", "releaseLabel: emr-0.0.1-nonsense", 1)
 	k.run(t, bad, "apply", "-n", ackNamespace, "-f", "-")
 	badSt := k.waitStatus(t, "jobrun", "bad", time.Minute, func(s ackStatus) bool { return s.condition("ACK.Terminal", "True") })
-	if msg := badSt.message("ACK.Terminal"); !strings.Contains(msg, "ValidationException") || !strings.Contains(msg, "emr-0.0.1-nonsense") || badSt.ID != "" {
+	if msg := badSt.message("ACK.Terminal"); !strings.Contains(msg, "Release emr-0.0.1-nonsense doesn't exist") || badSt.ID != "" {
 		t.Errorf("terminal JobRun: %+v (message %q)", badSt, msg)
 	}
 	k.run(t, "", "delete", "-n", ackNamespace, "--timeout=1m", "jobrun", "bad", "pi")
