@@ -44,7 +44,7 @@ func (r *Reconciler) syncJobRun(ctx context.Context, k key) (time.Duration, erro
 		}
 		started, after, err := r.startJobRun(ctx, &jr, &st, now)
 		if !started {
-			if werr := r.writeStatus(ctx, JobRunResource, u, st); werr != nil {
+			if werr := writeStatus(ctx, r, JobRunResource, u, &st); werr != nil {
 				return 0, werr
 			}
 			return after, err
@@ -57,7 +57,7 @@ func (r *Reconciler) syncJobRun(ctx context.Context, k key) (time.Duration, erro
 		Id: st.ID, VirtualClusterId: aws.String(virtualClusterOf(st))})
 	if err != nil {
 		st.Conditions = recoverable(st.Conditions, apiMessage(err), now)
-		if werr := r.writeStatus(ctx, JobRunResource, u, st); werr != nil {
+		if werr := writeStatus(ctx, r, JobRunResource, u, &st); werr != nil {
 			return 0, werr
 		}
 		return 0, err
@@ -68,7 +68,7 @@ func (r *Reconciler) syncJobRun(ctx context.Context, k key) (time.Duration, erro
 		st.StateDetails = aws.String(string(out.JobRun.FailureReason))
 	}
 	st.Conditions = synced(st.Conditions, now)
-	if err := r.writeStatus(ctx, JobRunResource, u, st); err != nil {
+	if err := writeStatus(ctx, r, JobRunResource, u, &st); err != nil {
 		return 0, err
 	}
 	if ended(st.State) {

@@ -296,9 +296,19 @@ func (r *Reconciler) removeFinalizer(ctx context.Context, res schema.GroupVersio
 	return err
 }
 
-// writeStatus stores status as u's status when it differs from what u has.
-func (r *Reconciler) writeStatus(ctx context.Context, res schema.GroupVersionResource, u *unstructured.Unstructured, status any) error {
-	st, err := runtime.DefaultUnstructuredConverter.ToUnstructured(status)
+// status is the status of a resource kind.
+type status interface {
+	*JobRunStatus | *VirtualClusterStatus
+}
+
+// statusObject is st as the content of an object's status.
+func statusObject[S status](st S) (map[string]any, error) {
+	return runtime.DefaultUnstructuredConverter.ToUnstructured(st)
+}
+
+// writeStatus stores st as u's status when it differs from what u has.
+func writeStatus[S status](ctx context.Context, r *Reconciler, res schema.GroupVersionResource, u *unstructured.Unstructured, status S) error {
+	st, err := statusObject(status)
 	if err != nil {
 		return err
 	}

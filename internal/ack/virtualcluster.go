@@ -29,7 +29,7 @@ func (r *Reconciler) syncVirtualCluster(ctx context.Context, k key) (time.Durati
 				// Its runs have not ended, say: retried until they have.
 				st := vc.Status
 				st.Conditions = recoverable(st.Conditions, apiMessage(err), metav1.Now())
-				if werr := r.writeStatus(ctx, VirtualClusterResource, u, st); werr != nil {
+				if werr := writeStatus(ctx, r, VirtualClusterResource, u, &st); werr != nil {
 					return 0, werr
 				}
 				return 0, err
@@ -49,14 +49,14 @@ func (r *Reconciler) syncVirtualCluster(ctx context.Context, k key) (time.Durati
 	in, err := CreateVirtualClusterInput(vc.Spec, string(vc.UID))
 	if err != nil {
 		st.Conditions = terminal(st.Conditions, err.Error(), now)
-		return 0, r.writeStatus(ctx, VirtualClusterResource, u, st)
+		return 0, writeStatus(ctx, r, VirtualClusterResource, u, &st)
 	}
 	out, err := r.opts.API.CreateVirtualCluster(ctx, in)
 	switch errorCode(err) {
 	case "":
 		if err != nil {
 			st.Conditions = recoverable(st.Conditions, err.Error(), now)
-			if werr := r.writeStatus(ctx, VirtualClusterResource, u, st); werr != nil {
+			if werr := writeStatus(ctx, r, VirtualClusterResource, u, &st); werr != nil {
 				return 0, werr
 			}
 			return 0, err
@@ -64,10 +64,10 @@ func (r *Reconciler) syncVirtualCluster(ctx context.Context, k key) (time.Durati
 	case "ValidationException", "ResourceNotFoundException", "InternalServerException":
 		// The codes ACK's controller treats as terminal for a VirtualCluster.
 		st.Conditions = terminal(st.Conditions, apiMessage(err), now)
-		return 0, r.writeStatus(ctx, VirtualClusterResource, u, st)
+		return 0, writeStatus(ctx, r, VirtualClusterResource, u, &st)
 	default:
 		st.Conditions = recoverable(st.Conditions, apiMessage(err), now)
-		if werr := r.writeStatus(ctx, VirtualClusterResource, u, st); werr != nil {
+		if werr := writeStatus(ctx, r, VirtualClusterResource, u, &st); werr != nil {
 			return 0, werr
 		}
 		return 0, err
@@ -76,7 +76,7 @@ func (r *Reconciler) syncVirtualCluster(ctx context.Context, k key) (time.Durati
 	st.ACKResourceMetadata = r.metadata(out.Arn)
 	st.Conditions = synced(st.Conditions, now)
 	r.opts.Logger.Info("ACK reconciler: virtual cluster created", "namespace", vc.Namespace, "name", vc.Name, "id", aws.ToString(out.Id))
-	return 0, r.writeStatus(ctx, VirtualClusterResource, u, st)
+	return 0, writeStatus(ctx, r, VirtualClusterResource, u, &st)
 }
 
 // gone says whether err says the virtual cluster does not exist.
