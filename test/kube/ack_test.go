@@ -126,6 +126,7 @@ spec:
 		t.Fatal(err)
 	}
 	s = startACKServer(t, dataDir, withACK)
+	admin = clientAs(s.URL, "AKIAADMIN0000000001", "admin-secret-0000000000000000000000000")
 	again := waitACK(t, dyn, ack.JobRunResource, ns, "tagged", func(st map[string]any) bool { return st["id"] != nil })
 	if again["id"] != id {
 		t.Errorf("after the lost status write the JobRun names run %v; want %s", again["id"], id)
