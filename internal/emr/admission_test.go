@@ -43,3 +43,20 @@ func TestDecideAdmission(t *testing.T) {
 		}
 	}
 }
+
+// job-start-timeout counts from the submission the runtime reports: a run
+// that waited PENDING for capacity longer than the timeout is not failed
+// as soon as it is submitted.
+func TestStartTimeoutCountsFromSubmission(t *testing.T) {
+	now := time.Now()
+	run := &JobRun{State: JobRunSubmitted, CreatedAt: now.Add(-time.Hour)}
+	submitted := now.Add(-time.Minute)
+	d := Decide(Snapshot{Run: run, Now: now, Registered: true, Observed: &Observation{Phase: PhaseSubmitted, SubmittedAt: submitted}})
+	if d.Do != ActNone || len(d.Steps) != 0 || d.After != DefaultJobStartTimeout-time.Minute+time.Millisecond {
+		t.Errorf("submitted a minute ago, created an hour ago: %+v; want to wait 14 more minutes", d)
+	}
+	d = Decide(Snapshot{Run: run, Now: now, Registered: true, Observed: &Observation{Phase: PhaseSubmitted}})
+	if d.Do != ActStop {
+		t.Errorf("no submission time, created an hour ago: %+v; want it stopped (timed out)", d)
+	}
+}

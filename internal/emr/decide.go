@@ -172,12 +172,16 @@ func decideObserved(s Snapshot) Decision {
 		return Decision{Steps: []Transition{{To: JobRunFailed, Reason: FailureInternal,
 			Details: "Everything the run had created on the cluster disappeared before it finished."}}, KeepLogs: true}
 	case PhaseSubmitted:
-		// The timeout counts from the run's creation, so it bounds the first attempt only.
+		// The timeout counts from the run's submission (its creation when
+		// the runtime cannot tell), and bounds the first attempt only.
 		if run.State != JobRunSubmitted || run.Attempt() != 1 {
 			return Decision{}
 		}
-		limit := StartTimeout(run)
-		if wait := run.CreatedAt.Add(limit).Sub(s.Now); wait >= 0 {
+		limit, since := StartTimeout(run), run.CreatedAt
+		if obs.SubmittedAt.After(since) {
+			since = obs.SubmittedAt
+		}
+		if wait := since.Add(limit).Sub(s.Now); wait >= 0 {
 			return Decision{After: wait + time.Millisecond}
 		}
 		details := fmt.Sprintf("The driver did not start within job-start-timeout (%s).", limit)

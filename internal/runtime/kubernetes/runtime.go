@@ -320,6 +320,7 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 	r.adoptDriver(ctx, job, pods)
 	r.ships.observe(ctx, run, ns, w.pods, pods)
 	obs, failed := observe(job, pods)
+	obs.SubmittedAt = job.CreationTimestamp.Time
 	if obs.Phase == runtime.PhaseSucceeded || obs.Phase == runtime.PhaseFailed {
 		r.releaseReservation(runtime.Key(vc.ID, run.ID))
 	}
