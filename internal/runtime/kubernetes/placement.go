@@ -74,9 +74,14 @@ func admitRun(d runDemand, c capacity) (ok bool, executors int, why string) {
 				return false, n, fmt.Sprintf("Waiting for capacity: %d run(s) admitted before are not placed yet; needs %s.", c.runs, d.describe(n))
 			}
 		}
+		left := slices.Clone(nodes)
 		for _, p := range pods {
 			if !place(nodes, p) {
-				return false, n, fmt.Sprintf("Waiting for capacity: needs %s; free on nodes %s.", d.describe(n), room(c.nodes))
+				held := ""
+				if c.runs > 0 {
+					held = fmt.Sprintf(", %d admitted run(s) holding room until placed", c.runs)
+				}
+				return false, n, fmt.Sprintf("Waiting for capacity: needs %s; free on nodes %s%s.", d.describe(n), room(left), held)
 			}
 		}
 	}
