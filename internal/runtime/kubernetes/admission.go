@@ -38,9 +38,10 @@ import (
 //   - the namespace's ResourceQuotas: requests.cpu, requests.memory and pods
 //     left, minus the pods of admitted runs not created yet.
 //
-// A reservation ends once its pods are all bound (or created, for the
-// quota), when the run's driver or job runner ends, when the run is
-// stopped or observed ended, and at the latest after reservationTTL.
+// A reservation ends once its pods are all bound, when the run's driver
+// or job runner ends, when the run is stopped or observed ended, when it
+// still has no pod after reservationUnused, and at the latest after
+// reservationTTL.
 // Reservations live in this server's memory: servers sharing a store do
 // not see each other's, and a restarted server forgets those of runs whose
 // pods were not bound yet.
@@ -57,6 +58,11 @@ const (
 
 // reservationTTL bounds how long an admitted run holds room it has not used.
 const reservationTTL = emr.DefaultJobStartTimeout
+
+// reservationUnused is how long an admitted run may have no pod at all
+// before its reservation ends: its submission failed (a run refused for
+// good is never stopped).
+const reservationUnused = 2 * time.Minute
 
 // admissions is the admission state of a Runtime.
 type admissions struct {
@@ -209,7 +215,9 @@ func (r *Runtime) refreshReservations(keep string) {
 		for comp, n := range bound {
 			res.bound[comp] = max(res.bound[comp], n)
 		}
-		if unbound, _ := res.unplaced(); ended || len(unbound) == 0 {
+		unbound, _ := res.unplaced()
+		never := len(pods) == 0 && time.Since(res.at) > reservationUnused // its submission failed
+		if ended || never || len(unbound) == 0 {
 			delete(a.reservations, key)
 		}
 	}
