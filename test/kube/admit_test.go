@@ -80,14 +80,19 @@ func TestAdmitWithTheShippedRBACOnly(t *testing.T) {
 	if _, err := rt.Stop(ctx, vcB, b); err != nil {
 		t.Fatal(err)
 	}
+	// Quotas alone (admission: quota), so that the node, which no kubelet
+	// keeps Ready, plays no part.
+	byQuota := k8sruntime.New(k8sruntime.Options{ClusterID: clusterID, Client: as(t, user, ""), Admission: k8sruntime.AdmitQuota})
+	t.Cleanup(byQuota.Close)
 	vcC, c := small()
 	eventually(t, "a run waiting for the quota", func() error {
-		got, err := rt.Admit(ctx, vcC, c)
+		got, err := byQuota.Admit(ctx, vcC, c)
 		switch {
 		case err != nil:
 			return err
 		case got.OK || !strings.Contains(got.Waiting, "Waiting for quota") || !strings.Contains(got.Waiting, "ResourceQuota team has requests.cpu 1,"):
-			return fmt.Errorf("Admit(third run) = %+v; want it waiting for quota team, 1 CPU left", got)
+			q, _ := kube.CoreV1().ResourceQuotas(ns).Get(ctx, "team", metav1.GetOptions{})
+			return fmt.Errorf("Admit(third run) = %+v; want it waiting for quota team, 1 CPU left (quota status %+v)", got, q.Status)
 		}
 		return nil
 	})
