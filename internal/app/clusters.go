@@ -62,6 +62,7 @@ func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole,
 		Roles: grants, DefaultKeys: defaultKeys, S3: s3, PodTemplateDirs: k.PodTemplateDirs, AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
 		Usage: usage, Archive: archive, EventLogDir: eventLogDir, Logger: log.With("cluster", k.ID),
 		Ship: ship.opener, ShipDir: filepath.Join(ship.dir, k.ID),
+		JobRunner: jobRunnerResources(k.JobRunner), Admission: admissionMode(k.Admission),
 	}), nil
 }
 

@@ -82,6 +82,12 @@ type KubernetesCluster struct {
 	// AllowPrivilegedPodTemplates lets pod templates ask for host
 	// namespaces, hostPath, nodeName, host ports and privileged containers.
 	AllowPrivilegedPodTemplates bool `json:"allowPrivilegedPodTemplates"`
+	// JobRunner sets the job runner container's requests and limits
+	// (admission.go); what it does not name stays EMR's.
+	JobRunner JobRunnerResources `json:"jobRunner"`
+	// Admission is what a run must fit before it is submitted (admission.go):
+	// AdmissionNodes (default), AdmissionQuota or AdmissionOff.
+	Admission string `json:"admission"`
 	// DefaultS3Credentials gives the runs of execution roles that map no
 	// kubernetesSecret the keys of s3.credentialsFile (as the local runtime
 	// does), through a secret sparkplane keeps in their namespace. The
@@ -237,6 +243,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s (%s): give either kubeconfig or inCluster: true", field, k.ID)
 		}
 		seen[k.ID] = true
+		if err := k.validateAdmission(field); err != nil {
+			return err
+		}
 		for j, im := range k.Images {
 			if im.ReleasePrefix == "" || im.Image == "" {
 				return fmt.Errorf("%s.images[%d]: releasePrefix and image are required", field, j)

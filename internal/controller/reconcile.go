@@ -81,11 +81,11 @@ type pass struct {
 func (p *pass) reset(ctx context.Context, run *emr.JobRun) error {
 	p.snap = emr.Snapshot{Run: run, Now: p.c.opts.Now(), Cluster: p.snap.Cluster, Registered: p.snap.Registered}
 	if run.State == emr.JobRunPending && run.CancelRequestedAt == nil && p.snap.Registered {
-		slot, err := p.c.hasSlot(ctx, p.vc, run)
+		slot, admit, err := p.slot(ctx, run)
 		if err != nil {
 			return err
 		}
-		p.snap.Slot = slot
+		p.snap.Slot, p.snap.Admit = slot, admit
 	}
 	return nil
 }
@@ -102,6 +102,9 @@ func (p *pass) drive(ctx context.Context) (time.Duration, error) {
 				return 0, err
 			}
 			continue
+		}
+		if d.Details != "" && len(d.Steps) == 0 && d.Next == nil {
+			return d.After, p.writeDetails(ctx, d.Details)
 		}
 		if len(d.Steps) == 0 && d.Next == nil {
 			return d.After, nil
@@ -146,6 +149,8 @@ func (p *pass) act(ctx context.Context, d emr.Decision) error {
 			return fmt.Errorf("submit %s (attempt %d): %w", p.key, target.Attempt(), err)
 		}
 		p.snap.Submitted = true
+	case emr.ActAdmit:
+		return p.admit(ctx)
 	case emr.ActStop:
 		gone, err := p.rt.Stop(ctx, p.vc, run)
 		if err != nil {
@@ -206,6 +211,9 @@ func (p *pass) write(ctx context.Context, d emr.Decision) (bool, error) {
 	}
 	p.c.observer().Transitioned(next, from, d.Steps, p.snap.Now) // Steps: nil with Next
 	p.snap.Run = next
+	if from == emr.JobRunPending && p.snap.Admit {
+		p.c.WakeQueue(run.VirtualClusterID) // the next run is the head now
+	}
 	if next.State.Terminal() {
 		p.c.opts.Leases.let(ctx, run.VirtualClusterID, run.ID)
 		p.c.WakeQueue(run.VirtualClusterID) // a slot is free

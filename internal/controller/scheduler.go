@@ -60,6 +60,9 @@ func (c *Controller) wakeQueue(ctx context.Context, vcID string) (more bool, err
 		}
 		free = limit - active
 	}
+	if c.admits(vc) {
+		free = min(free, 1) // only the head may be admitted
+	}
 	if free <= 0 {
 		return false, nil
 	}

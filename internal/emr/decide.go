@@ -60,12 +60,16 @@ type Snapshot struct {
 	// Slot: a PENDING run may start now under its virtual cluster's
 	// maxConcurrentJobRuns (it is at the head of the queue and a slot is free).
 	Slot bool
+	// Admit: the run's runtime admits runs (runtime.Admitter): a run with a
+	// slot is submitted only once Admission says it fits (admission.go).
+	Admit bool
 
 	// Outcomes of this pass's actions.
 	Observed  *Observation // what ActObserve returned
 	Submitted bool         // ActSubmit (or ActSubmitNext) succeeded
 	Rejected  *Rejection   // ActSubmit (or ActSubmitNext) was refused for good
 	Stopped   *bool        // ActStop ran; true when nothing of the run is left
+	Admission *Admission   // what ActAdmit returned
 }
 
 // Rejection is a submission the runtime refused for good.
@@ -90,10 +94,12 @@ const (
 	ActSubmitNext
 	// ActStop: stop the run and remove what it created (Snapshot.Stopped).
 	ActStop
+	// ActAdmit: ask the runtime whether the run fits now (Snapshot.Admission).
+	ActAdmit
 )
 
 func (a Action) String() string {
-	return [...]string{"none", "observe", "submit", "submit next attempt", "stop"}[a]
+	return [...]string{"none", "observe", "submit", "submit next attempt", "stop", "admit"}[a]
 }
 
 // Decision is what Decide says to do.
@@ -109,11 +115,14 @@ type Decision struct {
 	Next *JobRun
 	// After asks for another pass this much later (0: none).
 	After time.Duration
+	// Details, with no Steps, is new stateDetails for the run, written
+	// with its state unchanged (a PENDING run says what it waits for).
+	Details string
 }
 
 // Idle reports whether the decision asks for nothing at all.
 func (d Decision) Idle() bool {
-	return d.Do == ActNone && len(d.Steps) == 0 && d.Next == nil && d.After == 0
+	return d.Do == ActNone && len(d.Steps) == 0 && d.Next == nil && d.After == 0 && d.Details == ""
 }
 
 // stopRetry is how soon a stop that left something of the run is tried again.
@@ -129,7 +138,9 @@ func decidePending(s Snapshot, cancel bool) Decision {
 	case s.Rejected != nil:
 		return Decision{Steps: []Transition{{To: JobRunFailed, Reason: s.Rejected.Reason, Details: s.Rejected.Message}}}
 	case s.Submitted:
-		return Decision{Steps: []Transition{{To: JobRunSubmitted}}}
+		return Decision{Steps: []Transition{submitted(s)}}
+	case s.Slot && s.Admit:
+		return decideAdmission(s)
 	case s.Slot:
 		return Decision{Do: ActSubmit}
 	}
@@ -161,12 +172,16 @@ func decideObserved(s Snapshot) Decision {
 		return Decision{Steps: []Transition{{To: JobRunFailed, Reason: FailureInternal,
 			Details: "Everything the run had created on the cluster disappeared before it finished."}}, KeepLogs: true}
 	case PhaseSubmitted:
-		// The timeout counts from the run's creation, so it bounds the first attempt only.
+		// The timeout counts from the run's submission (its creation when
+		// the runtime cannot tell), and bounds the first attempt only.
 		if run.State != JobRunSubmitted || run.Attempt() != 1 {
 			return Decision{}
 		}
-		limit := StartTimeout(run)
-		if wait := run.CreatedAt.Add(limit).Sub(s.Now); wait >= 0 {
+		limit, since := StartTimeout(run), run.CreatedAt
+		if obs.SubmittedAt.After(since) {
+			since = obs.SubmittedAt
+		}
+		if wait := since.Add(limit).Sub(s.Now); wait >= 0 {
 			return Decision{After: wait + time.Millisecond}
 		}
 		details := fmt.Sprintf("The driver did not start within job-start-timeout (%s).", limit)

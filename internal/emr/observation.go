@@ -33,4 +33,8 @@ type Observation struct {
 	// knows (zero otherwise): the next attempt of a run with a retry policy
 	// starts RetryBackoff after it.
 	EndedAt time.Time
+	// SubmittedAt is when the runtime received the attempt (zero when it
+	// cannot tell): job-start-timeout counts from it, so the time a run
+	// waited PENDING for capacity does not count.
+	SubmittedAt time.Time
 }

@@ -45,6 +45,7 @@ var required = func() []permission {
 	add("", "secrets", VerbUseSecret)                                // for the role-secret Role only (no API checks "use")
 	add("rbac.authorization.k8s.io", "roles", "create", "patch")     // ensureRBAC; patch: a role's secret changed
 	add("rbac.authorization.k8s.io", "rolebindings", "create")       // ensureRBAC
+	add("", "resourcequotas", "list")                                // Admit: what the namespace's quotas leave
 	return ps
 }()
 

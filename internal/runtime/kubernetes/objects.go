@@ -7,7 +7,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -36,6 +35,7 @@ type plan struct {
 	driver       *corev1.Pod // pod templates
 	executor     *corev1.Pod
 	submitter    submitterConf
+	runner       corev1.ResourceRequirements // the job runner's (jobrunner.go)
 }
 
 // newPlan derives the objects of a run under the runtime's options, with
@@ -97,6 +97,7 @@ func newPlanWith(vc *emr.VirtualCluster, run *emr.JobRun, o *Options, src templa
 		*t.into = tmpl
 	}
 	p.submitter = parseSubmitterConf(run.ConfigurationOverrides.Classification("emr-job-submitter"))
+	p.runner = jobRunnerResources(o.JobRunner)
 	return p, nil
 }
 
@@ -249,10 +250,7 @@ func (p *plan) job() *batchv1.Job {
 							{Name: "JAVA_TOOL_OPTIONS", Value: "-Xmx820m"},
 							{Name: "SPARK_CONTAINER_ID", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 						},
-						Resources: corev1.ResourceRequirements{
-							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("800m"), corev1.ResourceMemory: resource.MustParse("512Mi")},
-							Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")},
-						},
+						Resources: p.runner,
 						VolumeMounts: []corev1.VolumeMount{
 							{Name: "spark-defaults", MountPath: confDir, ReadOnly: true},
 							{Name: "pod-templates", MountPath: podTemplateDir, ReadOnly: true},

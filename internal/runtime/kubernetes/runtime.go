@@ -87,6 +87,12 @@ type Options struct {
 	// ShipInterval is how often the logs of running pods are shipped
 	// again; 0: logship.DefaultInterval.
 	ShipInterval time.Duration
+	// JobRunner is the job runner container's requests and limits; a
+	// resource it does not name gets EMR's (jobrunner.go).
+	JobRunner corev1.ResourceRequirements
+	// Admission is what a run must fit before it is submitted (admission.go):
+	// AdmitNodes (the zero value), AdmitQuota or AdmitOff.
+	Admission AdmissionMode
 }
 
 // Runtime runs job runs on one Kubernetes cluster.
@@ -102,6 +108,7 @@ type Runtime struct {
 	defaultSecret sync.Map // namespace → the AccessKeys its DefaultSecretName holds
 	meter         *meter   // nil without Options.Usage
 	ships         *shipper // nil without Options.Ship
+	adm           admissions
 }
 
 var (
@@ -147,6 +154,7 @@ func (r *Runtime) Close() {
 	r.watches = map[string]*nsWatch{}
 	r.meter.close()
 	r.ships.close()
+	r.adm.close()
 }
 
 // watch returns the synced cache of a namespace, starting it on first use.
@@ -175,10 +183,16 @@ func (r *Runtime) watch(ctx context.Context, ns string) (*nsWatch, error) {
 		return nil, err
 	}
 	podHandler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { r.enqueue(obj); r.meter.observe(obj, false); r.ships.podChanged(obj) },
-		UpdateFunc: func(_, obj any) { r.enqueue(obj); r.meter.observe(obj, false); r.ships.podChanged(obj) },
+		AddFunc: func(obj any) { r.enqueue(obj); r.meter.observe(obj, false); r.ships.podChanged(obj) },
+		UpdateFunc: func(_, obj any) {
+			r.enqueue(obj)
+			r.meter.observe(obj, false)
+			r.ships.podChanged(obj)
+			r.podChangedForAdmission(obj, false)
+		},
 		DeleteFunc: func(obj any) {
 			r.enqueue(obj)
+			r.podChangedForAdmission(obj, true)
 			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 				obj = d.Obj
 			}
@@ -306,6 +320,10 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 	r.adoptDriver(ctx, job, pods)
 	r.ships.observe(ctx, run, ns, w.pods, pods)
 	obs, failed := observe(job, pods)
+	obs.SubmittedAt = job.CreationTimestamp.Time
+	if obs.Phase == runtime.PhaseSucceeded || obs.Phase == runtime.PhaseFailed {
+		r.releaseReservation(runtime.Key(vc.ID, run.ID))
+	}
 	if failed != nil {
 		if cause := r.failureCause(ctx, failed); cause != "" && !strings.Contains(obs.Details, cause) {
 			obs.Details += ". " + cause
@@ -339,6 +357,7 @@ func (r *Runtime) adoptDriver(ctx context.Context, job *batchv1.Job, pods []*cor
 // ConfigMaps, and reports gone once the API server holds none of them.
 func (r *Runtime) Stop(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (bool, error) {
 	ns, c := vc.ContainerProvider.Namespace(), r.opts.Client
+	r.releaseReservation(runtime.Key(vc.ID, run.ID))
 	sel := metav1.ListOptions{LabelSelector: LabelJobID + "=" + run.ID}
 	background := metav1.DeletePropagationBackground
 	jobs, err := c.BatchV1().Jobs(ns).List(ctx, sel)

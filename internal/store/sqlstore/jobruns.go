@@ -113,7 +113,7 @@ func (db *DB) PendingJobRuns(ctx context.Context, virtualClusterID string, limit
 // the newest row version (on PostgreSQL, after any concurrent writer
 // commits), so of several writers from one state exactly one wins.
 func (db *DB) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRunState) error {
-	if !emr.Reachable(from, run.State) {
+	if run.State != from && !emr.Reachable(from, run.State) { // the same state: new details
 		return fmt.Errorf("update job run %s: %s cannot lead to %s", run.ID, from, run.State)
 	}
 	doc, err := runDoc(run) // the tags and cancel columns are not the document's

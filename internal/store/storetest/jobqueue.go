@@ -19,6 +19,7 @@ var jobQueueTests = []subtest{
 	{"InStatesPaged", testJobRunsInStates},
 	{"CancelRequestedPaged", testCancelRequestedJobRuns},
 	{"QueuedVirtualClusters", testQueuedVirtualClusters},
+	{"WaitingDetails", testWaitingDetails},
 }
 
 // newLimitedCluster stores a virtual cluster whose queue holds limit runs.
