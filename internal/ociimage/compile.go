@@ -3,7 +3,6 @@ package ociimage
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 )
 
@@ -24,7 +23,8 @@ func Compile(ctx context.Context, opts Options, arch, out string) error {
 	ldflags := fmt.Sprintf("-s -w -X %s=%s", versionVar, opts.Version)
 	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-ldflags", ldflags, "-o", out, mainPackage)
 	cmd.Dir = opts.ModuleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+	// go build runs with this process's environment (GOCACHE, GOPATH, GOFLAGS …), only the target changed.
+	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build linux/%s: %w\n%s", arch, err, b)
 	}
