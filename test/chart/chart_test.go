@@ -392,7 +392,8 @@ func TestRefusals(t *testing.T) {
 		"a password in the URL":   {[]string{"store.type=postgres", "store.postgres.url=postgres://u:pw@db/x", "auth.existingSecret=a", "rbac.scope=cluster"}, "holds a password"},
 		"no authentication":       {[]string{"rbac.scope=cluster"}, "auth: callers must be authenticated"},
 		"no namespaces":           {[]string{"auth.existingSecret=a"}, "rbac.namespaces: list the namespaces"},
-		"an unknown store":        {[]string{"store.type=mysql", "auth.existingSecret=a", "rbac.scope=cluster"}, `store.type "mysql"`},
+		"an unknown store":        {[]string{"store.type=mysql", "auth.existingSecret=a", "rbac.scope=cluster"}, "/store/type': value must be one of 'sqlite', 'postgres'"},
+		"a misspelt value":        {append(slices.Clone(clusterVariant), "replicas=2"), "additional properties 'replicas' not allowed"},
 		"no cluster":              {[]string{"clusters=null", "auth.existingSecret=a", "rbac.scope=cluster"}, "clusters: register at least one"},
 		"a scrape without token":  {append(slices.Clone(clusterVariant), "metrics.serviceMonitor.enabled=true"), "metrics.bearerTokenSecret.name"},
 	} {
