@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,8 +45,8 @@ const (
 // TestHelmChart installs charts/sparkplane into the embedded cluster (its
 // image runs this build of sparkplane, see podimage.SparkplaneRules): two
 // servers on PostgreSQL, in-cluster configuration, an access file from a
-// Secret. pi.py started with the AWS CLI through the Service's endpoints
-// runs on driver and executor pods; `helm upgrade` with a changed value
+// Secret. pi.py started with the AWS CLI through the Service (its cluster
+// IP) runs on driver and executor pods; `helm upgrade` with a changed value
 // rolls both servers while it runs, and it still completes with one driver
 // and one job runner; `helm uninstall` leaves no object of the release.
 func TestHelmChart(t *testing.T) {
@@ -243,33 +245,25 @@ func waitRolled(t *testing.T, before []string) {
 	}
 }
 
-// serviceEndpoint is the URL of a ready endpoint of the release's Service
-// (the embedded cluster routes no cluster IPs, but its pod IPs are this
-// host's addresses).
+// serviceEndpoint is the URL of the release's Service at its cluster IP
+// (the node agent proxies cluster IPs to ready pods, as kube-proxy does),
+// once a server answers /readyz there.
 func serviceEndpoint(t *testing.T) string {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		slices, err := kube.DiscoveryV1().EndpointSlices(helmNamespace).List(context.Background(),
-			metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + helmRelease + "-sparkplane"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range slices.Items {
-			for _, e := range s.Endpoints {
-				if e.Conditions.Ready != nil && *e.Conditions.Ready && len(e.Addresses) > 0 && len(s.Ports) > 0 && s.Ports[0].Port != nil {
-					u := fmt.Sprintf("http://%s:%d", e.Addresses[0], *s.Ports[0].Port)
-					if httpStatus(u+"/readyz") == http.StatusOK {
-						return u
-					}
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("service %s-sparkplane has no ready endpoint after a minute:\n%s", helmRelease, describePods(helmNamespace))
-		}
-		time.Sleep(500 * time.Millisecond)
+	svc, err := kube.CoreV1().Services(helmNamespace).Get(context.Background(), helmRelease+"-sparkplane", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
+	if svc.Spec.ClusterIP == "" || svc.Spec.ClusterIP == corev1.ClusterIPNone || len(svc.Spec.Ports) != 1 {
+		t.Fatalf("service %s: cluster IP %q, ports %+v", svc.Name, svc.Spec.ClusterIP, svc.Spec.Ports)
+	}
+	u := "http://" + net.JoinHostPort(svc.Spec.ClusterIP, strconv.Itoa(int(svc.Spec.Ports[0].Port)))
+	for deadline := time.Now().Add(time.Minute); httpStatus(u+"/readyz") != http.StatusOK; time.Sleep(500 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s/readyz does not answer 200 after a minute:\n%s", u, describePods(helmNamespace))
+		}
+	}
+	return u
 }
 
 func httpStatus(u string) int {
