@@ -31,16 +31,30 @@ import (
 	"github.com/sparkplane/sparkplane/internal/testenv/pgenv"
 )
 
-// The release the Helm test installs, and the access key its access file
-// gives the AWS CLI.
+// The access key the releases' access file gives the AWS CLI, and the id
+// they register their own cluster under.
 const (
-	helmRelease   = "sp"
-	helmNamespace = "sparkplane-helm"
-	helmJobs      = "helm-jobs" // the virtual cluster's namespace
 	helmKeyID     = "AKIAHELM000000000001"
 	helmSecret    = "helm-test-secret-key-0123456789abcdefghij"
 	helmClusterID = "helm-dev"
 )
+
+// release is a Helm release of the chart: its name, its namespace, and the
+// namespace of the virtual cluster the test makes.
+type release struct{ name, namespace, jobs string }
+
+// selector selects every object of the release.
+func (r release) selector() string { return "app.kubernetes.io/instance=" + r.name }
+
+// service is the name of the release's Service (and of its other objects).
+func (r release) service() string { return r.name + "-sparkplane" }
+
+// helmAccess is the access file of the releases: one user allowed everything.
+var helmAccess = map[string]any{
+	"users":    []any{map[string]any{"name": "ana", "groups": []string{"admins"}, "accessKeys": []any{map[string]any{"id": helmKeyID, "secret": helmSecret}}}},
+	"groups":   []any{map[string]any{"name": "admins", "policies": []string{"all"}}},
+	"policies": map[string]any{"all": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": []string{"emr-containers:*", "iam:PassRole"}, "Resource": "*"}}}},
+}
 
 // TestHelmChart installs charts/sparkplane into the embedded cluster (its
 // image runs this build of sparkplane, see podimage.SparkplaneRules): two
@@ -50,6 +64,8 @@ const (
 // rolls both servers while it runs, and it still completes with one driver
 // and one job runner; `helm uninstall` leaves no object of the release.
 func TestHelmChart(t *testing.T) {
+	rel := release{name: "sp", namespace: "sparkplane-helm", jobs: "helm-jobs"}
+	helmNamespace, helmJobs := rel.namespace, rel.jobs
 	helm := helmBinary(t)
 	st, ok, err := layout.ReadState()
 	if err != nil || !ok {
@@ -76,37 +92,16 @@ func TestHelmChart(t *testing.T) {
 		"server":   map[string]any{"listenOnPodIP": true}, // pods share the host's network here
 		"clusters": []any{map[string]any{"id": helmClusterID, "inCluster": true, "sparkDefaults": config.DevSparkDefaults}},
 		"rbac":     map[string]any{"scope": "namespaced", "namespaces": []string{helmJobs}},
-		"auth": map[string]any{"access": map[string]any{
-			"users":    []any{map[string]any{"name": "ana", "groups": []string{"admins"}, "accessKeys": []any{map[string]any{"id": helmKeyID, "secret": helmSecret}}}},
-			"groups":   []any{map[string]any{"name": "admins", "policies": []string{"all"}}},
-			"policies": map[string]any{"all": map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Action": []string{"emr-containers:*", "iam:PassRole"}, "Resource": "*"}}}},
-		}},
+		"auth":     map[string]any{"access": helmAccess},
 		"config": map[string]any{"security": map[string]any{"executionRoles": []any{map[string]any{"arn": "arn:aws:iam::123456789012:role/emr-job"}}}},
 	})
-	chart := filepath.Join("..", "..", "charts", "sparkplane")
-	helmRun := func(timeout time.Duration, args ...string) string {
-		t.Helper()
-		start := time.Now()
-		out, err := runHelm(helm, kubeconfig, timeout, args...)
-		t.Logf("helm %s: %v", args[0], time.Since(start).Round(time.Millisecond))
-		if err != nil {
-			t.Fatalf("helm %s: %v\n%s\n----- pods -----\n%s", strings.Join(args, " "), err, out, describePods(helmNamespace))
-		}
-		return out
-	}
-	uninstalled := false
-	t.Cleanup(func() {
-		if !uninstalled {
-			_, _ = runHelm(helm, kubeconfig, 2*time.Minute, "uninstall", helmRelease, "-n", helmNamespace, "--wait")
-		}
-	})
-
-	helmRun(5*time.Minute, "install", helmRelease, chart, "-n", helmNamespace, "-f", values, "--wait", "--timeout", "4m")
-	before := releasePods(t)
+	helmRun := helmRunner(t, helm, kubeconfig, rel)
+	helmRun(5*time.Minute, "install", rel.name, chartDir, "-n", helmNamespace, "-f", values, "--wait", "--timeout", "4m")
+	before := releasePods(t, rel)
 	if len(before) != 2 {
 		t.Fatalf("after install: server pods %v, want 2", before)
 	}
-	endpoint := serviceEndpoint(t)
+	endpoint := serviceEndpoint(t, rel)
 	if code := httpStatus(endpoint + "/readyz"); code != http.StatusOK {
 		t.Fatalf("GET %s/readyz = %d, want 200", endpoint, code)
 	}
@@ -131,9 +126,9 @@ func TestHelmChart(t *testing.T) {
 	waitStateAt(t, endpoint, vc.ID, run.ID, 5*time.Minute, func(s types.JobRunState) bool { return s == types.JobRunStateRunning || terminal(s) })
 
 	// A changed value rolls the Deployment while the run is RUNNING.
-	helmRun(5*time.Minute, "upgrade", helmRelease, chart, "-n", helmNamespace, "-f", values, "--set", "server.logLevel=debug", "--wait", "--timeout", "4m")
-	waitRolled(t, before)
-	endpoint = serviceEndpoint(t)
+	helmRun(5*time.Minute, "upgrade", rel.name, chartDir, "-n", helmNamespace, "-f", values, "--set", "server.logLevel=debug", "--wait", "--timeout", "4m")
+	waitRolled(t, rel, before)
+	endpoint = serviceEndpoint(t, rel)
 	got := waitStateAt(t, endpoint, vc.ID, run.ID, 10*time.Minute, terminal)
 	if got.State != types.JobRunStateCompleted {
 		t.Fatalf("run %s: %s (%s), want COMPLETED", run.ID, got.State, aws.ToString(got.StateDetails))
@@ -150,9 +145,36 @@ func TestHelmChart(t *testing.T) {
 		t.Fatalf("job runner Jobs in %s: %d, want 1 (the run was submitted again?)", helmJobs, len(jobs.Items))
 	}
 
-	helmRun(3*time.Minute, "uninstall", helmRelease, "-n", helmNamespace, "--wait", "--timeout", "2m")
-	uninstalled = true
-	waitNoReleaseObjects(t, 2*time.Minute)
+	helmRun(3*time.Minute, "uninstall", rel.name, "-n", helmNamespace, "--wait", "--timeout", "2m")
+	waitNoReleaseObjects(t, rel, 2*time.Minute)
+}
+
+// chartDir is charts/sparkplane.
+var chartDir = filepath.Join("..", "..", "charts", "sparkplane")
+
+// helmRunner returns a function that runs helm on the embedded cluster,
+// logging how long it took and failing t with the release's pods when it
+// fails. The release is uninstalled when t ends unless the test did.
+func helmRunner(t *testing.T, helm, kubeconfig string, rel release) func(time.Duration, ...string) string {
+	uninstalled := false
+	t.Cleanup(func() {
+		if !uninstalled {
+			_, _ = runHelm(helm, kubeconfig, 2*time.Minute, "uninstall", rel.name, "-n", rel.namespace, "--wait")
+		}
+	})
+	return func(timeout time.Duration, args ...string) string {
+		t.Helper()
+		start := time.Now()
+		out, err := runHelm(helm, kubeconfig, timeout, args...)
+		t.Logf("helm %s: %v", args[0], time.Since(start).Round(time.Millisecond))
+		if err != nil {
+			t.Fatalf("helm %s: %v\n%s\n----- pods -----\n%s", strings.Join(args, " "), err, out, describePods(rel.namespace))
+		}
+		if args[0] == "uninstall" {
+			uninstalled = true
+		}
+		return out
+	}
 }
 
 // helmBinary runs scripts/helm.sh (which builds helm into the cache when
@@ -204,13 +226,10 @@ func writeJSON(t *testing.T, path string, v any) {
 	}
 }
 
-// releaseSelector selects every object of the release.
-const releaseSelector = "app.kubernetes.io/instance=" + helmRelease
-
 // releasePods lists the names of the release's running server pods.
-func releasePods(t *testing.T) []string {
+func releasePods(t *testing.T, rel release) []string {
 	t.Helper()
-	list, err := kube.CoreV1().Pods(helmNamespace).List(context.Background(), metav1.ListOptions{LabelSelector: releaseSelector})
+	list, err := kube.CoreV1().Pods(rel.namespace).List(context.Background(), metav1.ListOptions{LabelSelector: rel.selector()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,12 +243,12 @@ func releasePods(t *testing.T) []string {
 }
 
 // waitRolled waits until every server pod is a new one.
-func waitRolled(t *testing.T, before []string) {
+func waitRolled(t *testing.T, rel release, before []string) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		now := releasePods(t)
-		fresh := len(now) == 2
+		now := releasePods(t, rel)
+		fresh := len(now) == len(before)
 		for _, n := range now {
 			for _, b := range before {
 				fresh = fresh && n != b
@@ -239,7 +258,7 @@ func waitRolled(t *testing.T, before []string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after upgrade: server pods %v, before %v; want 2 new ones", now, before)
+			t.Fatalf("after upgrade: server pods %v, before %v; want as many new ones", now, before)
 		}
 		time.Sleep(time.Second)
 	}
@@ -248,9 +267,9 @@ func waitRolled(t *testing.T, before []string) {
 // serviceEndpoint is the URL of the release's Service at its cluster IP
 // (the node agent proxies cluster IPs to ready pods, as kube-proxy does),
 // once a server answers /readyz there.
-func serviceEndpoint(t *testing.T) string {
+func serviceEndpoint(t *testing.T, rel release) string {
 	t.Helper()
-	svc, err := kube.CoreV1().Services(helmNamespace).Get(context.Background(), helmRelease+"-sparkplane", metav1.GetOptions{})
+	svc, err := kube.CoreV1().Services(rel.namespace).Get(context.Background(), rel.service(), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +279,7 @@ func serviceEndpoint(t *testing.T) string {
 	u := "http://" + net.JoinHostPort(svc.Spec.ClusterIP, strconv.Itoa(int(svc.Spec.Ports[0].Port)))
 	for deadline := time.Now().Add(time.Minute); httpStatus(u+"/readyz") != http.StatusOK; time.Sleep(500 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s/readyz does not answer 200 after a minute:\n%s", u, describePods(helmNamespace))
+			t.Fatalf("%s/readyz does not answer 200 after a minute:\n%s", u, describePods(rel.namespace))
 		}
 	}
 	return u
@@ -320,7 +339,7 @@ func waitStateAt(t *testing.T, endpoint, vc, id string, timeout time.Duration, d
 			if err == nil {
 				state = string(out.JobRun.State) + " " + aws.ToString(out.JobRun.StateDetails)
 			}
-			t.Fatalf("run %s: still %s after %v (%v)\n%s", id, state, timeout, err, describePods(helmNamespace))
+			t.Fatalf("run %s: still %s after %v (%v)\n%s", id, state, timeout, err, describePods("sparkplane-helm"))
 		}
 		time.Sleep(time.Second)
 	}
@@ -348,10 +367,10 @@ func describePods(ns string) string {
 
 // waitNoReleaseObjects waits until the API server holds no object labelled
 // with the release, of any kind the chart makes or its Deployment leads to.
-func waitNoReleaseObjects(t *testing.T, timeout time.Duration) {
+func waitNoReleaseObjects(t *testing.T, rel release, timeout time.Duration) {
 	t.Helper()
 	ctx := context.Background()
-	opts := metav1.ListOptions{LabelSelector: releaseSelector}
+	opts := metav1.ListOptions{LabelSelector: rel.selector()}
 	var left []string
 	for deadline := time.Now().Add(timeout); ; time.Sleep(time.Second) {
 		left = nil
@@ -362,7 +381,7 @@ func waitNoReleaseObjects(t *testing.T, timeout time.Duration) {
 				left = append(left, fmt.Sprintf("%d %s", n, kind))
 			}
 		}
-		for _, ns := range []string{helmNamespace, helmJobs} {
+		for _, ns := range []string{rel.namespace, rel.jobs} {
 			d, err := kube.AppsV1().Deployments(ns).List(ctx, opts)
 			add(ns+" deployments", lenOr(d, func(l *appsv1.DeploymentList) int { return len(l.Items) }), err)
 			rs, err := kube.AppsV1().ReplicaSets(ns).List(ctx, opts)
@@ -371,7 +390,7 @@ func waitNoReleaseObjects(t *testing.T, timeout time.Duration) {
 			add(ns+" pods", lenOr(p, func(l *corev1.PodList) int { return len(l.Items) }), err)
 			s, err := kube.CoreV1().Services(ns).List(ctx, opts)
 			add(ns+" services", lenOr(s, func(l *corev1.ServiceList) int { return len(l.Items) }), err)
-			es, err := kube.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + helmRelease + "-sparkplane"})
+			es, err := kube.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + rel.service()})
 			add(ns+" endpointslices", lenOr(es, func(l *discoveryv1.EndpointSliceList) int { return len(l.Items) }), err)
 			sa, err := kube.CoreV1().ServiceAccounts(ns).List(ctx, opts)
 			add(ns+" serviceaccounts", lenOr(sa, func(l *corev1.ServiceAccountList) int { return len(l.Items) }), err)
