@@ -40,7 +40,9 @@ func TestHelmChartSQLite(t *testing.T) {
 	if _, err := kube.CoreV1().PersistentVolumes().Create(context.Background(), pv, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = kube.CoreV1().PersistentVolumes().Delete(context.Background(), pv.Name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = kube.CoreV1().PersistentVolumes().Delete(context.Background(), pv.Name, metav1.DeleteOptions{})
+	})
 	values := filepath.Join(t.TempDir(), "values.yaml")
 	writeJSON(t, values, map[string]any{
 		"image":    map[string]any{"tag": "devcluster"},

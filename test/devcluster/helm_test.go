@@ -93,7 +93,7 @@ func TestHelmChart(t *testing.T) {
 		"clusters": []any{map[string]any{"id": helmClusterID, "inCluster": true, "sparkDefaults": config.DevSparkDefaults}},
 		"rbac":     map[string]any{"scope": "namespaced", "namespaces": []string{helmJobs}},
 		"auth":     map[string]any{"access": helmAccess},
-		"config": map[string]any{"security": map[string]any{"executionRoles": []any{map[string]any{"arn": "arn:aws:iam::123456789012:role/emr-job"}}}},
+		"config":   map[string]any{"security": map[string]any{"executionRoles": []any{map[string]any{"arn": "arn:aws:iam::123456789012:role/emr-job"}}}},
 	})
 	helmRun := helmRunner(t, helm, kubeconfig, rel)
 	helmRun(5*time.Minute, "install", rel.name, chartDir, "-n", helmNamespace, "-f", values, "--wait", "--timeout", "4m")
