@@ -32,8 +32,9 @@ type serviceProxy struct {
 	changed  chan struct{}
 	turn     atomic.Uint64
 
-	mu    sync.Mutex
-	ports map[string]*proxyPort // by listen address
+	mu     sync.Mutex
+	ports  map[string]*proxyPort // by listen address
+	failed map[string]bool       // addresses that could not be bound (logged once)
 }
 
 // proxyPort is one listening Service port.
@@ -44,7 +45,8 @@ type proxyPort struct {
 }
 
 func newServiceProxy(pods corev1listers.PodLister, services corev1listers.ServiceLister, log *slog.Logger) *serviceProxy {
-	return &serviceProxy{pods: pods, services: services, log: log, changed: make(chan struct{}, 1), ports: map[string]*proxyPort{}}
+	return &serviceProxy{pods: pods, services: services, log: log, changed: make(chan struct{}, 1),
+		ports: map[string]*proxyPort{}, failed: map[string]bool{}}
 }
 
 // trigger asks for the listeners to be brought up to date.
@@ -111,9 +113,13 @@ func (sp *serviceProxy) sync() {
 		}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			sp.log.Warn("service proxy: cannot listen at the cluster IP", "service", w.namespace+"/"+w.name, "addr", addr, "err", err)
+			if !sp.failed[addr] {
+				sp.log.Warn("service proxy: cannot listen at the cluster IP", "service", w.namespace+"/"+w.name, "addr", addr, "err", err)
+				sp.failed[addr] = true
+			}
 			continue
 		}
+		delete(sp.failed, addr)
 		w.ln = ln
 		sp.ports[addr] = w
 		go sp.serve(w)
@@ -152,11 +158,11 @@ func (sp *serviceProxy) forward(c net.Conn, pp *proxyPort) {
 	if len(backends) == 0 {
 		return // as kube-proxy: no ready endpoint, the connection is refused
 	}
-	start := int(sp.turn.Add(1))
+	start := sp.turn.Add(1)
 	var up net.Conn
-	for i := range backends {
+	for i := range uint64(len(backends)) {
 		var err error
-		if up, err = net.DialTimeout("tcp", backends[(start+i)%len(backends)], 5*time.Second); err == nil {
+		if up, err = net.DialTimeout("tcp", backends[(start+i)%uint64(len(backends))], 5*time.Second); err == nil {
 			break
 		}
 	}
