@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,18 +122,28 @@ func TestHelmChart(t *testing.T) {
 	var run struct{ ID string }
 	awsAt(t, endpoint, &run, "start-job-run", "--virtual-cluster-id", vc.ID, "--name", "pi-helm",
 		"--execution-role-arn", "arn:aws:iam::123456789012:role/emr-job", "--release-label", "emr-7.2.0-latest",
-		"--job-driver", `{"sparkSubmitJobDriver":{"entryPoint":"`+piEntryPoint+`","entryPointArguments":["200"],"sparkSubmitParameters":"`+piParams+`"}}`)
+		"--job-driver", `{"sparkSubmitJobDriver":{"entryPoint":"`+piEntryPoint+`","entryPointArguments":["400"],"sparkSubmitParameters":"`+piParams+`"}}`)
 	pods := watchRun(t, helmJobs, run.ID)
-	waitStateAt(t, endpoint, vc.ID, run.ID, 5*time.Minute, func(s types.JobRunState) bool { return s == types.JobRunStateRunning || terminal(s) })
+	at := waitStateAt(t, endpoint, vc.ID, run.ID, 5*time.Minute, func(s types.JobRunState) bool { return s == types.JobRunStateRunning || terminal(s) })
+	if at.State != types.JobRunStateRunning {
+		t.Fatalf("run %s is %s before the upgrade, want RUNNING", run.ID, at.State)
+	}
 
-	// A changed value rolls the Deployment while the run is RUNNING.
+	// A changed value rolls the Deployment while the run is RUNNING; once
+	// the old servers are gone, the new ones drive it to the end.
 	helmRun(5*time.Minute, "upgrade", rel.name, chartDir, "-n", helmNamespace, "-f", values, "--set", "server.logLevel=debug", "--wait", "--timeout", "4m")
-	waitRolled(t, rel, before)
+	after := waitRolled(t, rel, before)
+	rolledAt := time.Now()
+	t.Logf("servers %v replaced by %v while run %s was RUNNING", before, after, run.ID)
 	endpoint = serviceEndpoint(t, rel)
 	got := waitStateAt(t, endpoint, vc.ID, run.ID, 10*time.Minute, terminal)
 	if got.State != types.JobRunStateCompleted {
 		t.Fatalf("run %s: %s (%s), want COMPLETED", run.ID, got.State, aws.ToString(got.StateDetails))
 	}
+	if got.FinishedAt == nil || !got.FinishedAt.After(rolledAt) {
+		t.Fatalf("run %s finished at %v, before the old servers were gone (%v): the upgrade did not happen during the run", run.ID, got.FinishedAt, rolledAt)
+	}
+	t.Logf("run %s COMPLETED at %v, %v after the roll", run.ID, got.FinishedAt.Format(time.RFC3339), got.FinishedAt.Sub(rolledAt).Round(time.Second))
 	drivers, executors, runners := pods.byRole("driver"), pods.byRole("executor"), pods.byRole("job-runner")
 	if len(drivers) != 1 || len(runners) != 1 || len(executors) == 0 {
 		t.Fatalf("run %s: %d drivers, %d job runners, %d executors; want 1, 1 and some", run.ID, len(drivers), len(runners), len(executors))
@@ -242,25 +253,29 @@ func releasePods(t *testing.T, rel release) []string {
 	return names
 }
 
-// waitRolled waits until every server pod is a new one.
-func waitRolled(t *testing.T, rel release, before []string) {
+// waitRolled waits until every server pod is a new one, running, and the
+// old ones are gone from the API server (their processes have exited), and
+// returns the new ones.
+func waitRolled(t *testing.T, rel release, before []string) []string {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		now := releasePods(t, rel)
-		fresh := len(now) == len(before)
-		for _, n := range now {
-			for _, b := range before {
-				fresh = fresh && n != b
-			}
+		list, err := kube.CoreV1().Pods(rel.namespace).List(context.Background(), metav1.ListOptions{LabelSelector: rel.selector()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh := len(now) == len(before) && len(list.Items) == len(before)
+		for _, p := range list.Items {
+			fresh = fresh && !slices.Contains(before, p.Name)
 		}
 		if fresh {
-			return
+			return now
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after upgrade: server pods %v, before %v; want as many new ones", now, before)
+			t.Fatalf("after upgrade: server pods %v (%d in all), before %v; want as many new ones and none of the old", now, len(list.Items), before)
 		}
-		time.Sleep(time.Second)
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
