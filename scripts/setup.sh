@@ -18,7 +18,9 @@
 # names a server to use instead, and the S3 server versitygw that
 # internal/testenv/s3env and the embedded cluster run (scripts/versitygw.sh builds
 # it into $CACHE/versitygw-<version>), and moto's CloudWatch Logs server that
-# internal/testenv/cwenv starts (scripts/moto.sh installs it into $CACHE/moto-<version>).
+# internal/testenv/cwenv starts (scripts/moto.sh installs it into $CACHE/moto-<version>),
+# and Helm, which test/chart and test/devcluster drive charts/sparkplane with
+# (scripts/helm.sh builds it into $CACHE/helm-<version>).
 set -euo pipefail
 
 SPARK_VERSION=3.5.9 # keep in step with internal/sparkdist.Version
@@ -127,5 +129,6 @@ if $with_test; then
   fi
   say "S3 server: $("$(dirname "${BASH_SOURCE[0]}")/versitygw.sh")"
   say "CloudWatch Logs server for the tests (moto): $("$(dirname "${BASH_SOURCE[0]}")/moto.sh")"
+  say "Helm for the chart's tests: $("$(dirname "${BASH_SOURCE[0]}")/helm.sh")"
 fi
 say "Ready."

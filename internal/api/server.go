@@ -124,6 +124,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /sparkplane/v1/virtualclusters/{virtualClusterId}/jobruns/{jobRunId}/ui", s.wrap("GetJobRunUI", s.jobRunUI))
 	s.mux.Handle("GET /sparkplane/v1/events", s.serve("GetJobRunEvents", s.jobRunEvents))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	s.mux.HandleFunc("GET /readyz", s.readyz) // readiness.go
 }
 
 // ServeHTTP implements http.Handler. Requests that match no operation get

@@ -156,7 +156,7 @@ func (a *Access) read() (*snapshot, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("access file %s is not a regular file", a.path)
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 && !a.opts.AllowGroupOrWorldAccess {
+	if perm := fi.Mode().Perm(); !private(fi) && !a.opts.AllowGroupOrWorldAccess {
 		return nil, fmt.Errorf("access file %s holds secrets but is accessible by group or others (mode %04o): chmod 600 %s",
 			a.path, perm, a.path)
 	}

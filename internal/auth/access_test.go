@@ -94,7 +94,7 @@ func TestLoadCheckPolicy(t *testing.T) {
 }
 
 func TestLoadRefusesLoosePermissions(t *testing.T) {
-	for _, mode := range []os.FileMode{0o640, 0o604, 0o620, 0o644} {
+	for _, mode := range []os.FileMode{0o604, 0o620, 0o644, 0o660, 0o650} {
 		path := writeFile(t, t.TempDir(), testAccessYAML)
 		if err := os.Chmod(path, mode); err != nil {
 			t.Fatal(err)
@@ -108,6 +108,31 @@ func TestLoadRefusesLoosePermissions(t *testing.T) {
 		if _, err := Load(path, o); err != nil {
 			t.Errorf("mode %04o allowed: %v", mode, err)
 		}
+	}
+}
+
+// TestLoadAcceptsReadingByTheServersGroup: group read is fine when the
+// group is the server's own (a Kubernetes secret volume with the pod's
+// fsGroup); another group's is refused.
+func TestLoadAcceptsReadingByTheServersGroup(t *testing.T) {
+	path := writeFile(t, t.TempDir(), testAccessYAML)
+	if err := os.Chown(path, -1, os.Getegid()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o440); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, testOptions(nil)); err != nil {
+		t.Fatalf("mode 0440, the server's group: %v", err)
+	}
+	if os.Geteuid() != 0 {
+		return // only root may give the file another group
+	}
+	if err := os.Chown(path, -1, os.Getegid()+4242); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, testOptions(nil)); err == nil || !strings.Contains(err.Error(), "chmod 600 "+path) {
+		t.Errorf("mode 0440, another group: error = %v, want a chmod 600 hint", err)
 	}
 }
 

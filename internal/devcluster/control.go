@@ -147,6 +147,7 @@ func Down(ctx context.Context, l Layout, out io.Writer) error {
 		if p, err := netip.ParsePrefix(st.PodCIDR); err == nil {
 			removeRoute(p) // gone already unless the supervisor was killed
 		}
+		removeRoute(serviceCIDR)
 	}
 	_ = os.Remove(l.stateFile())
 	left := Leftovers(l)

@@ -11,7 +11,8 @@ import (
 )
 
 // Images builds the image mapper of the configuration: its own rules
-// first, then the built-in ones (Apache Spark images → the installed
+// first, then the built-in ones (sparkplane's own image → this binary,
+// selfimage.go; Apache Spark images → the installed
 // Spark, the one of the version their tag names when versions is not nil;
 // common base images → the host).
 func Images(c config.DevCluster, d sparkdist.Dist, versions podimage.Dists) (*podimage.Mapper, error) {
@@ -23,7 +24,11 @@ func Images(c config.DevCluster, d sparkdist.Dist, versions podimage.Dists) (*po
 		}
 		own = append(own, customised(r, im))
 	}
-	m, err := podimage.DefaultMapper(d, versions, own...)
+	self, err := selfImages()
+	if err != nil {
+		return nil, err
+	}
+	m, err := podimage.DefaultMapper(d, versions, append(own, self...)...)
 	if err != nil {
 		return nil, fmt.Errorf("devCluster.images: %w", err)
 	}

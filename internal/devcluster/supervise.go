@@ -67,6 +67,7 @@ func Supervise(ctx context.Context, o Options) (err error) {
 	}
 	cidr, network, undoRoute := podNetwork(o.PodCIDR, progress)
 	defer undoRoute()
+	defer serviceNetwork(progress)() // servicenetwork.go
 	apiIP, err := apiServerIP(cidr)
 	if err != nil {
 		return err

@@ -73,10 +73,11 @@ func Run(ctx context.Context, cfg Config) error {
 	factory := informers.NewSharedInformerFactory(client, 10*time.Minute)
 	podInformer, svcInformer := factory.Core().V1().Pods(), factory.Core().V1().Services()
 	p.pods, p.services = podInformer.Lister(), svcInformer.Lister()
+	proxy := newServiceProxy(p.pods, p.services, cfg.Logger) // serviceproxy.go
 	onChange := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { sched.poke(); p.triggerHosts() },
-		UpdateFunc: func(any, any) { sched.poke(); p.triggerHosts() },
-		DeleteFunc: func(any) { sched.poke(); p.triggerHosts() },
+		AddFunc:    func(any) { sched.poke(); p.triggerHosts(); proxy.trigger() },
+		UpdateFunc: func(any, any) { sched.poke(); p.triggerHosts(); proxy.trigger() },
+		DeleteFunc: func(any) { sched.poke(); p.triggerHosts(); proxy.trigger() },
 	}
 	if _, err := podInformer.Informer().AddEventHandler(onChange); err != nil {
 		return fmt.Errorf("nodeagent: pod informer: %w", err)
@@ -126,6 +127,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	go sched.run(ctx)
 	go p.syncHosts(ctx)
+	go proxy.run(ctx)
 	cfg.Logger.Info("node ready", "node", cfg.NodeName, "kubeletPort", port, "podCIDR", cfg.PodCIDR,
 		"cpu", cfg.CPU.String(), "memory", cfg.Memory.String())
 	if cfg.Ready != nil {

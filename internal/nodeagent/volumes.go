@@ -96,6 +96,8 @@ func (r *podRun) materialise(ctx context.Context, pod *corev1.Pod, v corev1.Volu
 		return hostVolume{path: src.HostPath.Path}, makeHostPath(src.HostPath)
 	case src.EmptyDir != nil:
 		return hostVolume{path: dir}, os.MkdirAll(dir, 0o777)
+	case src.PersistentVolumeClaim != nil:
+		return r.claimVolume(ctx, pod.Namespace, src.PersistentVolumeClaim) // claims.go
 	}
 	files, err := r.volumeFiles(ctx, pod, v)
 	if err != nil {
@@ -157,7 +159,7 @@ func (r *podRun) volumeFiles(ctx context.Context, pod *corev1.Pod, v corev1.Volu
 	case src.Projected != nil:
 		return r.projectedFiles(ctx, pod, src.Projected)
 	}
-	return nil, errors.New("unsupported volume type (supported: configMap, secret, downwardAPI, projected, emptyDir, hostPath)")
+	return nil, errors.New("unsupported volume type (supported: configMap, secret, downwardAPI, projected, emptyDir, hostPath, persistentVolumeClaim)")
 }
 
 func mode(m *int32) os.FileMode {

@@ -220,6 +220,8 @@ type Store interface {
 	// Events are the outbox of job-run state changes.
 	Events
 
+	// Ping checks that the store answers a query (readiness probes).
+	Ping(ctx context.Context) error
 	Close() error
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // setup runs inside the new namespaces, before the command is executed.
@@ -18,9 +20,34 @@ func setup(spec Spec) error {
 	if spec.HostsFile != "" {
 		mounts = append(mounts, Mount{Source: spec.HostsFile, Target: "/etc/hosts", ReadOnly: true})
 	}
-	var done []string
+	// Every source, and the log of created mount points, is opened before
+	// anything is mounted: a mount over a folder holding later sources (an
+	// emptyDir at /tmp while the node's state is under /tmp) would hide them.
+	sources := make([]int, 0, len(mounts))
+	defer func() {
+		for _, fd := range sources {
+			_ = syscall.Close(fd)
+		}
+	}()
 	for _, m := range mounts {
-		created, err := bind(m)
+		fd, err := unix.Open(m.Source, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("mount %s: open %s: %w", m.Target, m.Source, err)
+		}
+		sources = append(sources, fd)
+	}
+	var createdLog *os.File
+	if spec.CreatedLog != "" {
+		f, err := os.OpenFile(spec.CreatedLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("mount point log: %w", err)
+		}
+		defer f.Close()
+		createdLog = f
+	}
+	var done []string
+	for i, m := range mounts {
+		created, err := bind(m, sources[i])
 		if err != nil {
 			return err
 		}
@@ -28,8 +55,8 @@ func setup(spec Spec) error {
 		// at this path on the host: not ours to record.
 		inside := slices.ContainsFunc(done, func(t string) bool { return strings.HasPrefix(created, strings.TrimSuffix(t, "/")+"/") })
 		done = append(done, m.Target)
-		if created != "" && !inside && spec.CreatedLog != "" {
-			if err := appendLine(spec.CreatedLog, created); err != nil {
+		if created != "" && !inside && createdLog != nil {
+			if _, err := createdLog.WriteString(created + "\n"); err != nil {
 				return fmt.Errorf("record mount point %s: %w", created, err)
 			}
 		}
@@ -50,18 +77,19 @@ func setup(spec Spec) error {
 	return nil
 }
 
-// bind mounts m.Source at m.Target, creating the mount point (a directory
-// or an empty file, like the source) when it is missing; created is the
-// topmost path it had to create on the host, if any.
-func bind(m Mount) (created string, err error) {
-	fi, err := os.Stat(m.Source)
-	if err != nil {
-		return "", fmt.Errorf("mount %s: %w", m.Target, err)
+// bind mounts m.Source, open as src (an O_PATH descriptor), at m.Target,
+// creating the mount point (a directory or an empty file, like the source)
+// when it is missing; created is the topmost path it had to create on the
+// host, if any.
+func bind(m Mount, src int) (created string, err error) {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(src, &st); err != nil {
+		return "", fmt.Errorf("mount %s: %s: %w", m.Target, m.Source, err)
 	}
-	if created, err = mountPoint(m.Target, fi.IsDir()); err != nil {
+	if created, err = mountPoint(m.Target, st.Mode&syscall.S_IFMT == syscall.S_IFDIR); err != nil {
 		return "", fmt.Errorf("mount point %s: %w", m.Target, err)
 	}
-	if err := syscall.Mount(m.Source, m.Target, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
+	if err := syscall.Mount(fmt.Sprintf("/proc/self/fd/%d", src), m.Target, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
 		return created, fmt.Errorf("bind %s at %s: %w", m.Source, m.Target, err)
 	}
 	if m.ReadOnly {
@@ -95,16 +123,4 @@ func mountPoint(target string, dir bool) (created string, err error) {
 		return created, err
 	}
 	return created, f.Close()
-}
-
-func appendLine(path, line string) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(line + "\n")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

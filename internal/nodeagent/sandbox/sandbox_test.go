@@ -76,3 +76,57 @@ func TestCommandNotFoundExits127(t *testing.T) {
 		t.Fatalf("err = %v (%s), want exit %d", err, out.String(), ExitNotFound)
 	}
 }
+
+// TestMountOverTheFolderOfLaterSources: a volume mounted over a folder that
+// holds the sources of later mounts, the hosts file and the log of created
+// mount points (an emptyDir at /tmp while the node's state is under /tmp)
+// hides none of them.
+func TestMountOverTheFolderOfLaterSources(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: mount and UTS namespaces")
+	}
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	state := filepath.Join(dir, "state")
+	for _, d := range []string{empty, filepath.Join(state, "conf")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(state, "conf", "c"), []byte("config"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hosts := filepath.Join(state, "hosts")
+	if err := os.WriteFile(hosts, []byte("10.1.2.3 pod-b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	created := filepath.Join(state, "created")
+	confTarget := filepath.Join(dir, "made", "conf") // a missing mount point: logged
+	cmd, err := Command(Spec{
+		Argv: []string{"sh", "-c", "ls " + dir + "; cat " + confTarget + "/c; echo; cat /etc/hosts"}, Env: []string{"PATH=/usr/bin:/bin"},
+		Hostname: "pod-b", HostsFile: hosts, CreatedLog: created,
+		Mounts: []Mount{{Source: empty, Target: dir}, {Source: filepath.Join(state, "conf"), Target: confTarget, ReadOnly: true}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if want := "made\nconfig\n10.1.2.3 pod-b\n"; out.String() != want {
+		t.Fatalf("output %q, want %q", out.String(), want)
+	}
+	// The mount point was made inside the first mount (in empty), so it is
+	// not the host's to clean up; the log is still the host's file.
+	if _, err := os.Stat(filepath.Join(empty, "made", "conf")); err != nil {
+		t.Fatalf("the mount point is not in the first mount's source: %v", err)
+	}
+	if b, err := os.ReadFile(created); err != nil && !errors.Is(err, os.ErrNotExist) || len(b) != 0 {
+		t.Fatalf("created-mount-point log = %q, %v; want empty", b, err)
+	}
+}
