@@ -220,6 +220,9 @@ type Store interface {
 	// Events are the outbox of job-run state changes.
 	Events
 
+	// Retention removes finished runs and old usage.
+	Retention
+
 	Close() error
 }
 

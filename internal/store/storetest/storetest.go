@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("JobRunCounts", jobRunCountTests)
 	group("Logs", logTests)
 	group("Events", eventTests)
+	group("Retention", retentionTests)
 	t.Run("PageTokens/OfAnotherStore", func(t *testing.T) {
 		t.Parallel()
 		testTokensOfAnotherStore(t, open)
