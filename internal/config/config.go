@@ -54,6 +54,8 @@ type Config struct {
 	Metrics Metrics `json:"metrics"`
 	// Events are the webhooks that job-run state changes are delivered to.
 	Events Events `json:"events"`
+	// Retention is how long finished runs and usage are kept.
+	Retention Retention `json:"retention"`
 	// Env is the environment the server started with (Default reads it);
 	// never read from or written to a file.
 	Env Env `json:"-"`
@@ -215,6 +217,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Events.validate(); err != nil {
+		return err
+	}
+	if err := c.Retention.validate(); err != nil {
 		return err
 	}
 	if _, err := c.PodCIDR(); err != nil {
