@@ -16,8 +16,9 @@ type Retention struct {
 	// stored logs, run folder and local event logs (default "90d").
 	JobRuns string `json:"jobRuns"`
 	// Usage is how long the raw usage records of cost reports are kept
-	// after the pod ended (default: JobRuns). Reports over whole days
-	// older than that answer from the daily rollups.
+	// after the pod ended (default: JobRuns, and at most that: a purged
+	// run's records go with it). Reports over whole days older than that
+	// answer from the daily rollups.
 	Usage string `json:"usage"`
 	// CostRollups is how long the daily cost rollups are kept (default
 	// "396d", 13 months: a year to compare with, and the month in
@@ -129,7 +130,10 @@ func (r Retention) validate() error {
 	if r.BatchSize < 0 || r.BatchSize > MaxRetentionBatch {
 		return fmt.Errorf("retention.batchSize %d: want 1 to %d (0: %d)", r.BatchSize, MaxRetentionBatch, DefaultRetentionBatch)
 	}
-	usage, rollups := r.UsagePeriod(), r.CostRollupPeriod()
+	runs, usage, rollups := r.JobRunPeriod(), r.UsagePeriod(), r.CostRollupPeriod()
+	if runs != 0 && (usage == 0 || usage > runs) {
+		return fmt.Errorf("retention.usage %q: want at most retention.jobRuns (%s): a run's usage records go with it", r.Usage, runs)
+	}
 	if rollups != 0 && (usage == 0 || rollups < usage) {
 		return fmt.Errorf("retention.costRollups %q: want at least retention.usage (%s), or 0 (for ever): "+
 			"reports over days whose records are gone read the rollups", r.CostRollups, usage)

@@ -25,7 +25,7 @@ func TestRetentionConfig(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(`
 retention:
-  jobRuns: 30d
+  jobRuns: 60d
   usage: 1000h
   costRollups: 800d
   interval: 10m
@@ -42,7 +42,7 @@ retention:
 		t.Fatalf("Validate() = %v", err)
 	}
 	r := c.Retention
-	if r.JobRunPeriod() != 30*day || r.UsagePeriod() != 1000*time.Hour || r.CostRollupPeriod() != 800*day ||
+	if r.JobRunPeriod() != 60*day || r.UsagePeriod() != 1000*time.Hour || r.CostRollupPeriod() != 800*day ||
 		r.IntervalDuration() != 10*time.Minute || r.Batch() != 200 {
 		t.Errorf("periods = %v %v %v %v %d", r.JobRunPeriod(), r.UsagePeriod(), r.CostRollupPeriod(), r.IntervalDuration(), r.Batch())
 	}
@@ -58,9 +58,9 @@ func TestRetentionForEver(t *testing.T) {
 	if r.JobRunPeriod() != 0 || r.UsagePeriod() != 0 || r.CostRollupPeriod() != 0 {
 		t.Errorf("periods = %v %v %v, want all 0", r.JobRunPeriod(), r.UsagePeriod(), r.CostRollupPeriod())
 	}
-	r = Retention{Usage: "500d"}
-	if err := r.validate(); err != nil || r.CostRollupPeriod() != 500*day {
-		t.Errorf("usage 500d: validate() = %v, rollups %v", err, r.CostRollupPeriod())
+	r = Retention{JobRuns: "500d"}
+	if err := r.validate(); err != nil || r.UsagePeriod() != 500*day || r.CostRollupPeriod() != 500*day {
+		t.Errorf("jobRuns 500d: validate() = %v, usage %v, rollups %v", err, r.UsagePeriod(), r.CostRollupPeriod())
 	}
 }
 
@@ -73,8 +73,10 @@ func TestRetentionConfigErrors(t *testing.T) {
 		{Retention{JobRuns: "soon"}, "retention.jobRuns"},
 		{Retention{Usage: "1.5d"}, "retention.usage"},
 		{Retention{CostRollups: "-3d"}, "retention.costRollups"},
-		{Retention{Usage: "100d", CostRollups: "30d"}, "retention.costRollups"},
-		{Retention{Usage: "0", CostRollups: "30d"}, "retention.costRollups"},
+		{Retention{Usage: "60d", CostRollups: "30d"}, "retention.costRollups"},
+		{Retention{JobRuns: "0", CostRollups: "30d"}, "retention.costRollups"},
+		{Retention{Usage: "100d"}, "retention.usage"},
+		{Retention{Usage: "0"}, "retention.usage"},
 		{Retention{Interval: "0s"}, "retention.interval"},
 		{Retention{Interval: "10ms"}, "retention.interval"},
 		{Retention{BatchSize: -1}, "retention.batchSize"},
