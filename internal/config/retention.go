@@ -28,7 +28,7 @@ type Retention struct {
 	// looks for what to remove (default "1h").
 	Interval string `json:"interval"`
 	// BatchSize is how many runs (or usage records) one transaction
-	// removes (default 500, at most 10,000): on SQLite, API writes wait
+	// removes (default 100, at most 10,000): on SQLite, API writes wait
 	// for at most one batch.
 	BatchSize int `json:"batchSize"`
 }
@@ -43,7 +43,7 @@ const (
 	DefaultJobRunRetention     = 90 * 24 * time.Hour
 	DefaultCostRollupRetention = 396 * 24 * time.Hour
 	DefaultRetentionInterval   = time.Hour
-	DefaultRetentionBatch      = 500
+	DefaultRetentionBatch      = 100
 	MaxRetentionBatch          = 10_000
 )
 

@@ -16,7 +16,7 @@ func TestRetentionDefaults(t *testing.T) {
 		t.Fatalf("validate() = %v", err)
 	}
 	if r.JobRunPeriod() != 90*day || r.UsagePeriod() != 90*day || r.CostRollupPeriod() != 396*day ||
-		r.IntervalDuration() != time.Hour || r.Batch() != 500 {
+		r.IntervalDuration() != time.Hour || r.Batch() != 100 {
 		t.Errorf("defaults = %v %v %v %v %d", r.JobRunPeriod(), r.UsagePeriod(), r.CostRollupPeriod(), r.IntervalDuration(), r.Batch())
 	}
 }

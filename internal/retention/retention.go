@@ -4,9 +4,9 @@
 // and, later, the daily rollups those reports read instead.
 //
 // A Purger's pass removes in batches (store.Retention: one short
-// transaction each, Options.Batch items), pausing between them so that
-// API writes interleave (SQLite has one writer: a StartJobRun waits for at
-// most one batch). After each batch of runs it removes their folders. When
+// transaction each, Options.Batch items), pausing between them at least as
+// long as the batch took, so that API writes interleave (SQLite has one
+// writer: a StartJobRun waits for at most one batch). After each batch of runs it removes their folders. When
 // several servers share a PostgreSQL store, the server that holds the
 // retention lease purges the store; every server sweeps its own folders:
 // those of runs the store no longer has.
@@ -44,9 +44,10 @@ type Options struct {
 	CostRollups time.Duration
 	// Interval is the time between passes (default 1h).
 	Interval time.Duration
-	// Batch is how many items one transaction removes (default 500).
+	// Batch is how many items one transaction removes (default 100).
 	Batch int
-	// Pause is the time between two batches (default 10ms).
+	// Pause is the least time between two batches (default 10ms); a pause
+	// lasts at least as long as the batch before it.
 	Pause time.Duration
 	// Dirs are this server's folders of runs.
 	Dirs Dirs
@@ -65,7 +66,7 @@ type Options struct {
 // Defaults of Options.
 const (
 	DefaultInterval = time.Hour
-	DefaultBatch    = 500
+	DefaultBatch    = 100
 	DefaultPause    = 10 * time.Millisecond
 )
 
@@ -180,15 +181,19 @@ func (p *Purger) purgeStore(ctx context.Context, lease *hold, res *Result) error
 	return nil
 }
 
-// batches calls batch until it removes nothing, pausing between calls,
-// while this server holds the lease; total counts what was removed.
+// batches calls batch until it removes nothing, while this server holds
+// the lease; total counts what was removed. Each pause lasts at least as
+// long as the batch before it, so the purge holds the store's writer at
+// most half of the time.
 func (p *Purger) batches(ctx context.Context, lease *hold, kind string, batch func() (int, error), total *int) error {
 	for {
 		held, err := lease.held(ctx)
 		if err != nil || !held {
 			return err
 		}
+		t0 := time.Now()
 		n, err := batch()
+		took := time.Since(t0)
 		*total += n
 		if n > 0 && p.opts.Purged != nil {
 			p.opts.Purged(kind, n)
@@ -199,7 +204,7 @@ func (p *Purger) batches(ctx context.Context, lease *hold, kind string, batch fu
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(p.opts.Pause):
+		case <-time.After(max(p.opts.Pause, took)):
 		}
 	}
 }

@@ -40,7 +40,7 @@ const retentionClients = 4
 // BenchmarkRetention measures StartJobRun, through the real HTTP API
 // handler with the AWS SDK for Go as client, on a store holding 100,000
 // expired finished runs: first with no purge (3,000 calls), then while a
-// retention pass (injected clock: every run expired; batches of 500,
+// retention pass (injected clock: every run expired; batches of 100,
 // 10 ms apart) removes them. It reports p50 and p99 of each phase side by
 // side, and the purge's length and rate; on SQLite and PostgreSQL.
 func BenchmarkRetention(b *testing.B) {
