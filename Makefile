@@ -4,8 +4,9 @@ GO    ?= go
 BIN   := bin/sparkplane
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/sparkplane/sparkplane/internal/cli.Version=$(VERSION)
+IMAGE ?= ghcr.io/sparkplane/sparkplane
 
-.PHONY: help setup build quickstart dev-cluster test test-unit lint fuzz bench
+.PHONY: help setup build image quickstart dev-cluster test test-unit lint fuzz bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -15,6 +16,10 @@ setup: ## install a JDK 17 and Apache Spark (cached in ~/.cache/sparkplane; /var
 
 build: ## build bin/sparkplane
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/sparkplane
+
+image: ## build the container image (IMAGE=ghcr.io/sparkplane/sparkplane, tag VERSION) without Docker (linux/amd64 + linux/arm64, non-root, no base image pulled): OCI layout bin/image/sparkplane-oci, OCI archive bin/image/sparkplane.tar
+	$(GO) run ./scripts/image -go $(GO) -out bin/image -repository $(IMAGE) -version $(VERSION) -revision "$$(git rev-parse HEAD 2>/dev/null)" \
+	  -epoch "$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
 
 quickstart: setup build ## set up, then run pi.py through the EMR on EKS API end to end
 	$(BIN) quickstart

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# kube-binaries.sh makes sure a real etcd, kube-apiserver and
-# kube-controller-manager are available for sparkplane's Kubernetes tests.
+# kube-binaries.sh makes sure a real etcd, kube-apiserver,
+# kube-controller-manager and kubectl are available for sparkplane's
+# Kubernetes tests.
 #
 #   - etcd comes from Debian's etcd-server package (installed if missing).
-#   - kube-apiserver and kube-controller-manager are compiled from the
+#   - kube-apiserver, kube-controller-manager and kubectl are compiled from the
 #     tools/kube module into $SPARKPLANE_CACHE/kube-v1.34.2 (default cache:
 #     ~/.cache/sparkplane), only when missing. A cold build takes ~6-8 min.
 #
@@ -47,7 +48,7 @@ ensure_etcd() {
 
 build_missing() {
 	local missing=() name
-	for name in kube-apiserver kube-controller-manager; do
+	for name in kube-apiserver kube-controller-manager kubectl; do
 		[ -x "$bin_dir/$name" ] || missing+=("$name")
 	done
 	if [ ${#missing[@]} -eq 0 ]; then

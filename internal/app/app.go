@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sparkplane/sparkplane/internal/ack"
 	"github.com/sparkplane/sparkplane/internal/api"
 	"github.com/sparkplane/sparkplane/internal/audit"
 	"github.com/sparkplane/sparkplane/internal/config"
@@ -53,6 +54,7 @@ type App struct {
 	kube       map[string]*k8sruntime.Runtime
 	ui         *sparkui.Service // the History Server of ended runs (sparkui.go)
 	clusters   []string
+	ack        *ack.Reconciler // nil: ack.enabled is off (ack.go)
 	log        *slog.Logger
 }
 
@@ -182,6 +184,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	securityOptions(cfg, &opts, trail, authn)
 	srv := api.New(timed, ctl, opts)
+	var ackLeases ack.Leases // SQLite: one server, which reconciles
+	if leased != nil {
+		ackLeases = st
+	}
+	reconciler, err := newACK(cfg, srv, authn, ackLeases, id, log)
+	if err != nil {
+		st.Close()
+		trail.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		st.Close()
@@ -201,7 +213,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, events: dispatcher,
-		purger: newPurger(cfg, st, id, mx, log), trail: trail, authn: authn, metrics: mx, kube: kube, ui: ui, clusters: clusters, log: log}, nil
+		purger: newPurger(cfg, st, id, mx, log), trail: trail, authn: authn, metrics: mx, kube: kube, ui: ui, clusters: clusters, ack: reconciler, log: log}, nil
 }
 
 // s3a is how runs reach the object storage of cfg.
@@ -253,6 +265,7 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() { a.purger.Run(ctx) })
 	wg.Go(func() { a.authn.watch(ctx) })
 	wg.Go(func() { a.metrics.serve(ctx) })
+	wg.Go(func() { a.runACK(ctx) })
 	if r, ok := a.Store.(rollerUp); ok {
 		wg.Go(func() { rollUpEvery(ctx, r, rollUpInterval, a.log) })
 	}

@@ -56,6 +56,8 @@ type Config struct {
 	Events Events `json:"events"`
 	// Retention is how long finished runs and usage are kept.
 	Retention Retention `json:"retention"`
+	// ACK reconciles the ACK-compatible custom resources (see ack.go).
+	ACK ACK `json:"ack"`
 	// Env is the environment the server started with (Default reads it);
 	// never read from or written to a file.
 	Env Env `json:"-"`
@@ -220,6 +222,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Retention.validate(); err != nil {
+		return err
+	}
+	if err := c.ACK.validate(c.Security.Access); err != nil {
 		return err
 	}
 	if _, err := c.PodCIDR(); err != nil {

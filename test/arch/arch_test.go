@@ -33,6 +33,8 @@ var forbidden = []struct {
 	{"internal/controller", []string{"internal/metrics"}},
 	{"internal/api", []string{"internal/metrics"}},
 	{"internal/events", []string{"internal/runtime", "internal/controller", "internal/api", "internal/app", "internal/store/"}}, // the store.Events interface only
+	// the ACK reconciler is a client of the API, through its HTTP handler only.
+	{"internal/ack", []string{"internal/store", "internal/controller", "internal/runtime", "internal/api", "internal/app", "internal/emr"}},
 }
 
 func TestImports(t *testing.T) {
