@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/sparkplane/sparkplane/internal/config"
@@ -18,12 +19,14 @@ func newPurger(cfg config.Config, st store.Store, owner string, mx *serverMetric
 		JobRuns: r.JobRunPeriod(), Usage: r.UsagePeriod(), CostRollups: r.CostRollupPeriod(),
 		Interval: r.IntervalDuration(), Batch: r.Batch(),
 		Dirs: retention.Dirs{
-			Runs:      filepath.Join(cfg.DataDir, "runs"),
-			EventLogs: filepath.Join(cfg.DataDir, "eventlogs"),
-			Aged:      []string{filepath.Join(cfg.DataDir, "logship"), filepath.Join(cfg.SparkUIDir(), "logs")},
+			Runs: []string{filepath.Join(cfg.DataDir, "runs"), filepath.Join(cfg.DataDir, "eventlogs")},
+			Aged: []string{filepath.Join(cfg.DataDir, "logship"), filepath.Join(cfg.SparkUIDir(), "logs")},
 		},
 		Purged: mx.purged(),
 		Logger: log.With("component", "retention"),
+	}
+	if os.Geteuid() == 0 { // local runs are isolated, their working folders apart (local.Options.Isolate)
+		opts.Dirs.Runs = append(opts.Dirs.Runs, cfg.Local.WorkRoot())
 	}
 	if kind, _ := cfg.StoreKind(); kind == config.StorePostgres {
 		opts.Leases, opts.Owner = st, owner

@@ -15,11 +15,11 @@ import (
 // Dirs are a server's folders that keep files of job runs; empty fields
 // are not looked at.
 type Dirs struct {
-	// Runs holds each run's folder, <vc>/<run> (package rundir).
-	Runs string
-	// EventLogs holds local runs' event logs, <vc>/<run> (package sparkui),
-	// and copies in progress beside them, <vc>/<run>.attempt-<n>.
-	EventLogs string
+	// Runs are folders that keep a folder per run, <vc>/<run>, and maybe
+	// copies in progress beside it, <vc>/<run>.attempt-<n>: the run
+	// folders (package rundir), local runs' event logs (package sparkui),
+	// isolated local runs' working folders (local.workDir).
+	Runs []string
 	// Aged are folders whose entries belong to no run by name (log-ship
 	// spools, the History Server's staged event logs): an entry not
 	// modified for the job-run retention period is removed.
@@ -33,16 +33,11 @@ func (d Dirs) remove(runs []store.RunRef) int {
 		if !plainName(r.VirtualClusterID) || !plainName(r.ID) {
 			continue
 		}
-		for _, dir := range []string{d.Runs, d.EventLogs} {
-			if dir == "" {
-				continue
-			}
+		for _, dir := range d.Runs {
 			n += removeAll(filepath.Join(dir, r.VirtualClusterID, r.ID))
-			if dir == d.EventLogs {
-				copies, _ := filepath.Glob(filepath.Join(dir, r.VirtualClusterID, r.ID+".attempt-*"))
-				for _, c := range copies {
-					n += removeAll(c)
-				}
+			copies, _ := filepath.Glob(filepath.Join(dir, r.VirtualClusterID, r.ID+".attempt-*"))
+			for _, c := range copies {
+				n += removeAll(c)
 			}
 		}
 	}
@@ -59,10 +54,7 @@ func (d Dirs) sweep(ctx context.Context, st Store, before time.Time) (int, error
 	}
 	n := 0
 	var errs []error
-	for _, dir := range []string{d.Runs, d.EventLogs} {
-		if dir == "" {
-			continue
-		}
+	for _, dir := range d.Runs {
 		clusters, err := os.ReadDir(dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)

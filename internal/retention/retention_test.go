@@ -59,13 +59,14 @@ var old = storetest.Epoch.Add(-30 * day)
 func newFixture(t *testing.T, st store.Store) *fixture {
 	root := t.TempDir()
 	f := &fixture{st: st, now: storetest.Epoch.Add(100 * day), dirs: retention.Dirs{
-		Runs: filepath.Join(root, "runs"), EventLogs: filepath.Join(root, "eventlogs"), Aged: []string{filepath.Join(root, "logship")}}}
+		Runs: []string{filepath.Join(root, "runs"), filepath.Join(root, "eventlogs"), filepath.Join(root, "work")},
+		Aged: []string{filepath.Join(root, "logship")}}}
 	f.vc = storetest.MustCreateVirtualCluster(t, st, storetest.NewVirtualCluster("eks-1", "ns-"+emr.NewResourceID(), storetest.Epoch))
 	var gen emr.JobRunIDs
 	add := func(at time.Time, state emr.JobRunState) *emr.JobRun {
 		run := storetest.MustCreateJobRun(t, st, storetest.NewJobRun(&gen, f.vc.ID, "r", at))
 		storetest.MustMove(t, st, run, state) // finished a minute after at
-		for _, dir := range []string{f.dirs.Runs, f.dirs.EventLogs} {
+		for _, dir := range f.dirs.Runs {
 			writeFile(t, filepath.Join(dir, f.vc.ID, run.ID, "file"), old)
 		}
 		return run
@@ -73,14 +74,14 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 	for i, state := range []emr.JobRunState{emr.JobRunCompleted, emr.JobRunFailed, emr.JobRunCancelled, emr.JobRunCompleted, emr.JobRunFailed} {
 		f.expired = append(f.expired, add(storetest.Epoch.Add(time.Duration(i)*day), state))
 	}
-	writeFile(t, filepath.Join(f.dirs.EventLogs, f.vc.ID, f.expired[0].ID+".attempt-2", "app"), time.Time{})
+	writeFile(t, filepath.Join(f.dirs.Runs[1], f.vc.ID, f.expired[0].ID+".attempt-2", "app"), time.Time{})
 	f.kept = []*emr.JobRun{
 		add(f.now.Add(-89*day), emr.JobRunCompleted), // within the 90 days
 		add(storetest.Epoch, emr.JobRunRunning),      // old, but active
 		add(storetest.Epoch, emr.JobRunPending),
 		add(storetest.Epoch, emr.JobRunCancelPending),
 	}
-	f.oldOrphan, f.fresh = filepath.Join(f.dirs.Runs, f.vc.ID, "orphan1"), filepath.Join(f.dirs.Runs, f.vc.ID, "orphan2")
+	f.oldOrphan, f.fresh = filepath.Join(f.dirs.Runs[2], f.vc.ID, "orphan1"), filepath.Join(f.dirs.Runs[0], f.vc.ID, "orphan2")
 	writeFile(t, filepath.Join(f.oldOrphan, "file"), old)
 	writeFile(t, filepath.Join(f.fresh, "file"), time.Time{})
 	f.oldSpool, f.spool = filepath.Join(f.dirs.Aged[0], "ns_pod1_uid1"), filepath.Join(f.dirs.Aged[0], "ns_pod2_uid2")
@@ -152,20 +153,20 @@ func (f *fixture) check(t *testing.T) {
 	for _, run := range f.expired {
 		_, err := f.st.GetJobRun(t.Context(), f.vc.ID, run.ID)
 		storetest.MustBe(t, err, store.ErrNotFound)
-		for _, dir := range []string{f.dirs.Runs, f.dirs.EventLogs} {
+		for _, dir := range f.dirs.Runs {
 			if p := filepath.Join(dir, f.vc.ID, run.ID); exists(p) {
 				t.Errorf("folder %s of purged run left", p)
 			}
 		}
 	}
-	if p := filepath.Join(f.dirs.EventLogs, f.vc.ID, f.expired[0].ID+".attempt-2"); exists(p) {
+	if p := filepath.Join(f.dirs.Runs[1], f.vc.ID, f.expired[0].ID+".attempt-2"); exists(p) {
 		t.Errorf("event log copy %s of purged run left", p)
 	}
 	for _, run := range f.kept {
 		if got := storetest.MustGetJobRun(t, f.st, f.vc.ID, run.ID); got.State != run.State {
 			t.Errorf("run %s is %s, want %s", run.ID, got.State, run.State)
 		}
-		for _, dir := range []string{f.dirs.Runs, f.dirs.EventLogs} {
+		for _, dir := range f.dirs.Runs {
 			if p := filepath.Join(dir, f.vc.ID, run.ID, "file"); !exists(p) {
 				t.Errorf("folder of kept run %s (%s) removed", run.ID, run.State)
 			}
