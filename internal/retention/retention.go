@@ -6,10 +6,10 @@
 // A Purger's pass removes in batches (store.Retention: one short
 // transaction each, Options.Batch items), pausing between them at least as
 // long as the batch took, so that API writes interleave (SQLite has one
-// writer: a StartJobRun waits for at most one batch). After each batch of runs it removes their folders. When
-// several servers share a PostgreSQL store, the server that holds the
-// retention lease purges the store; every server sweeps its own folders:
-// those of runs the store no longer has.
+// writer: a StartJobRun waits for at most one batch). After each batch of
+// runs it removes their folders. When several servers share a PostgreSQL
+// store, the server that holds the retention lease purges the store; every
+// server sweeps its own folders: those of runs the store no longer has.
 package retention
 
 import (
