@@ -130,7 +130,8 @@ func testPurgeFinishedJobRuns(t *testing.T, s store.Store) {
 	}
 }
 
-// rollableQuery is a report the daily rollups answer, over whole days.
+// rollableReport is a report over [from, to) that the daily rollups answer
+// (grouped by virtual cluster, tag, component and day; idle cost included).
 func rollableReport(t *testing.T, s store.Store, from, to time.Time) *cost.Report {
 	t.Helper()
 	dims, err := cost.ParseGroupBy("virtualCluster,tag:team,component,day")
