@@ -26,6 +26,7 @@ import (
 	"github.com/sparkplane/sparkplane/internal/events"
 	"github.com/sparkplane/sparkplane/internal/logship"
 	"github.com/sparkplane/sparkplane/internal/objectstore"
+	"github.com/sparkplane/sparkplane/internal/retention"
 	"github.com/sparkplane/sparkplane/internal/runtime"
 	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
 	"github.com/sparkplane/sparkplane/internal/runtime/local"
@@ -46,6 +47,7 @@ type App struct {
 	Listener   net.Listener
 	leased     *controller.Leased // this server's leases of the runs it drives
 	events     *events.Dispatcher // delivers job-run state changes to webhooks
+	purger     *retention.Purger  // removes expired runs and usage (retention.go)
 	trail      *audit.Trail
 	authn      *authenticator // nil: authentication is off
 	metrics    *serverMetrics // nil: metrics are off
@@ -210,7 +212,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		trail.Close()
 		return nil, err
 	}
-	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, events: dispatcher, trail: trail, authn: authn, metrics: mx, kube: kube, ui: ui, clusters: clusters, ack: reconciler, log: log}, nil
+	return &App{Config: cfg, Store: st, ServerID: id, Controller: ctl, API: srv, Listener: ln, leased: leased, events: dispatcher,
+		purger: newPurger(cfg, st, id, mx, log), trail: trail, authn: authn, metrics: mx, kube: kube, ui: ui, clusters: clusters, ack: reconciler, log: log}, nil
 }
 
 // s3a is how runs reach the object storage of cfg.
@@ -259,6 +262,7 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	wg.Go(func() { a.leased.Run(ctx) })
 	wg.Go(func() { a.events.Run(ctx) })
+	wg.Go(func() { a.purger.Run(ctx) })
 	wg.Go(func() { a.authn.watch(ctx) })
 	wg.Go(func() { a.metrics.serve(ctx) })
 	wg.Go(func() { a.runACK(ctx) })

@@ -54,6 +54,8 @@ type Config struct {
 	Metrics Metrics `json:"metrics"`
 	// Events are the webhooks that job-run state changes are delivered to.
 	Events Events `json:"events"`
+	// Retention is how long finished runs and usage are kept.
+	Retention Retention `json:"retention"`
 	// ACK reconciles the ACK-compatible custom resources (see ack.go).
 	ACK ACK `json:"ack"`
 	// Env is the environment the server started with (Default reads it);
@@ -223,6 +225,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Events.validate(); err != nil {
+		return err
+	}
+	if err := c.Retention.validate(); err != nil {
 		return err
 	}
 	if err := c.ACK.validate(c.Security.Access); err != nil {

@@ -73,6 +73,7 @@ type Metrics struct {
 	runtimeErrors   *prometheus.CounterVec
 	storeDuration   *prometheus.HistogramVec
 	storeErrors     *prometheus.CounterVec
+	purged          *prometheus.CounterVec // retention.go
 }
 
 // New returns the metrics of a server: the Go runtime's and the process's,
@@ -114,6 +115,7 @@ func New(opts Options) *Metrics {
 		m.requests, m.requestDuration, m.finished, m.submitLatency, m.startLatency,
 		m.reconcileErrors, m.runtimeErrors, m.storeDuration, m.storeErrors,
 	)
+	m.registerPurged()
 	for _, c := range opts.Clusters {
 		for _, op := range runtimeOperations {
 			m.runtimeErrors.WithLabelValues(c, op)

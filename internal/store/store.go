@@ -222,6 +222,9 @@ type Store interface {
 
 	// Ping checks that the store answers a query (readiness probes).
 	Ping(ctx context.Context) error
+	// Retention removes finished runs and old usage.
+	Retention
+
 	Close() error
 }
 

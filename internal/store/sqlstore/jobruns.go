@@ -123,14 +123,14 @@ func (db *DB) UpdateJobRun(ctx context.Context, run *emr.JobRun, from emr.JobRun
 	case err != nil:
 	case len(changes) == 0: // no event: one statement
 		err = db.writer().execOne(ctx, conflict,
-			`UPDATE job_runs SET state = ?, doc = ? WHERE id = ? AND virtual_cluster_id = ? AND state = ?`,
-			run.State, doc, run.ID, run.VirtualClusterID, from)
+			`UPDATE job_runs SET state = ?, doc = ?, finished_at = ? WHERE id = ? AND virtual_cluster_id = ? AND state = ?`,
+			run.State, doc, finishedAt(run), run.ID, run.VirtualClusterID, from)
 	default: // the change and its events, or neither
 		err = db.tx(ctx, func(c conn) error {
 			var seq int64
-			err := c.row(ctx, `UPDATE job_runs SET state = ?, doc = ?, state_changes = state_changes + ?
+			err := c.row(ctx, `UPDATE job_runs SET state = ?, doc = ?, finished_at = ?, state_changes = state_changes + ?
 				WHERE id = ? AND virtual_cluster_id = ? AND state = ? RETURNING state_changes`,
-				run.State, doc, len(changes), run.ID, run.VirtualClusterID, from).Scan(&seq)
+				run.State, doc, finishedAt(run), len(changes), run.ID, run.VirtualClusterID, from).Scan(&seq)
 			if errors.Is(err, sql.ErrNoRows) {
 				return conflict
 			}

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	group("Logs", logTests)
 	group("Events", eventTests)
 	group("Ping", pingTests)
+	group("Retention", retentionTests)
 	t.Run("PageTokens/OfAnotherStore", func(t *testing.T) {
 		t.Parallel()
 		testTokensOfAnotherStore(t, open)
