@@ -80,6 +80,11 @@ type KubernetesCluster struct {
 	// AllowPrivilegedPodTemplates lets pod templates ask for host
 	// namespaces, hostPath, nodeName, host ports and privileged containers.
 	AllowPrivilegedPodTemplates bool `json:"allowPrivilegedPodTemplates"`
+	// SubmissionMode is how the cluster's runs that choose none (the
+	// sparkplane classification's submissionMode) are submitted:
+	// "job-runner" (default, as EMR: a spark-submit pod) or "native"
+	// (sparkplane creates the driver pod itself).
+	SubmissionMode string `json:"submissionMode"`
 	// DefaultS3Credentials gives the runs of execution roles that map no
 	// kubernetesSecret the keys of s3.credentialsFile (as the local runtime
 	// does), through a secret sparkplane keeps in their namespace. The
@@ -93,6 +98,9 @@ type Image struct {
 	ReleasePrefix string `json:"releasePrefix"`
 	Image         string `json:"image"`
 	SparkHome     string `json:"sparkHome"`
+	// SparkVersion is the image's Spark version (default: read from an
+	// Apache Spark image's tag); native submission labels drivers with it.
+	SparkVersion string `json:"sparkVersion"`
 }
 
 // LocalRuntime configures the embedded runtime.
@@ -232,6 +240,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s (%s): give either kubeconfig or inCluster: true", field, k.ID)
 		}
 		seen[k.ID] = true
+		if err := checkSubmissionMode(field+".submissionMode", k.SubmissionMode); err != nil {
+			return err
+		}
 		for j, im := range k.Images {
 			if im.ReleasePrefix == "" || im.Image == "" {
 				return fmt.Errorf("%s.images[%d]: releasePrefix and image are required", field, j)

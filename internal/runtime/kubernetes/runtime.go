@@ -87,6 +87,9 @@ type Options struct {
 	// ShipInterval is how often the logs of running pods are shipped
 	// again; 0: logship.DefaultInterval.
 	ShipInterval time.Duration
+	// SubmissionMode is how runs that choose none are submitted (the
+	// sparkplane classification's submissionMode); "": emr.SubmitJobRunner.
+	SubmissionMode emr.SubmissionMode
 }
 
 // Runtime runs job runs on one Kubernetes cluster.
@@ -240,6 +243,9 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	if err := r.ensureRBAC(ctx, p); err != nil {
 		return err
 	}
+	if r.mode(run) == emr.SubmitNative {
+		return r.submitNative(ctx, p, run)
+	}
 	c := r.opts.Client
 	job, err := c.BatchV1().Jobs(p.ns).Create(ctx, p.job(), metav1.CreateOptions{FieldManager: fieldManager})
 	if apierrors.IsAlreadyExists(err) {
@@ -288,6 +294,9 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 	if err != nil {
 		return runtime.Observation{}, err
 	}
+	if r.mode(run) == emr.SubmitNative {
+		return r.observeNative(ctx, w, ns, run)
+	}
 	name := JobName(run)
 	job, err := w.jobs.Get(name)
 	if apierrors.IsNotFound(err) {
@@ -307,12 +316,15 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 	r.ships.observe(ctx, run, ns, w.pods, pods)
 	obs, failed := observe(job, pods)
 	if failed != nil {
-		if cause := r.failureCause(ctx, failed); cause != "" && !strings.Contains(obs.Details, cause) {
+		if cause := r.failureCause(ctx, failed); cause != "" && !containsCause(obs.Details, cause) {
 			obs.Details += ". " + cause
 		}
 	}
 	return obs, nil
 }
+
+// containsCause reports whether details already tell cause.
+func containsCause(details, cause string) bool { return strings.Contains(details, cause) }
 
 // adoptDriver makes the Job an owner of the driver pod Spark created, so
 // deleting the Job removes the driver and, through it, the executors.
