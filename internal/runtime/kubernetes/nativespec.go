@@ -94,7 +94,13 @@ func (p *plan) nativeApp() (nativeApp, error) {
 			}
 		}
 		if p.sub.EntryPoint != "" {
-			a.args = append(a.args, "-f", entryPointIn(p.image, p.sub.EntryPoint))
+			// spark-sql reads -f through Hadoop, which knows no local://: a
+			// file in the image is given as its path.
+			file := entryPointIn(p.image, p.sub.EntryPoint)
+			if path, ok := strings.CutPrefix(file, "local://"); ok {
+				file = path
+			}
+			a.args = append(a.args, "-f", file)
 		}
 		return a, nil
 	}
@@ -144,6 +150,9 @@ func (p *plan) submitConf(app nativeApp) map[string]string {
 	}
 	if !app.python && app.resource != noResource {
 		conf["spark.jars"] = joinNonEmpty(conf["spark.jars"], app.resource)
+	}
+	if _, ok := conf["spark.submit.pyFiles"]; !ok {
+		conf["spark.submit.pyFiles"] = ""
 	}
 	return conf
 }
@@ -321,6 +330,7 @@ func (p *plan) buildNative(sparkVersion, user string, named, now time.Time) (*na
 		}
 		overheadFactor = f
 	}
+	props["spark.app.submitTime"] = strconv.FormatInt(now.UnixMilli(), 10)
 	props["spark.kubernetes.driver.pod.name"] = p.driverPod
 	props["spark.app.id"] = s.appID
 	props["spark.kubernetes.submitInDriver"] = "true"
