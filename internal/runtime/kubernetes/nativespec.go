@@ -638,9 +638,11 @@ func javaDouble(f float64) string {
 	return s
 }
 
-// uuidOf formats 32 hex digits as a UUID.
+// uuidOf formats 32 hex digits as a random (version 4) UUID, as Java's
+// UUID.randomUUID prints one.
 func uuidOf(h string) string {
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	variant := "89ab"[strings.IndexByte("0123456789abcdef", h[16])%4]
+	return h[:8] + "-" + h[8:12] + "-4" + h[13:16] + "-" + string(variant) + h[17:20] + "-" + h[20:32]
 }
 
 // javaProperties renders props as java.util.Properties.store does: the
