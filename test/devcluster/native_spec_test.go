@@ -54,8 +54,12 @@ func TestNativeSpecMatchesSparkSubmit(t *testing.T) {
 					ns := "spec-" + tc.name + "-" + mode
 					vc := devVC(t, ns)
 					objs := watchNamespace(t, ns)
+					started := time.Now()
 					id := startRunMode(t, vc, tc.name, mode, tc.driver)
 					s := objs.driverSpec(t, 3*time.Minute)
+					objs.mu.Lock()
+					t.Logf("%s mode: StartJobRun → driver pod seen by a watch: %v", mode, objs.podSeen[s.Pod.Name].Sub(started).Round(time.Millisecond))
+					objs.mu.Unlock()
 					dumpSpec(t, tc.name+"-"+mode, s)
 					n := normalise(t, s, ns, vc, id)
 					mu.Lock()
@@ -162,6 +166,7 @@ func TestNativeSQLFile(t *testing.T) {
 // ConfigMap and Service of a namespace: what their creator sent.
 type nsObjects struct {
 	mu         sync.Mutex
+	podSeen    map[string]time.Time // when each pod was first seen
 	pods       map[string]*corev1.Pod
 	configMaps map[string]*corev1.ConfigMap
 	services   map[string]*corev1.Service
@@ -170,7 +175,7 @@ type nsObjects struct {
 // watchNamespace records the objects of ns from now until the test ends.
 func watchNamespace(t *testing.T, ns string) *nsObjects {
 	t.Helper()
-	o := &nsObjects{pods: map[string]*corev1.Pod{}, configMaps: map[string]*corev1.ConfigMap{}, services: map[string]*corev1.Service{}}
+	o := &nsObjects{podSeen: map[string]time.Time{}, pods: map[string]*corev1.Pod{}, configMaps: map[string]*corev1.ConfigMap{}, services: map[string]*corev1.Service{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	follow := func(open func(context.Context) (watch.Interface, error)) {
@@ -188,7 +193,7 @@ func watchNamespace(t *testing.T, ns string) *nsObjects {
 				switch obj := ev.Object.(type) {
 				case *corev1.Pod:
 					if _, ok := o.pods[obj.Name]; !ok {
-						o.pods[obj.Name] = obj
+						o.pods[obj.Name], o.podSeen[obj.Name] = obj, time.Now()
 					}
 				case *corev1.ConfigMap:
 					if _, ok := o.configMaps[obj.Name]; !ok {
