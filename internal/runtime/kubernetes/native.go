@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -111,7 +112,7 @@ func (r *Runtime) observeNative(ctx context.Context, w *nsWatch, ns string, run 
 	r.ships.observe(ctx, run, ns, w.pods, pods)
 	obs, failed := observe(&batchv1.Job{}, pods)
 	if failed != nil {
-		if cause := r.failureCause(ctx, failed); cause != "" && !containsCause(obs.Details, cause) {
+		if cause := r.failureCause(ctx, failed); cause != "" && !strings.Contains(obs.Details, cause) {
 			obs.Details += ". " + cause
 		}
 	}

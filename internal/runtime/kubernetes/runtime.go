@@ -316,15 +316,12 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 	r.ships.observe(ctx, run, ns, w.pods, pods)
 	obs, failed := observe(job, pods)
 	if failed != nil {
-		if cause := r.failureCause(ctx, failed); cause != "" && !containsCause(obs.Details, cause) {
+		if cause := r.failureCause(ctx, failed); cause != "" && !strings.Contains(obs.Details, cause) {
 			obs.Details += ". " + cause
 		}
 	}
 	return obs, nil
 }
-
-// containsCause reports whether details already tell cause.
-func containsCause(details, cause string) bool { return strings.Contains(details, cause) }
 
 // adoptDriver makes the Job an owner of the driver pod Spark created, so
 // deleting the Job removes the driver and, through it, the executors.
