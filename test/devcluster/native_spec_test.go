@@ -60,7 +60,6 @@ func TestNativeSpecMatchesSparkSubmit(t *testing.T) {
 					objs.mu.Lock()
 					t.Logf("%s mode: StartJobRun → driver pod seen by a watch: %v", mode, objs.podSeen[s.Pod.Name].Sub(started).Round(time.Millisecond))
 					objs.mu.Unlock()
-					dumpSpec(t, tc.name+"-"+mode, s)
 					n := normalise(t, s, ns, vc, id)
 					mu.Lock()
 					specs[mode] = n
@@ -288,18 +287,6 @@ func (o *nsObjects) complete() *driverSpec {
 		return nil
 	}
 	return s
-}
-
-// dumpSpec writes s as JSON under $SPARKPLANE_SPEC_DUMP, when set.
-func dumpSpec(t *testing.T, name string, s *driverSpec) {
-	dir := os.Getenv("SPARKPLANE_SPEC_DUMP")
-	if dir == "" {
-		return
-	}
-	b, _ := json.MarshalIndent(s, "", "  ")
-	if err := os.MkdirAll(dir, 0o755); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644)
-	}
 }
 
 // jvmApp compiles a small Spark application in Java into a jar under dir
