@@ -117,6 +117,9 @@ func checkRunSpec(spec *emr.StartJobRunRequest) error {
 	if err := checkParameters("jobDriver", spec.JobDriver, false); err != nil {
 		return err
 	}
+	if err := emr.CheckSparkplaneClassification(spec.ConfigurationOverrides); err != nil {
+		return err
+	}
 	return checkExecutors(spec)
 }
 

@@ -44,7 +44,7 @@ func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole,
 	}
 	images := make([]k8sruntime.Image, len(k.Images))
 	for i, im := range k.Images {
-		images[i] = k8sruntime.Image{ReleasePrefix: im.ReleasePrefix, Image: im.Image, SparkHome: im.SparkHome}
+		images[i] = k8sruntime.Image{ReleasePrefix: im.ReleasePrefix, Image: im.Image, SparkHome: im.SparkHome, SparkVersion: im.SparkVersion}
 	}
 	grants := map[string]k8sruntime.RoleGrant{}
 	for _, r := range roles {
@@ -62,7 +62,7 @@ func kubernetesRuntime(k config.KubernetesCluster, roles []config.ExecutionRole,
 		Roles: grants, DefaultKeys: defaultKeys, S3: s3, PodTemplateDirs: k.PodTemplateDirs, AllowPrivilegedPodTemplates: k.AllowPrivilegedPodTemplates,
 		Usage: usage, Archive: archive, EventLogDir: eventLogDir, Logger: log.With("cluster", k.ID),
 		Ship: ship.opener, ShipDir: filepath.Join(ship.dir, k.ID),
-		JobRunner: jobRunnerResources(k.JobRunner), Admission: admissionMode(k.Admission),
+		JobRunner: jobRunnerResources(k.JobRunner), Admission: admissionMode(k.Admission), SubmissionMode: emr.SubmissionMode(k.SubmissionMode),
 	}), nil
 }
 

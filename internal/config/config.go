@@ -90,6 +90,11 @@ type KubernetesCluster struct {
 	// Admission is what a run must fit before it is submitted (admission.go):
 	// AdmissionNodes (default), AdmissionQuota or AdmissionOff.
 	Admission string `json:"admission"`
+	// SubmissionMode is how the cluster's runs that choose none (the
+	// sparkplane classification's submissionMode) are submitted:
+	// "job-runner" (default, as EMR: a spark-submit pod) or "native"
+	// (sparkplane creates the driver pod itself).
+	SubmissionMode string `json:"submissionMode"`
 	// DefaultS3Credentials gives the runs of execution roles that map no
 	// kubernetesSecret the keys of s3.credentialsFile (as the local runtime
 	// does), through a secret sparkplane keeps in their namespace. The
@@ -103,6 +108,9 @@ type Image struct {
 	ReleasePrefix string `json:"releasePrefix"`
 	Image         string `json:"image"`
 	SparkHome     string `json:"sparkHome"`
+	// SparkVersion is the image's Spark version (default: read from an
+	// Apache Spark image's tag); native submission labels drivers with it.
+	SparkVersion string `json:"sparkVersion"`
 }
 
 // LocalRuntime configures the embedded runtime.
@@ -249,6 +257,9 @@ func (c *Config) Validate() error {
 		}
 		seen[k.ID] = true
 		if err := k.validateAdmission(field); err != nil {
+			return err
+		}
+		if err := checkSubmissionMode(field+".submissionMode", k.SubmissionMode); err != nil {
 			return err
 		}
 		for j, im := range k.Images {

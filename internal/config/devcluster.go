@@ -39,6 +39,9 @@ type DevCluster struct {
 	// rules (Apache Spark images → the installed Spark; busybox, debian,
 	// ubuntu, alpine, python → the host).
 	Images []DevImage `json:"images"`
+	// SubmissionMode is the cluster's submission mode (see
+	// KubernetesCluster.SubmissionMode).
+	SubmissionMode string `json:"submissionMode"`
 }
 
 // DevImage maps the images whose name (without tag) matches Match.
@@ -145,7 +148,7 @@ func (c *Config) WithDevCluster() []KubernetesCluster {
 		return c.Clusters
 	}
 	return append(append([]KubernetesCluster{}, c.Clusters...), KubernetesCluster{ID: DevClusterID, Kubeconfig: path,
-		SparkDefaults: DevSparkDefaults, DefaultS3Credentials: true})
+		SparkDefaults: DevSparkDefaults, DefaultS3Credentials: true, SubmissionMode: c.DevCluster.SubmissionMode})
 }
 
 // DevSparkDefaults let the EMR examples' pods (a driver and executors of
@@ -157,6 +160,9 @@ var DevSparkDefaults = map[string]string{
 }
 
 func (d DevCluster) validate() error {
+	if err := checkSubmissionMode("devCluster.submissionMode", d.SubmissionMode); err != nil {
+		return err
+	}
 	if d.S3Port < 0 || d.S3Port > 65535 {
 		return fmt.Errorf("devCluster.s3Port %d: want a TCP port (0: %d)", d.S3Port, DefaultDevS3Port)
 	}

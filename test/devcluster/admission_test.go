@@ -25,20 +25,12 @@ const admissionRuns = 20
 const admissionParams = "--conf spark.kubernetes.driver.request.cores=250m --conf spark.kubernetes.executor.request.cores=250m " +
 	"--conf spark.executor.instances=1 --conf spark.driver.memory=512m --conf spark.executor.memory=512m"
 
-// submissionModes are the modes TestAdmission runs in, with the
-// configuration overrides that select each. The native mode
-// ({"classification":"sparkplane","properties":{"submissionMode":"native"}})
-// joins once its runtime is merged.
-var submissionModes = map[string]*types.ConfigurationOverrides{
-	"job-runner": nil,
-}
-
 // TestAdmission: admissionRuns runs of pi.py started at once with 250m
 // requests all reach COMPLETED, in each submission mode; while some wait
 // for room, DescribeJobRun says so in their stateDetails.
 func TestAdmission(t *testing.T) {
-	for mode, overrides := range submissionModes {
-		t.Run(mode, func(t *testing.T) { testAdmission(t, "admission-"+mode, overrides) })
+	for _, mode := range submissionModes {
+		t.Run(mode, func(t *testing.T) { testAdmission(t, "admission-"+mode, modeOverrides(mode)) })
 	}
 }
 

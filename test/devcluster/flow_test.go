@@ -16,39 +16,45 @@ import (
 
 // The tutorial's pi.py, started with the AWS CLI on a "dev" virtual
 // cluster, runs as a job-runner pod whose spark-submit creates a driver pod
-// that creates two executor pods, and completes.
+// (in native mode, sparkplane creates the driver pod) that creates two
+// executor pods, and completes.
 func TestPiOnTheEmbeddedCluster(t *testing.T) {
-	vc := devVC(t, "pi")
-	id := startRun(t, vc, "pi", piEntryPoint, piParams)
-	pods := watchRun(t, "pi", id)
+	for _, mode := range submissionModes {
+		t.Run(mode, func(t *testing.T) {
+			ns := modeNamespace("pi", mode)
+			vc := devVC(t, ns)
+			id := startRunIn(t, mode, vc, "pi", piEntryPoint, piParams)
+			pods := watchRun(t, ns, id)
 
-	run := waitState(t, vc, id, 5*time.Minute, terminal)
-	if run.State != types.JobRunStateCompleted {
-		t.Fatalf("state %s (%s), want COMPLETED\njob runner:\n%s\ndriver:\n%s", run.State, aws.ToString(run.StateDetails),
-			runLog(t, vc, id, "job-runner"), runLog(t, vc, id, "driver"))
-	}
-	drivers, executors, runners := pods.byRole("driver"), pods.byRole("executor"), pods.byRole("job-runner")
-	if len(runners) != 1 || len(drivers) != 1 || len(executors) != 2 {
-		t.Fatalf("pods seen: %d job runner, %d driver, %d executors; want 1, 1, 2", len(runners), len(drivers), len(executors))
-	}
-	driver := drivers[0]
-	for _, e := range executors {
-		// Spark's driver created them: they are owned by the driver pod.
-		if len(e.OwnerReferences) != 1 || e.OwnerReferences[0].UID != driver.UID {
-			t.Errorf("executor %s owners %v, want the driver pod %s", e.Name, e.OwnerReferences, driver.Name)
-		}
-		if e.Status.PodIP == "" || e.Spec.NodeName == "" {
-			t.Errorf("executor %s never ran: IP %q node %q", e.Name, e.Status.PodIP, e.Spec.NodeName)
-		}
-	}
-	if driver.Status.Phase != corev1.PodSucceeded {
-		t.Errorf("driver %s ended %s, want Succeeded", driver.Name, driver.Status.Phase)
-	}
-	if got := driver.Labels["emr-containers.amazonaws.com/virtual-cluster-id"]; got != vc {
-		t.Errorf("driver virtual-cluster-id label %q, want %q", got, vc)
-	}
-	if log := runLog(t, vc, id, "driver"); !strings.Contains(log, "Pi is roughly 3.1") {
-		t.Errorf("driver log (through the kubelet API) has no Pi line:\n%s", log)
+			run := waitState(t, vc, id, 5*time.Minute, terminal)
+			if run.State != types.JobRunStateCompleted {
+				t.Fatalf("state %s (%s), want COMPLETED\njob runner:\n%s\ndriver:\n%s", run.State, aws.ToString(run.StateDetails),
+					runLog(t, vc, id, "job-runner"), runLog(t, vc, id, "driver"))
+			}
+			drivers, executors, runners := pods.byRole("driver"), pods.byRole("executor"), pods.byRole("job-runner")
+			if len(runners) != jobRunners(mode) || len(drivers) != 1 || len(executors) != 2 {
+				t.Fatalf("pods seen: %d job runner, %d driver, %d executors; want %d, 1, 2", len(runners), len(drivers), len(executors), jobRunners(mode))
+			}
+			driver := drivers[0]
+			for _, e := range executors {
+				// Spark's driver created them: they are owned by the driver pod.
+				if len(e.OwnerReferences) != 1 || e.OwnerReferences[0].UID != driver.UID {
+					t.Errorf("executor %s owners %v, want the driver pod %s", e.Name, e.OwnerReferences, driver.Name)
+				}
+				if e.Status.PodIP == "" || e.Spec.NodeName == "" {
+					t.Errorf("executor %s never ran: IP %q node %q", e.Name, e.Status.PodIP, e.Spec.NodeName)
+				}
+			}
+			if driver.Status.Phase != corev1.PodSucceeded {
+				t.Errorf("driver %s ended %s, want Succeeded", driver.Name, driver.Status.Phase)
+			}
+			if got := driver.Labels["emr-containers.amazonaws.com/virtual-cluster-id"]; got != vc {
+				t.Errorf("driver virtual-cluster-id label %q, want %q", got, vc)
+			}
+			if log := runLog(t, vc, id, "driver"); !strings.Contains(log, "Pi is roughly 3.1") {
+				t.Errorf("driver log (through the kubelet API) has no Pi line:\n%s", log)
+			}
+		})
 	}
 }
 
@@ -107,17 +113,21 @@ func TestFailingApplication(t *testing.T) {
 		"raise ValueError('bad input table s3://nowhere')\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	vc := devVC(t, "fail")
-	id := startRun(t, vc, "fail", "local://"+app, "--conf spark.executor.instances=1")
-	run := waitState(t, vc, id, 5*time.Minute, terminal)
-	if run.State != types.JobRunStateFailed || run.FailureReason != types.FailureReasonUserError {
-		t.Fatalf("state %s reason %s (%s), want FAILED USER_ERROR", run.State, run.FailureReason, aws.ToString(run.StateDetails))
-	}
-	if d := aws.ToString(run.StateDetails); !strings.Contains(d, "ValueError: bad input table s3://nowhere") {
-		t.Errorf("stateDetails %q lack the exception", d)
-	}
-	if log := runLog(t, vc, id, "driver"); !strings.Contains(log, "ValueError: bad input table") {
-		t.Errorf("driver log lacks the exception:\n%s", log)
+	for _, mode := range submissionModes {
+		t.Run(mode, func(t *testing.T) {
+			vc := devVC(t, modeNamespace("fail", mode))
+			id := startRunIn(t, mode, vc, "fail", "local://"+app, "--conf spark.executor.instances=1")
+			run := waitState(t, vc, id, 5*time.Minute, terminal)
+			if run.State != types.JobRunStateFailed || run.FailureReason != types.FailureReasonUserError {
+				t.Fatalf("state %s reason %s (%s), want FAILED USER_ERROR", run.State, run.FailureReason, aws.ToString(run.StateDetails))
+			}
+			if d := aws.ToString(run.StateDetails); !strings.Contains(d, "ValueError: bad input table s3://nowhere") {
+				t.Errorf("stateDetails %q lack the exception", d)
+			}
+			if log := runLog(t, vc, id, "driver"); !strings.Contains(log, "ValueError: bad input table") {
+				t.Errorf("driver log lacks the exception:\n%s", log)
+			}
+		})
 	}
 }
 
@@ -130,25 +140,30 @@ func TestCancelRemovesEveryPod(t *testing.T) {
 		"spark.sparkContext.parallelize(range(2), 2).map(lambda x: time.sleep(600)).count()\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	vc := devVC(t, "cancel")
-	id := startRun(t, vc, "long", "local://"+app, "--conf spark.executor.instances=1")
-	pods := watchRun(t, "cancel", id)
-	waitState(t, vc, id, 5*time.Minute, func(s types.JobRunState) bool { return s == types.JobRunStateRunning || terminal(s) })
-	deadline := time.Now().Add(3 * time.Minute)
-	for len(pods.byRole("executor")) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no executor pod after 3 minutes; pods: %v", livePods(t, "cancel", id))
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if _, err := sdk().CancelJobRun(context.Background(), &emrcontainers.CancelJobRunInput{VirtualClusterId: &vc, Id: &id}); err != nil {
-		t.Fatal(err)
-	}
-	run := waitState(t, vc, id, 3*time.Minute, terminal)
-	if run.State != types.JobRunStateCancelled {
-		t.Fatalf("state %s, want CANCELLED", run.State)
-	}
-	if left := livePods(t, "cancel", id); len(left) > 0 {
-		t.Fatalf("pods left after CANCELLED: %v", left)
+	for _, mode := range submissionModes {
+		t.Run(mode, func(t *testing.T) {
+			ns := modeNamespace("cancel", mode)
+			vc := devVC(t, ns)
+			id := startRunIn(t, mode, vc, "long", "local://"+app, "--conf spark.executor.instances=1")
+			pods := watchRun(t, ns, id)
+			waitState(t, vc, id, 5*time.Minute, func(s types.JobRunState) bool { return s == types.JobRunStateRunning || terminal(s) })
+			deadline := time.Now().Add(3 * time.Minute)
+			for len(pods.byRole("executor")) == 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("no executor pod after 3 minutes; pods: %v", livePods(t, ns, id))
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+			if _, err := sdk().CancelJobRun(context.Background(), &emrcontainers.CancelJobRunInput{VirtualClusterId: &vc, Id: &id}); err != nil {
+				t.Fatal(err)
+			}
+			run := waitState(t, vc, id, 3*time.Minute, terminal)
+			if run.State != types.JobRunStateCancelled {
+				t.Fatalf("state %s, want CANCELLED", run.State)
+			}
+			if left := livePods(t, ns, id); len(left) > 0 {
+				t.Fatalf("pods left after CANCELLED: %v", left)
+			}
+		})
 	}
 }

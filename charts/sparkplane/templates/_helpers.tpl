@@ -177,4 +177,8 @@ deploy/rbac/namespace-role.yaml (test/chart checks they are the same).
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [rolebindings]
   verbs: [create]
+# Admit: what the namespace's ResourceQuotas leave before a run is submitted.
+- apiGroups: [""]
+  resources: [resourcequotas]
+  verbs: [list]
 {{- end }}

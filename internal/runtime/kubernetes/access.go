@@ -36,10 +36,10 @@ var required = func() []permission {
 	}
 	add("", "namespaces", "get")                                     // CheckNamespace
 	add("batch", "jobs", "create", "get", "list", "watch", "delete") // Submit, the informer, Observe, Stop
-	add("", "pods", sparkVerbs...)                                   // the informer, adoptDriver (patch), Stop (deletecollection); the rest for Spark's Roles
+	add("", "pods", sparkVerbs...)                                   // the informer, adoptDriver (patch), Stop (deletecollection), native Submit (create, get); the rest for Spark's Roles
 	add("", "pods/log", "get")                                       // Logs, CollectLogs
 	add("", "configmaps", sparkVerbs...)                             // Submit (create), Stop (deletecollection); the rest for Spark's Roles
-	add("", "services", sparkVerbs...)                               // for Spark's Roles only
+	add("", "services", sparkVerbs...)                               // native Submit (create); the rest for Spark's Roles
 	add("", "persistentvolumeclaims", sparkVerbs...)                 // for Spark's Roles only
 	add("", "serviceaccounts", "create", "patch")                    // ensureRBAC: the role's accounts, their IRSA annotation
 	add("", "secrets", VerbUseSecret)                                // for the role-secret Role only (no API checks "use")

@@ -103,7 +103,7 @@ func (r *Runtime) Admit(ctx context.Context, vc *emr.VirtualCluster, run *emr.Jo
 		return runtime.Admission{OK: true}, nil // Submit refuses it, saying why
 	}
 	var runner *corev1.ResourceRequirements
-	if usesJobRunner(run) {
+	if r.mode(run) == emr.SubmitJobRunner { // native runs have no job runner pod
 		runner = &p.runner
 	}
 	d := p.demand(runner)

@@ -58,7 +58,7 @@ func TestDemandAsSparkComputesIt(t *testing.T) {
 				t.Fatal(err)
 			}
 			var rr *corev1.ResourceRequirements
-			if usesJobRunner(run) {
+			if emr.RunSubmissionMode(run, emr.SubmitJobRunner) == emr.SubmitJobRunner {
 				rr = &runner
 			}
 			d := p.demand(rr)

@@ -4,7 +4,10 @@
 // runs spark-submit in cluster mode, and the ConfigMaps that job runner
 // reads (spark-defaults.conf and the driver and executor pod templates), all
 // with EMR's names and labels. Spark then creates the driver pod, and the
-// driver its executors.
+// driver its executors. In native submission (emr.SubmitNative, per run or
+// Options.SubmissionMode) the runtime creates the driver pod, its
+// ConfigMaps and headless Service itself, as Spark's submission client
+// would, and no job runner runs (native.go, nativespec.go).
 //
 // Runs are tracked by watching (shared informers on Jobs and Pods that carry
 // the job-id label, one set per namespace), and Observe maps what the

@@ -17,6 +17,9 @@ type Image struct {
 	// SparkHome is Spark's folder in the image; entry points under EMR's
 	// /usr/lib/spark/ are mapped there.
 	SparkHome string `json:"sparkHome"`
+	// SparkVersion is the image's Spark (the driver's spark-version label
+	// in native submission); empty: read from an Apache Spark image's tag.
+	SparkVersion string `json:"sparkVersion,omitempty"`
 }
 
 // DefaultImages map every EMR on EKS release label (emr.Releases: one

@@ -1,12 +1,8 @@
 package kubernetes
 
 import (
-	"strings"
-
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-
-	"github.com/sparkplane/sparkplane/internal/emr"
 )
 
 // DefaultJobRunnerResources are the job runner container's requests and
@@ -36,12 +32,4 @@ func jobRunnerResources(configured corev1.ResourceRequirements) corev1.ResourceR
 		}
 	}
 	return out
-}
-
-// usesJobRunner reports whether a run is submitted through a job runner
-// pod, the default, rather than natively, which a run asks for with the
-// classification {"classification":"sparkplane","properties":{"submissionMode":"native"}}:
-// only then does admission count the job runner's requests.
-func usesJobRunner(run *emr.JobRun) bool {
-	return !strings.EqualFold(strings.TrimSpace(run.ConfigurationOverrides.Classification("sparkplane")["submissionMode"]), "native")
 }

@@ -93,6 +93,9 @@ type Options struct {
 	// Admission is what a run must fit before it is submitted (admission.go):
 	// AdmitNodes (the zero value), AdmitQuota or AdmitOff.
 	Admission AdmissionMode
+	// SubmissionMode is how runs that choose none are submitted (the
+	// sparkplane classification's submissionMode); "": emr.SubmitJobRunner.
+	SubmissionMode emr.SubmissionMode
 }
 
 // Runtime runs job runs on one Kubernetes cluster.
@@ -254,6 +257,9 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	if err := r.ensureRBAC(ctx, p); err != nil {
 		return err
 	}
+	if r.mode(run) == emr.SubmitNative {
+		return r.submitNative(ctx, p, run)
+	}
 	c := r.opts.Client
 	job, err := c.BatchV1().Jobs(p.ns).Create(ctx, p.job(), metav1.CreateOptions{FieldManager: fieldManager})
 	if apierrors.IsAlreadyExists(err) {
@@ -301,6 +307,9 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 	w, err := r.watch(ctx, ns)
 	if err != nil {
 		return runtime.Observation{}, err
+	}
+	if r.mode(run) == emr.SubmitNative {
+		return r.observeNative(ctx, w, ns, vc, run)
 	}
 	name := JobName(run)
 	job, err := w.jobs.Get(name)
