@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -17,9 +16,6 @@ import (
 	"github.com/sparkplane/sparkplane/internal/api"
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/store"
-	"github.com/sparkplane/sparkplane/internal/store/postgres"
-	"github.com/sparkplane/sparkplane/internal/store/sqlite"
-	"github.com/sparkplane/sparkplane/internal/testenv/pgenv"
 )
 
 // storedRuns is how many job runs the query benchmark stores, all in the
@@ -35,39 +31,11 @@ const samples = 2000
 // name, and DescribeJobRun of random runs. It reports p50 and p99 of each.
 // The filling is bulk SQL in the store's own schema (see fill*), not timed.
 func BenchmarkJobRunQueries(b *testing.B) {
-	b.Run("store=sqlite", func(b *testing.B) {
-		path := filepath.Join(b.TempDir(), "bench.db")
-		st, err := sqlite.Open(b.Context(), path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st.Close()
-		benchQueries(b, st, func(vc *emr.VirtualCluster) error { return fillSQLite(b.Context(), path, vc) })
-	})
-	b.Run("store=postgres", func(b *testing.B) {
-		dbURL := pgenv.Start(b).NewDatabase(b)
-		st, err := postgres.Open(b.Context(), dbURL)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st.Close()
-		benchQueries(b, st, func(vc *emr.VirtualCluster) error { return fillPostgres(b.Context(), dbURL, vc) })
-	})
+	onBothStores(b, fillSQLite, fillPostgres, benchQueries)
 }
 
-func benchQueries(b *testing.B, st store.Store, fill func(*emr.VirtualCluster) error) {
-	ctx := b.Context()
-	vc := &emr.VirtualCluster{ID: emr.NewResourceID(), Name: "bench", State: emr.VirtualClusterRunning, CreatedAt: benchEpoch,
-		ContainerProvider: emr.ContainerProvider{Type: emr.ContainerProviderEKS, ID: "local", Info: &emr.ContainerInfo{EKSInfo: &emr.EKSInfo{Namespace: "bench"}}}}
-	vc.ARN = benchPartition.VirtualClusterARN(vc.ID)
-	if _, err := st.CreateVirtualCluster(ctx, vc, store.Idempotency{}); err != nil {
-		b.Fatal(err)
-	}
-	start := time.Now()
-	if err := fill(vc); err != nil {
-		b.Fatalf("fill: %v", err)
-	}
-	b.Logf("stored %d job runs in %s", storedRuns, time.Since(start).Round(time.Second))
+func benchQueries(b *testing.B, st store.Store, vc *emr.VirtualCluster) {
+	b.Logf("stored %d job runs", storedRuns)
 
 	srv := api.New(st, discard{}, api.Options{
 		Partition: benchPartition,

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -24,9 +23,6 @@ import (
 	"github.com/sparkplane/sparkplane/internal/emr"
 	"github.com/sparkplane/sparkplane/internal/retention"
 	"github.com/sparkplane/sparkplane/internal/store"
-	"github.com/sparkplane/sparkplane/internal/store/postgres"
-	"github.com/sparkplane/sparkplane/internal/store/sqlite"
-	"github.com/sparkplane/sparkplane/internal/testenv/pgenv"
 )
 
 // purgedRuns is how many finished runs BenchmarkRetention stores (1 % of
@@ -44,45 +40,18 @@ const retentionClients = 4
 // 10 ms apart) removes them. It reports p50 and p99 of each phase side by
 // side, and the purge's length and rate; on SQLite and PostgreSQL.
 func BenchmarkRetention(b *testing.B) {
-	b.Run("store=sqlite", func(b *testing.B) {
-		path := filepath.Join(b.TempDir(), "bench.db")
-		st, err := sqlite.Open(b.Context(), path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st.Close()
-		benchRetention(b, st, func(vc *emr.VirtualCluster) error { return fillRetentionSQLite(b.Context(), path, vc) })
-	})
-	b.Run("store=postgres", func(b *testing.B) {
-		dbURL := pgenv.Start(b).NewDatabase(b)
-		st, err := postgres.Open(b.Context(), dbURL)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st.Close()
-		benchRetention(b, st, func(vc *emr.VirtualCluster) error { return fillRetentionPostgres(b.Context(), dbURL, vc) })
-	})
+	onBothStores(b, fillRetentionSQLite, fillRetentionPostgres, benchRetention)
 }
 
-func benchRetention(b *testing.B, st store.Store, fill func(*emr.VirtualCluster) error) {
+func benchRetention(b *testing.B, st store.Store, vc *emr.VirtualCluster) {
 	ctx := b.Context()
-	vc := &emr.VirtualCluster{ID: emr.NewResourceID(), Name: "bench", State: emr.VirtualClusterRunning, CreatedAt: benchEpoch,
-		ContainerProvider: emr.ContainerProvider{Type: emr.ContainerProviderEKS, ID: "local", Info: &emr.ContainerInfo{EKSInfo: &emr.EKSInfo{Namespace: "bench"}}}}
-	vc.ARN = benchPartition.VirtualClusterARN(vc.ID)
-	if _, err := st.CreateVirtualCluster(ctx, vc, store.Idempotency{}); err != nil {
-		b.Fatal(err)
-	}
-	start := time.Now()
-	if err := fill(vc); err != nil {
-		b.Fatalf("fill: %v", err)
-	}
 	active := 0
 	for i := range purgedRuns {
 		if !benchState(i).Terminal() {
 			active++
 		}
 	}
-	b.Logf("stored %d job runs (%d still running) in %s; load average %s", purgedRuns, active, time.Since(start).Round(time.Second), loadAverage())
+	b.Logf("stored %d job runs (%d still running)", purgedRuns, active)
 
 	srv := api.New(st, discard{}, api.Options{Partition: benchPartition, Clusters: []string{"local"},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
