@@ -3,7 +3,6 @@ package kubernetes
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -111,15 +110,6 @@ func (r *Runtime) observeNative(ctx context.Context, w *nsWatch, ns string, vc *
 		pods, driver = append(pods, pod), pod
 	}
 	r.ships.observe(ctx, run, ns, w.pods, pods)
-	obs, failed := observe(&batchv1.Job{}, pods)
-	obs.SubmittedAt = driver.CreationTimestamp.Time // the submission, as the Job's creation in job-runner mode
-	if obs.Phase == runtime.PhaseSucceeded || obs.Phase == runtime.PhaseFailed {
-		r.releaseReservation(runtime.Key(vc.ID, run.ID))
-	}
-	if failed != nil {
-		if cause := r.failureCause(ctx, failed); cause != "" && !strings.Contains(obs.Details, cause) {
-			obs.Details += ". " + cause
-		}
-	}
-	return obs, nil
+	// Submitted when the driver pod was created, as the Job's creation in job-runner mode.
+	return r.observation(ctx, vc, run, &batchv1.Job{}, pods, driver.CreationTimestamp.Time), nil
 }

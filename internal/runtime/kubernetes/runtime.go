@@ -328,8 +328,15 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 	}
 	r.adoptDriver(ctx, job, pods)
 	r.ships.observe(ctx, run, ns, w.pods, pods)
+	return r.observation(ctx, vc, run, job, pods, job.CreationTimestamp.Time), nil
+}
+
+// observation is what job and pods say of run (job: an empty Job in native
+// mode), submitted at submitted; a failed pod's cause is added to the
+// details, and an ended run's admission reservation released.
+func (r *Runtime) observation(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun, job *batchv1.Job, pods []*corev1.Pod, submitted time.Time) runtime.Observation {
 	obs, failed := observe(job, pods)
-	obs.SubmittedAt = job.CreationTimestamp.Time
+	obs.SubmittedAt = submitted
 	if obs.Phase == runtime.PhaseSucceeded || obs.Phase == runtime.PhaseFailed {
 		r.releaseReservation(runtime.Key(vc.ID, run.ID))
 	}
@@ -338,7 +345,7 @@ func (r *Runtime) Observe(ctx context.Context, vc *emr.VirtualCluster, run *emr.
 			obs.Details += ". " + cause
 		}
 	}
-	return obs, nil
+	return obs
 }
 
 // adoptDriver makes the Job an owner of the driver pod Spark created, so
