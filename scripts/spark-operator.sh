@@ -56,8 +56,8 @@ build() {
 	(
 		cd "$build_tmp"
 		export GOWORK=off GOFLAGS=-mod=mod
-		go mod init sparkplane-spark-operator-build >/dev/null 2>&1
-		go get "$MODULE@$VERSION" >/dev/null 2>&1
+		go mod init sparkplane-spark-operator-build 2>/dev/null
+		go get "$MODULE@$VERSION" >&2 # its errors, and the downloads as progress
 		exec go build -trimpath -ldflags "-s -w -X $MODULE.version=${VERSION#v}" -o "$build_tmp/operator" "$MODULE/cmd/operator"
 	) &
 	build_pid=$!
