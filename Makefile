@@ -49,6 +49,7 @@ fuzz: ## run each fuzz target for 30 s
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 30s $$pkg || exit 1; \
 	  done; done
 
-bench: ## run the benchmarks recorded in BENCHMARKS.md (Spark, PostgreSQL, kube-apiserver, the embedded cluster as root)
+bench: ## run the benchmarks recorded in BENCHMARKS.md (Spark, PostgreSQL, kube-apiserver, the embedded cluster as root, the Spark Operator)
 	@scripts/setup.sh --test
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 120m ./test/bench/... ./test/devcluster/
+	@scripts/spark-operator.sh >/dev/null
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 240m ./test/bench/... ./test/devcluster/
