@@ -173,7 +173,7 @@ func (r *Runtime) watch(ctx context.Context, ns string) (*nsWatch, error) {
 		return nil, fmt.Errorf("runtime closed")
 	}
 	f := informers.NewSharedInformerFactoryWithOptions(r.opts.Client, 10*time.Minute,
-		informers.WithNamespace(ns),
+		informers.WithNamespace(ns), trimmed(),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = LabelJobID }))
 	jobs, pods := f.Batch().V1().Jobs(), f.Core().V1().Pods()
 	handler := cache.ResourceEventHandlerFuncs{
