@@ -47,7 +47,7 @@ type Options struct {
 	// Batch is how many items one transaction removes (default 100).
 	Batch int
 	// Pause is the least time between two batches (default 10ms); a pause
-	// lasts at least as long as the batch before it.
+	// lasts at least three times as long as the batch before it.
 	Pause time.Duration
 	// Dirs are this server's folders of runs.
 	Dirs Dirs
@@ -182,9 +182,10 @@ func (p *Purger) purgeStore(ctx context.Context, lease *hold, res *Result) error
 }
 
 // batches calls batch until it removes nothing, while this server holds
-// the lease; total counts what was removed. Each pause lasts at least as
-// long as the batch before it, so the purge holds the store's writer at
-// most half of the time.
+// the lease; total counts what was removed. Each pause lasts at least
+// three times as long as the batch before it, so the purge holds the
+// store's writer, and its share of the server's CPU, at most a quarter of
+// the time: an hourly pass may take longer, the API must not notice it.
 func (p *Purger) batches(ctx context.Context, lease *hold, kind string, batch func() (int, error), total *int) error {
 	for {
 		held, err := lease.held(ctx)
@@ -204,7 +205,7 @@ func (p *Purger) batches(ctx context.Context, lease *hold, kind string, batch fu
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(max(p.opts.Pause, took)):
+		case <-time.After(max(p.opts.Pause, 3*took)):
 		}
 	}
 }
