@@ -69,6 +69,15 @@ func TestAdmitWithTheShippedRBACOnly(t *testing.T) {
 	if _, err := kube.CoreV1().ResourceQuotas(ns).Create(ctx, quota, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The quota controller fills in the quota's status first; a pod made
+	// before that is refused, and one made while it counts may be missed.
+	eventually(t, "the quota's status", func() error {
+		q, err := kube.CoreV1().ResourceQuotas(ns).Get(ctx, "team", metav1.GetOptions{})
+		if err == nil && len(q.Status.Hard) == 0 {
+			err = fmt.Errorf("quota team has no status yet")
+		}
+		return err
+	})
 	// A pod that fits no node (it takes no node's room) but uses 1 CPU of the quota.
 	hog := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "hog"}, Spec: corev1.PodSpec{NodeSelector: map[string]string{"nowhere": "true"},
 		Containers: []corev1.Container{{Name: "c", Image: "busybox", Resources: corev1.ResourceRequirements{
@@ -76,6 +85,28 @@ func TestAdmitWithTheShippedRBACOnly(t *testing.T) {
 	eventually(t, "a pod under the quota", func() error {
 		_, err := kube.CoreV1().Pods(ns).Create(ctx, hog, metav1.CreateOptions{})
 		return err
+	})
+	// The quota admission plugin charges a pod when it is created, if its
+	// cache knows the quota by then; the quota controller recounts only at
+	// its resync or when a pod goes. A hog that was not charged is made
+	// again until the quota counts it.
+	eventually(t, "the quota counting the pod", func() error {
+		q, err := kube.CoreV1().ResourceQuotas(ns).Get(ctx, "team", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if used := q.Status.Used[corev1.ResourceRequestsCPU]; used.Cmp(resource.MustParse("1")) >= 0 {
+			return nil
+		}
+		time.Sleep(time.Second) // the charge may still be on its way
+		if q, err = kube.CoreV1().ResourceQuotas(ns).Get(ctx, "team", metav1.GetOptions{}); err == nil {
+			if used := q.Status.Used[corev1.ResourceRequestsCPU]; used.Cmp(resource.MustParse("1")) >= 0 {
+				return nil
+			}
+		}
+		_ = kube.CoreV1().Pods(ns).Delete(ctx, hog.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+		_, err = kube.CoreV1().Pods(ns).Create(ctx, hog, metav1.CreateOptions{})
+		return fmt.Errorf("quota team uses %v of requests.cpu; the pod was made again (%v)", q.Status.Used, err)
 	})
 	if _, err := rt.Stop(ctx, vcB, b); err != nil {
 		t.Fatal(err)
