@@ -281,8 +281,8 @@ func (r *Runtime) clusterCapacity(ctx context.Context) (*clusterWatch, error) {
 		return nil, fmt.Errorf("read the cluster's nodes and pods: %w", err)
 	}
 	cw := &clusterWatch{stop: make(chan struct{})}
-	nodeFactory := informers.NewSharedInformerFactoryWithOptions(c, 10*time.Minute, trimmed())
-	podFactory := informers.NewSharedInformerFactoryWithOptions(c, 10*time.Minute, trimmed(), informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+	nodeFactory := informers.NewSharedInformerFactoryWithOptions(c, 10*time.Minute, placementOnly())
+	podFactory := informers.NewSharedInformerFactoryWithOptions(c, 10*time.Minute, placementOnly(), informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = "status.phase!=Succeeded,status.phase!=Failed"
 	}))
 	nodes, pods := nodeFactory.Core().V1().Nodes(), podFactory.Core().V1().Pods()

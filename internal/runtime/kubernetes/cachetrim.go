@@ -1,7 +1,9 @@
 package kubernetes
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 )
 
@@ -18,4 +20,57 @@ func dropManagedFields(obj any) (any, error) {
 		m.SetManagedFields(nil)
 	}
 	return obj, nil
+}
+
+// placementOnly is the option of admission's cluster-wide caches: they
+// keep of each pod and node only what placing runs reads (a pod's node,
+// phase, requests, selector, tolerations and the labels naming its run; a
+// node's labels, taints, allocatable room and readiness), so the cluster's
+// pods, most of them not sparkplane's, cost a few hundred bytes each
+// rather than their whole spec, and nodes drop their image lists.
+func placementOnly() informers.SharedInformerOption { return informers.WithTransform(placementOf) }
+
+func placementOf(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		return podPlacement(o), nil
+	case *corev1.Node:
+		return &corev1.Node{
+			ObjectMeta: metav1.ObjectMeta{Name: o.Name, UID: o.UID, ResourceVersion: o.ResourceVersion, Labels: o.Labels},
+			Spec:       corev1.NodeSpec{Taints: o.Spec.Taints, Unschedulable: o.Spec.Unschedulable},
+			Status:     corev1.NodeStatus{Allocatable: o.Status.Allocatable, Conditions: o.Status.Conditions},
+		}, nil
+	}
+	return obj, nil // a tombstone
+}
+
+func podPlacement(pod *corev1.Pod) *corev1.Pod {
+	slim := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID,
+			ResourceVersion: pod.ResourceVersion, DeletionTimestamp: pod.DeletionTimestamp},
+		Spec: corev1.PodSpec{NodeName: pod.Spec.NodeName, NodeSelector: pod.Spec.NodeSelector,
+			Tolerations: pod.Spec.Tolerations, Overhead: pod.Spec.Overhead,
+			Containers: requestsOnly(pod.Spec.Containers), InitContainers: requestsOnly(pod.Spec.InitContainers)},
+		Status: corev1.PodStatus{Phase: pod.Status.Phase},
+	}
+	for _, k := range []string{LabelJobID, LabelAttempt, LabelComponent} {
+		if v, ok := pod.Labels[k]; ok {
+			if slim.Labels == nil {
+				slim.Labels = map[string]string{}
+			}
+			slim.Labels[k] = v
+		}
+	}
+	return slim
+}
+
+func requestsOnly(cs []corev1.Container) []corev1.Container {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]corev1.Container, len(cs))
+	for i, c := range cs {
+		out[i] = corev1.Container{Name: c.Name, Resources: corev1.ResourceRequirements{Requests: c.Resources.Requests}}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 )
@@ -19,5 +20,46 @@ func TestDropManagedFieldsKeepsTheRest(t *testing.T) {
 	tomb := cache.DeletedFinalStateUnknown{Key: "ns/d", Obj: pod}
 	if got, err := dropManagedFields(tomb); err != nil || got != any(tomb) {
 		t.Fatalf("tombstone: %v, %v", got, err)
+	}
+}
+
+func TestPlacementOfKeepsWhatPlacingReads(t *testing.T) {
+	req := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("1Gi")}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "d", Namespace: "ns", ResourceVersion: "7", Annotations: map[string]string{"a": "b"},
+			Labels: map[string]string{LabelJobID: "r", LabelAttempt: "1", LabelComponent: ComponentDriver, "team": "x"}},
+		Spec: corev1.PodSpec{NodeName: "n", NodeSelector: map[string]string{"k": "v"}, Tolerations: []corev1.Toleration{{Key: "t"}},
+			Overhead:       corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m")},
+			Containers:     []corev1.Container{{Name: "c", Image: "i", Env: []corev1.EnvVar{{Name: "E"}}, Resources: corev1.ResourceRequirements{Requests: req}}},
+			InitContainers: []corev1.Container{{Name: "i", Resources: corev1.ResourceRequirements{Requests: req}}},
+			Volumes:        []corev1.Volume{{Name: "v"}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady}}},
+	}
+	got, err := placementOf(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slim := got.(*corev1.Pod)
+	wantCPU, wantMem := podRequests(pod, "", nil)
+	if cpu, mem := podRequests(slim, "", nil); cpu != wantCPU || mem != wantMem {
+		t.Errorf("requests %d/%d; want %d/%d", cpu, mem, wantCPU, wantMem)
+	}
+	if slim.Spec.NodeName != "n" || slim.Status.Phase != corev1.PodRunning || slim.Spec.NodeSelector["k"] != "v" || len(slim.Spec.Tolerations) != 1 ||
+		slim.Labels[LabelJobID] != "r" || slim.Labels[LabelAttempt] != "1" || slim.Labels[LabelComponent] != ComponentDriver || slim.ResourceVersion != "7" {
+		t.Errorf("placement lost: %+v", slim)
+	}
+	if slim.Labels["team"] != "" || slim.Annotations != nil || slim.Spec.Volumes != nil || slim.Spec.Containers[0].Env != nil || slim.Spec.Containers[0].Image != "" || slim.Status.Conditions != nil {
+		t.Errorf("kept more than placing reads: %+v", slim)
+	}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: map[string]string{"l": "1"}},
+		Spec:   corev1.NodeSpec{Taints: []corev1.Taint{{Key: "t"}}, Unschedulable: true},
+		Status: corev1.NodeStatus{Allocatable: req, Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady}}, Images: []corev1.ContainerImage{{Names: []string{"spark"}}}}}
+	got, _ = placementOf(node)
+	if n := got.(*corev1.Node); n.Labels["l"] != "1" || len(n.Spec.Taints) != 1 || !n.Spec.Unschedulable || n.Status.Allocatable.Cpu().MilliValue() != 250 || len(n.Status.Conditions) != 1 || n.Status.Images != nil {
+		t.Errorf("node %+v", n)
+	}
+	tomb := cache.DeletedFinalStateUnknown{Key: "ns/d", Obj: pod}
+	if got, _ := placementOf(tomb); got != any(tomb) {
+		t.Errorf("tombstone changed: %v", got)
 	}
 }
