@@ -1,23 +1,29 @@
 package kubernetes
 
 import (
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 )
 
-// trimmed is the informer option that passes each object through
-// dropManagedFields before it is cached.
-func trimmed() informers.SharedInformerOption { return informers.WithTransform(dropManagedFields) }
+// trimmed is the informer option of a namespace's watch: each object
+// passes through dropUnread before it is cached.
+func trimmed() informers.SharedInformerOption { return informers.WithTransform(dropUnread) }
 
-// dropManagedFields removes what no reader of the caches uses: the managed
-// fields the API server keeps for server-side apply, often the larger part
-// of a pod's metadata. With a thousand runs tracked, each of their pods is
-// cached twice (the namespace's watch and admission's cluster-wide one).
-func dropManagedFields(obj any) (any, error) {
+// dropUnread removes what no reader of the caches uses: the managed fields
+// the API server keeps for server-side apply, often the larger part of a
+// pod's metadata, and a Job's pod template (its job runner's environment,
+// volumes and arguments; observing a run reads the Job's metadata and
+// status only). With a thousand runs tracked, each of their pods is cached
+// twice (the namespace's watch and admission's cluster-wide one).
+func dropUnread(obj any) (any, error) {
 	if m, err := meta.Accessor(obj); err == nil {
 		m.SetManagedFields(nil)
+	}
+	if job, ok := obj.(*batchv1.Job); ok {
+		job.Spec.Template = corev1.PodTemplateSpec{}
 	}
 	return obj, nil
 }

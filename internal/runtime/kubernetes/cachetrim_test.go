@@ -3,22 +3,30 @@ package kubernetes
 import (
 	"testing"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
-func TestDropManagedFieldsKeepsTheRest(t *testing.T) {
+func TestDropUnreadKeepsTheRest(t *testing.T) {
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "d", Labels: map[string]string{LabelJobID: "r"},
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubelet"}}}, Spec: corev1.PodSpec{NodeName: "n"}}
-	got, err := dropManagedFields(pod)
+	got, err := dropUnread(pod)
 	if p := got.(*corev1.Pod); err != nil || p.ManagedFields != nil || p.Labels[LabelJobID] != "r" || p.Spec.NodeName != "n" {
 		t.Fatalf("got %+v, %v", got, err)
 	}
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "j", UID: "u", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "m"}}},
+		Spec:   batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "job-runner"}}}}},
+		Status: batchv1.JobStatus{Conditions: []batchv1.JobCondition{{Type: batchv1.JobComplete}}}}
+	got, _ = dropUnread(job)
+	if j := got.(*batchv1.Job); j.Name != "j" || j.UID != "u" || j.ManagedFields != nil || j.Spec.Template.Spec.Containers != nil || len(j.Status.Conditions) != 1 {
+		t.Fatalf("job %+v", j)
+	}
 	// A tombstone is no object: left as it is.
 	tomb := cache.DeletedFinalStateUnknown{Key: "ns/d", Obj: pod}
-	if got, err := dropManagedFields(tomb); err != nil || got != any(tomb) {
+	if got, err := dropUnread(tomb); err != nil || got != any(tomb) {
 		t.Fatalf("tombstone: %v, %v", got, err)
 	}
 }
