@@ -33,8 +33,14 @@ import (
 // runs as in the Apache Spark images' job runner.
 const nativeSparkUser = "spark"
 
-// mode is the submission mode of run: its own, else the cluster's.
+// mode is the submission mode of run: its own, else the cluster's. A
+// spark-sql file is always submitted natively: Apache Spark's spark-submit
+// has no cluster deploy mode for its SQL shell, so a job runner could only
+// fail it (EMR's own spark-submit is patched to allow it).
 func (r *Runtime) mode(run *emr.JobRun) emr.SubmissionMode {
+	if run.JobDriver != nil && run.JobDriver.SparkSQLJobDriver != nil {
+		return emr.SubmitNative
+	}
 	def := r.opts.SubmissionMode
 	if def == "" {
 		def = emr.SubmitJobRunner

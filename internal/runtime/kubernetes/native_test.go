@@ -186,3 +186,29 @@ func TestJavaPropertiesEscapes(t *testing.T) {
 		t.Errorf("prefix %q", n)
 	}
 }
+
+// A run's mode: its own choice, else the cluster's; a spark-sql file is
+// always native (Apache spark-submit refuses its SQL shell in cluster mode).
+func TestSubmissionModeOfARun(t *testing.T) {
+	_, runner := testRun("")
+	_, native := nativeRun("")
+	_, sql := testRun("", emr.Configuration{Classification: "sparkplane", Properties: map[string]string{"submissionMode": "job-runner"}})
+	sql.JobDriver = &emr.JobDriver{SparkSQLJobDriver: &emr.SparkSQLJobDriver{EntryPoint: "local:///q.sql"}}
+	for _, c := range []struct {
+		def  emr.SubmissionMode
+		run  *emr.JobRun
+		want emr.SubmissionMode
+	}{
+		{"", runner, emr.SubmitJobRunner},
+		{emr.SubmitNative, runner, emr.SubmitNative},
+		{"", native, emr.SubmitNative},
+		{emr.SubmitJobRunner, native, emr.SubmitNative},
+		{"", sql, emr.SubmitNative},
+		{emr.SubmitJobRunner, sql, emr.SubmitNative},
+	} {
+		r := &Runtime{opts: Options{SubmissionMode: c.def}}
+		if got := r.mode(c.run); got != c.want {
+			t.Errorf("cluster %q, run %+v: mode %s, want %s", c.def, c.run.JobDriver, got, c.want)
+		}
+	}
+}
