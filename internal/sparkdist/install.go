@@ -147,11 +147,11 @@ func install(ctx context.Context, version string, env config.Env, cache string, 
 		"--progress-bar", "off", "--target", tmp, "pyspark=="+version)
 	cmd.Env = pipEnv(env)
 	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	cmd.Stderr = cmd.Stdout // one stream, in order
+	// One stream, in order. Not StdoutPipe: its Wait closes the pipe
+	// before everything was read, which lost pip's last lines (its error).
+	out, pw := io.Pipe()
+	defer pw.Close()
+	cmd.Stdout, cmd.Stderr = pw, pw
 	log.Info("installing Apache Spark from PyPI on first use (pyspark, about 300 MB)", "version", version, "into", dir)
 	started := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -172,7 +172,8 @@ func install(ctx context.Context, version string, env config.Env, cache string, 
 			}
 		}
 	})
-	waitErr := cmd.Wait()
+	waitErr := cmd.Wait() // every byte pip wrote has been copied to pw
+	pw.Close()
 	close(stop)
 	wg.Wait()
 	if waitErr != nil {
