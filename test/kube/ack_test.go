@@ -2,12 +2,10 @@ package kube
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,7 +22,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkplane/sparkplane/internal/ack"
-	"github.com/sparkplane/sparkplane/internal/app"
 	"github.com/sparkplane/sparkplane/internal/buildscript"
 	"github.com/sparkplane/sparkplane/internal/config"
 )
@@ -254,33 +251,7 @@ func startACKServer(t *testing.T, dataDir string, f func(*config.Config)) *serve
 	cfg.Addr, cfg.DataDir = "127.0.0.1:0", dataDir
 	cfg.Clusters = []config.KubernetesCluster{{ID: clusterID, Kubeconfig: env.KubeconfigPath}}
 	f(&cfg)
-	var closed atomic.Bool
-	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		if !closed.Load() {
-			t.Log(strings.TrimRight(string(p), "\n"))
-		}
-		return len(p), nil
-	}), nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, log)
-	if err != nil {
-		cancel()
-		t.Fatalf("open server: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = a.Run(ctx) }()
-	s := &server{URL: a.URL(), DataDir: dataDir}
-	var stopped atomic.Bool
-	s.stop = func() {
-		if stopped.Swap(true) {
-			return
-		}
-		cancel()
-		<-done
-		closed.Store(true)
-	}
-	t.Cleanup(s.stop)
-	return s
+	return runServer(t, cfg)
 }
 
 type ackResource = schema.GroupVersionResource

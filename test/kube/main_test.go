@@ -83,6 +83,12 @@ func startServer(t *testing.T, dataDir, kubeconfig string, cfgs ...func(*config.
 		f(&k)
 	}
 	cfg.Clusters = []config.KubernetesCluster{k}
+	return runServer(t, cfg)
+}
+
+// runServer runs a server of cfg until the test ends, logging to t.
+func runServer(t *testing.T, cfg config.Config) *server {
+	t.Helper()
 	var closed atomic.Bool
 	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
 		if !closed.Load() {
@@ -98,7 +104,7 @@ func startServer(t *testing.T, dataDir, kubeconfig string, cfgs ...func(*config.
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = a.Run(ctx) }()
-	s := &server{URL: a.URL(), DataDir: dataDir, Client: emrcontainers.New(emrcontainers.Options{
+	s := &server{URL: a.URL(), DataDir: cfg.DataDir, Client: emrcontainers.New(emrcontainers.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(a.URL()),
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})}
 	var stopped atomic.Bool
