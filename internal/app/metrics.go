@@ -21,10 +21,11 @@ import (
 // serverMetrics are a server's Prometheus metrics and where they are
 // served; a nil *serverMetrics (metrics.enabled: false) serves none.
 type serverMetrics struct {
-	m      *metrics.Metrics
-	access metrics.Access
-	ln     net.Listener // metrics.address; nil: on the API's listener
-	log    *slog.Logger
+	m       *metrics.Metrics
+	access  metrics.Access
+	profile http.Handler // metrics.profiling; nil: off
+	ln      net.Listener // metrics.address; nil: on the API's listener
+	log     *slog.Logger
 }
 
 // newServerMetrics returns the metrics of cfg's server over st, nil when
@@ -44,7 +45,11 @@ func newServerMetrics(cfg config.Config, st store.Store, leased *controller.Leas
 		}
 	}
 	m := metrics.New(metrics.Options{Runs: st, Leases: leased.Held, Clusters: clusters, Logger: log})
-	return &serverMetrics{m: m, access: access, log: log}, nil
+	s := &serverMetrics{m: m, access: access, log: log}
+	if cfg.Metrics.Profiling {
+		s.profile = metrics.ProfileHandler(access)
+	}
+	return s, nil
 }
 
 // store is st, timed when metrics are on.
@@ -84,29 +89,35 @@ func (s *serverMetrics) listen(cfg config.Config) error {
 	return nil
 }
 
-// handler is h, the API, with GET /metrics in front when the metrics are
-// served on the API's listener.
+// handler is h, the API, with GET /metrics (and the profiles, when on) in
+// front when the metrics are served on the API's listener.
 func (s *serverMetrics) handler(h http.Handler) http.Handler {
 	if s == nil || s.ln != nil {
 		return h
 	}
 	mh := s.m.Handler(s.access)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == metrics.Path {
+		switch {
+		case r.URL.Path == metrics.Path:
 			mh.ServeHTTP(w, r)
-			return
+		case s.profile != nil && strings.HasPrefix(r.URL.Path, metrics.ProfilePath):
+			s.profile.ServeHTTP(w, r)
+		default:
+			h.ServeHTTP(w, r)
 		}
-		h.ServeHTTP(w, r)
 	})
 }
 
-// serve serves /metrics on metrics.address, if set, until ctx ends.
+// serve serves /metrics (and the profiles) on metrics.address, if set, until ctx ends.
 func (s *serverMetrics) serve(ctx context.Context) {
 	if s == nil || s.ln == nil {
 		return
 	}
 	mux := http.NewServeMux()
 	mux.Handle(metrics.Path, s.m.Handler(s.access))
+	if s.profile != nil {
+		mux.Handle(metrics.ProfilePath, s.profile)
+	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: maxHeaderBytes}
 	go func() {

@@ -20,6 +20,10 @@ type Metrics struct {
 	// BearerTokenFile holds the token a scrape must carry (the file's
 	// content, blanks around it trimmed; read when the server starts).
 	BearerTokenFile string `json:"bearerTokenFile"`
+	// Profiling also serves Go's runtime profiles (heap, goroutines, CPU)
+	// at /debug/pprof/, next to /metrics and to the same callers; off
+	// unless set.
+	Profiling bool `json:"profiling"`
 }
 
 // On says whether /metrics is served.

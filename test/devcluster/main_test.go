@@ -85,7 +85,8 @@ func run(m *testing.M) int {
 	cloudWatch = cw
 	serverConfig = filepath.Join(tmp, "server.yaml")
 	conf := fmt.Sprintf("cloudWatch:\n  endpoint: %s\n  region: %s\n  credentialsFile: %s\n", cw.Endpoint, cwenv.Region, cw.CredentialsFile)
-	conf += ackConfig // ack_test.go
+	conf += ackConfig                       // ack_test.go
+	conf += "metrics:\n  profiling: true\n" // BenchmarkTrackedRunsRSS's heap profile
 	if err := os.WriteFile(serverConfig, []byte(conf), 0o600); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -1,8 +1,13 @@
 package devcluster
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +32,10 @@ import (
 // keeps every run open. Runs an admission step still holds PENDING count as
 // tracked too; the log gives the states. Reported: the server's RSS once
 // the 1,000 runs settled (30 s after the last state change) and its peak
-// (VmHWM) from the first submission on. Then every run is cancelled.
+// (VmHWM) from the first submission on. SPARKPLANE_TRACKED_PROFILE=<dir>
+// also saves the server's heap profile (heap.pb.gz, after a GC) and its
+// runtime memory statistics (memstats.txt) there, taken at that moment.
+// Then every run is cancelled.
 //
 //	go test -run '^$' -bench TrackedRunsRSS -benchtime 1x -timeout 60m -v ./test/devcluster/
 func BenchmarkTrackedRunsRSS(b *testing.B) {
@@ -97,6 +105,9 @@ func BenchmarkTrackedRunsRSS(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if dir := envOr("SPARKPLANE_TRACKED_PROFILE", ""); dir != "" {
+		saveHeapProfile(b, dir)
+	}
 	pods, err := kube.CoreV1().Pods(p.ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -162,4 +173,32 @@ func cancelTracked(b *testing.B, p *sparkplanePeer, ids []string) {
 	if err := kube.CoreV1().Pods(p.ns).DeleteCollection(context.Background(), metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{}); err != nil {
 		b.Logf("deleting the pods of %s: %v", p.ns, err)
 	}
+}
+
+// saveHeapProfile writes the shared server's heap profile and memory
+// statistics into dir (metrics.profiling is on in its config).
+func saveHeapProfile(b *testing.B, dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for name, query := range map[string]string{"heap.pb.gz": "gc=1", "memstats.txt": "debug=1"} {
+		resp, err := http.Get(srv.URL + "/debug/pprof/heap?" + query)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatalf("heap profile: status %d, %v: %s", resp.StatusCode, err, body)
+		}
+		if name == "memstats.txt" { // the statistics are at the end
+			if i := bytes.Index(body, []byte("\n# runtime.MemStats")); i >= 0 {
+				body = body[i+1:]
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("heap profile and memory statistics in %s (go tool pprof -sample_index=inuse_space -top %s)", dir, filepath.Join(dir, "heap.pb.gz"))
 }
