@@ -85,18 +85,33 @@ func (s *Submission) Effective() map[string]string {
 func (s *Submission) DefaultsFile() string {
 	var b strings.Builder
 	for _, p := range s.Defaults {
-		writeEscaped(&b, p.Key, true)
+		b.WriteString(EscapeProperty(p.Key, true, Minimal))
 		b.WriteByte(' ')
-		writeEscaped(&b, p.Value, false)
+		b.WriteString(EscapeProperty(p.Value, false, Minimal))
 		b.WriteByte('\n')
 	}
 	return b.String()
 }
 
-// writeEscaped writes s escaped as a key or value of a java.util.Properties
-// file: backslashes and line breaks always; in a key, the characters that
-// would end the key or start a comment; in a value, a leading blank.
-func writeEscaped(b *strings.Builder, s string, key bool) {
+// An Escaping says how a java.util.Properties key or value is escaped.
+type Escaping int
+
+const (
+	// Minimal escapes what java.util.Properties must see escaped to read a
+	// key or value back as it is: backslashes and line breaks always; in a
+	// key, the characters that would end it or start a comment; a leading
+	// blank. What a person reads in spark-defaults.conf.
+	Minimal Escaping = iota
+	// AsStore escapes as Properties.store(Writer) does (saveConvert without
+	// Unicode escapes): also '=', ':', '#' and '!' in values. What Spark's
+	// own submission client writes into a driver's spark.properties.
+	AsStore
+)
+
+// EscapeProperty returns s escaped as a key (key true) or a value of a
+// java.util.Properties file, the way e says.
+func EscapeProperty(s string, key bool, e Escaping) string {
+	var b strings.Builder
 	for i, r := range s {
 		switch r {
 		case '\\':
@@ -115,7 +130,7 @@ func writeEscaped(b *strings.Builder, s string, key bool) {
 			}
 			b.WriteByte(' ')
 		case '=', ':', '#', '!':
-			if key {
+			if key || e == AsStore {
 				b.WriteByte('\\')
 			}
 			b.WriteRune(r)
@@ -123,6 +138,7 @@ func writeEscaped(b *strings.Builder, s string, key bool) {
 			b.WriteRune(r)
 		}
 	}
+	return b.String()
 }
 
 // IntProp reads an integer property of eff, or def when it is absent.

@@ -244,3 +244,25 @@ func TestIntProp(t *testing.T) {
 		})
 	}
 }
+
+func TestEscapePropertyBothWays(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in   string
+		key  bool
+		e    sparksubmit.Escaping
+		want string
+	}{
+		{"http://h:1/a=b#c!", false, sparksubmit.Minimal, "http://h:1/a=b#c!"},
+		{"http://h:1/a=b#c!", false, sparksubmit.AsStore, `http\://h\:1/a\=b\#c\!`},
+		{"k=v:w", true, sparksubmit.Minimal, `k\=v\:w`},
+		{" lead and\ttab\\", false, sparksubmit.AsStore, `\ lead and\ttab\\`},
+	} {
+		if got := sparksubmit.EscapeProperty(c.in, c.key, c.e); got != c.want {
+			t.Errorf("EscapeProperty(%q, key=%v, %v) = %q, want %q", c.in, c.key, c.e, got, c.want)
+		}
+		if back := unescapeProperty(t, c.want); back != c.in {
+			t.Errorf("%q reads back as %q, want %q", c.want, back, c.in)
+		}
+	}
+}

@@ -11,6 +11,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/sparkplane/sparkplane/internal/sparksubmit"
 )
 
 // The rules of Spark's Kubernetes submission that native submission
@@ -182,41 +184,10 @@ func javaProperties(props map[string]string, comment string, now time.Time) stri
 	b.WriteString("#" + comment + "\n")
 	b.WriteString("#" + now.UTC().Format("Mon Jan 02 15:04:05 MST 2006") + "\n")
 	for _, k := range sortedPairs(props) {
-		b.WriteString(propertiesEscape(k, true))
+		b.WriteString(sparksubmit.EscapeProperty(k, true, sparksubmit.AsStore))
 		b.WriteByte('=')
-		b.WriteString(propertiesEscape(props[k], false))
+		b.WriteString(sparksubmit.EscapeProperty(props[k], false, sparksubmit.AsStore))
 		b.WriteByte('\n')
-	}
-	return b.String()
-}
-
-// propertiesEscape is Properties.saveConvert without Unicode escapes (the
-// Writer form of store).
-func propertiesEscape(s string, key bool) string {
-	var b strings.Builder
-	for i, r := range s {
-		switch r {
-		case ' ':
-			if i == 0 || key {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(' ')
-		case '\\':
-			b.WriteString(`\\`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '=', ':', '#', '!':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
 	}
 	return b.String()
 }
