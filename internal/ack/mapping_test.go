@@ -2,6 +2,7 @@ package ack
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -10,33 +11,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sparkplane/sparkplane/internal/ack/acktest"
 )
 
-// The JobRun of ACK's tests and documentation (ids filled in).
-const docJobRun = `
-apiVersion: emrcontainers.services.k8s.aws/v1alpha1
-kind: JobRun
-metadata:
-  name: my-ack-jobrun
-spec:
-  name: my-ack-jobrun
-  virtualClusterRef:
-    from:
-      name: my-ack-vc
-  executionRoleARN: arn:aws:iam::123456789012:role/emr-job
-  releaseLabel: emr-6.7.0-latest
-  jobDriver:
-    sparkSubmitJobDriver:
-      entryPoint: "local:///usr/lib/spark/examples/src/main/python/pi.py"
-      entryPointArguments:
-      sparkSubmitParameters: "--conf spark.executor.instances=2 --conf spark.executor.memory=1G --conf spark.executor.cores=1 --conf spark.driver.cores=1"
-  configurationOverrides: |
-    ApplicationConfiguration: null
-    MonitoringConfiguration:
-      PersistentAppUI: ENABLED
-      S3MonitoringConfiguration:
-        LogUri: s3://my-bucket/logs
-`
+// docJobRun is the JobRun of ACK's tests and documentation.
+var docJobRun = acktest.JobRun("my-ack-jobrun", nil, "s3://my-bucket/logs")
 
 func decodeYAML(t *testing.T, doc string, out any) {
 	t.Helper()
@@ -57,7 +37,7 @@ func TestStartJobRunInputOfACKDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if aws.ToString(in.VirtualClusterId) != "vc123" || aws.ToString(in.ClientToken) != "uid-1" || aws.ToString(in.Name) != "my-ack-jobrun" ||
-		aws.ToString(in.ExecutionRoleArn) != "arn:aws:iam::123456789012:role/emr-job" || aws.ToString(in.ReleaseLabel) != "emr-6.7.0-latest" {
+		aws.ToString(in.ExecutionRoleArn) != "arn:aws:iam::123456789012:role/emr-job" || aws.ToString(in.ReleaseLabel) != acktest.ReleaseLabel {
 		t.Errorf("request %+v", in)
 	}
 	d := in.JobDriver.SparkSubmitJobDriver
@@ -68,6 +48,10 @@ func TestStartJobRunInputOfACKDocs(t *testing.T) {
 	m := in.ConfigurationOverrides.MonitoringConfiguration
 	if m == nil || m.PersistentAppUI != types.PersistentAppUIEnabled || aws.ToString(m.S3MonitoringConfiguration.LogUri) != "s3://my-bucket/logs" {
 		t.Errorf("monitoring configuration %+v", m)
+	}
+	decodeYAML(t, acktest.JobRun("pi-long", []string{"20000", `a "b"`}, ""), &jr)
+	if in, err := StartJobRunInput(jr.Spec, "vc123", "uid-3"); err != nil || !reflect.DeepEqual(in.JobDriver.SparkSubmitJobDriver.EntryPointArguments, []string{"20000", `a "b"`}) {
+		t.Errorf("entry point arguments: %v, %v", in, err)
 	}
 }
 
@@ -153,22 +137,7 @@ func TestBadSpecMakesTheResourceTerminal(t *testing.T) {
 
 func TestCreateVirtualClusterInputOfACKDocs(t *testing.T) {
 	var vc VirtualCluster
-	decodeYAML(t, `
-apiVersion: emrcontainers.services.k8s.aws/v1alpha1
-kind: VirtualCluster
-metadata:
-  name: my-ack-vc
-spec:
-  name: my-ack-vc
-  containerProvider:
-    id: dev
-    type_: EKS
-    info:
-      eksInfo:
-        namespace: emr-ns
-  tags:
-    Team: data-engineering
-`, &vc)
+	decodeYAML(t, acktest.VirtualCluster("emr-ns"), &vc)
 	in, err := CreateVirtualClusterInput(vc.Spec, "uid-2")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
 
+	"github.com/sparkplane/sparkplane/internal/ack/acktest"
 	"github.com/sparkplane/sparkplane/internal/buildscript"
 )
 
@@ -23,53 +24,6 @@ const ackNamespace = "ack-test"
 
 // ackConfig turns the ACK reconciler on in the shared server's config.
 const ackConfig = "ack:\n  enabled: true\n  cluster: dev\n  namespaces: [" + ackNamespace + "]\n"
-
-// The manifests of ACK's EMR on EKS documentation and tests, with their
-// placeholders (names, cluster, role, release) filled in.
-const (
-	ackVirtualCluster = `apiVersion: emrcontainers.services.k8s.aws/v1alpha1
-kind: VirtualCluster
-metadata:
-  name: my-ack-vc
-spec:
-  name: my-ack-vc
-  containerProvider:
-    id: dev
-    type_: EKS
-    info:
-      eksInfo:
-        namespace: ` + ackNamespace + `
-  tags:
-    Environment: dev
-    Team: data-engineering
-    Owner: finops
-`
-	ackJobRun = `apiVersion: emrcontainers.services.k8s.aws/v1alpha1
-kind: JobRun
-metadata:
-  name: NAME
-spec:
-  name: NAME
-  virtualClusterRef:
-    from:
-      name: my-ack-vc
-  executionRoleARN: arn:aws:iam::123456789012:role/emr-job
-  releaseLabel: emr-7.2.0-latest
-  jobDriver:
-    sparkSubmitJobDriver:
-      entryPoint: "local:///usr/lib/spark/examples/src/main/python/pi.py"
-      entryPointArguments: ARGS
-      sparkSubmitParameters: "--conf spark.executor.instances=2 --conf spark.executor.memory=1G --conf spark.executor.cores=1 --conf spark.driver.cores=1"
-  configurationOverrides: |
-    ApplicationConfiguration: null
-    MonitoringConfiguration:
-      PersistentAppUI: ENABLED
-`
-)
-
-func jobRunManifest(name, args string) string {
-	return strings.NewReplacer("NAME", name, "ARGS", args).Replace(ackJobRun)
-}
 
 // TestACK applies ACK's manifests with kubectl: the VirtualCluster creates a
 // virtual cluster, a JobRun runs pi.py to COMPLETED with its status
@@ -87,7 +41,7 @@ func TestACK(t *testing.T) {
 	api := sdk()
 	ctx := context.Background()
 
-	k.run(t, ackVirtualCluster, "apply", "-n", ackNamespace, "-f", "-")
+	k.run(t, acktest.VirtualCluster(ackNamespace), "apply", "-n", ackNamespace, "-f", "-")
 	vc := k.waitStatus(t, "virtualcluster", "my-ack-vc", 2*time.Minute, func(s ackStatus) bool { return s.ID != "" })
 	if !vc.condition("ACK.ResourceSynced", "True") || vc.ACKResourceMetadata.Region != "us-east-1" || vc.ACKResourceMetadata.OwnerAccountID != "123456789012" ||
 		!strings.HasSuffix(vc.ACKResourceMetadata.ARN, ":/virtualclusters/"+vc.ID) {
@@ -103,7 +57,7 @@ func TestACK(t *testing.T) {
 	}
 
 	// A run to completion.
-	k.run(t, jobRunManifest("pi", ""), "apply", "-n", ackNamespace, "-f", "-")
+	k.run(t, acktest.JobRun("pi", nil, ""), "apply", "-n", ackNamespace, "-f", "-")
 	pi := k.waitStatus(t, "jobrun", "pi", 8*time.Minute, func(s ackStatus) bool { return s.State == "COMPLETED" || s.State == "FAILED" })
 	if pi.State != "COMPLETED" || pi.ID == "" || !pi.condition("ACK.ResourceSynced", "True") {
 		t.Fatalf("JobRun pi status %+v", pi)
@@ -122,7 +76,7 @@ func TestACK(t *testing.T) {
 
 	// A run deleted while it runs is cancelled, then the JobRun is gone
 	// (kubectl delete waits for the finalizer).
-	k.run(t, jobRunManifest("pi-long", `["20000"]`), "apply", "-n", ackNamespace, "-f", "-")
+	k.run(t, acktest.JobRun("pi-long", []string{"20000"}, ""), "apply", "-n", ackNamespace, "-f", "-")
 	long := k.waitStatus(t, "jobrun", "pi-long", 5*time.Minute, func(s ackStatus) bool { return s.State == "RUNNING" || ended(s.State) })
 	if long.State != "RUNNING" {
 		t.Fatalf("JobRun pi-long: %+v; want RUNNING", long)
@@ -137,7 +91,7 @@ func TestACK(t *testing.T) {
 	}
 
 	// A spec the API refuses makes the JobRun terminal, with its message.
-	bad := strings.Replace(jobRunManifest("bad", ""), "releaseLabel: emr-7.2.0-latest", "releaseLabel: emr-0.0.1-nonsense", 1)
+	bad := strings.Replace(acktest.JobRun("bad", nil, ""), "releaseLabel: "+acktest.ReleaseLabel, "releaseLabel: emr-0.0.1-nonsense", 1)
 	k.run(t, bad, "apply", "-n", ackNamespace, "-f", "-")
 	badSt := k.waitStatus(t, "jobrun", "bad", time.Minute, func(s ackStatus) bool { return s.condition("ACK.Terminal", "True") })
 	if msg := badSt.message("ACK.Terminal"); !strings.Contains(msg, "Release emr-0.0.1-nonsense doesn't exist") || badSt.ID != "" {
