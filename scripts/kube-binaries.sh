@@ -13,22 +13,12 @@
 set -euo pipefail
 
 KUBE_VERSION=v1.34.2
+TOOL=kube-binaries
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cache=${SPARKPLANE_CACHE:-$HOME/.cache/sparkplane}
-bin_dir=$cache/kube-$KUBE_VERSION
-
-log() { echo "kube-binaries: $*" >&2; }
-
-# Build state, cleaned up on any exit so an interrupted build leaves nothing.
-build_tmp=""
-build_pid=""
-cleanup() {
-	if [ -n "$build_pid" ]; then kill "$build_pid" 2>/dev/null || true; fi
-	if [ -n "$build_tmp" ]; then rm -rf "$build_tmp"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=lib/tool.sh
+. "$repo_root/scripts/lib/tool.sh"
+# Not sparkplane_cache: internal/controlplane looks for them here.
+bin_dir=${SPARKPLANE_CACHE:-$HOME/.cache/sparkplane}/kube-$KUBE_VERSION
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -55,9 +45,8 @@ build_missing() {
 		log "kube binaries already cached in $bin_dir"
 		return
 	fi
-	command -v go >/dev/null 2>&1 || { log "go is not on PATH; cannot build ${missing[*]}"; exit 1; }
-
-	build_tmp=$(mktemp -d "$bin_dir/.build.XXXXXX")
+	need_go "${missing[*]}"
+	new_build_tmp "$bin_dir"
 
 	local pkgs=() ldflags
 	for name in "${missing[@]}"; do pkgs+=("./$name"); done
@@ -70,33 +59,16 @@ build_missing() {
 	log "building ${missing[*]} $KUBE_VERSION from tools/kube into $bin_dir"
 	log "a cold build (empty Go cache) takes about 6-8 minutes on 2 cores; please wait"
 	local start=$SECONDS
-	(cd "$repo_root/tools/kube" && GOWORK=off exec go build -trimpath -ldflags "$ldflags" -o "$build_tmp/" "${pkgs[@]}") &
-	build_pid=$!
-	local ticks=0
-	while kill -0 "$build_pid" 2>/dev/null; do
-		sleep 1
-		ticks=$((ticks + 1))
-		if [ $((ticks % 30)) -eq 0 ]; then log "still building... ${ticks}s elapsed"; fi
-	done
-	if ! wait "$build_pid"; then
-		log "go build failed after $((SECONDS - start))s"
-		exit 1
-	fi
+	build_with_progress bash -c 'cd "$1/tools/kube" && GOWORK=off exec go build -trimpath -ldflags "$2" -o "$3/" "${@:4}"' \
+		_ "$repo_root" "$ldflags" "$build_tmp" "${pkgs[@]}" || exit 1
 	for name in "${missing[@]}"; do
 		mv -f "$build_tmp/$name" "$bin_dir/$name" # same filesystem: atomic rename
 	done
-	build_pid=""
 	log "built ${missing[*]} in $((SECONDS - start))s"
 }
 
 ensure_etcd
-mkdir -p "$bin_dir"
-exec 9>"$bin_dir/.lock"
-if ! flock -n 9; then
-	log "another build holds $bin_dir/.lock; waiting"
-	flock 9
-fi
-rm -rf "$bin_dir"/.build.* # leftovers of a killed build; we hold the lock
+lock_tool "$bin_dir"
 build_missing
 ln -sfn "$(command -v etcd)" "$bin_dir/etcd"
 echo "$bin_dir"

@@ -15,20 +15,11 @@
 set -euo pipefail
 
 VERSION=5.2.5 # keep in step with internal/testenv/cwenv.MotoVersion
-if [[ $(id -u) -eq 0 && -z "${SPARKPLANE_CACHE:-}" && -z "${XDG_CACHE_HOME:-}" ]]; then
-	cache=/var/cache/sparkplane
-else
-	cache=${SPARKPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparkplane}
-fi
+TOOL=moto
+# shellcheck source=lib/tool.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tool.sh"
+cache=$(sparkplane_cache)
 dir=$cache/moto-$VERSION
-
-log() { echo "moto: $*" >&2; }
-
-tmp=""
-cleanup() { if [ -n "$tmp" ]; then rm -rf "$tmp"; fi; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 mkdir -p "$cache"
 exec 9>"$cache/.moto-$VERSION.lock"
@@ -41,15 +32,15 @@ if [ -f "$dir/.complete" ]; then
 else
 	command -v python3 >/dev/null 2>&1 || { log "python3 is not on PATH; cannot install moto"; exit 1; }
 	python3 -m pip --version >/dev/null 2>&1 || { log "pip is missing: run scripts/setup.sh (it installs python3-pip)"; exit 1; }
-	tmp=$(mktemp -d "$cache/.moto-$VERSION.XXXXXX")
+	build_tmp=$(mktemp -d "$cache/.moto-$VERSION.XXXXXX")
 	log "installing moto $VERSION (server with CloudWatch Logs) from PyPI into $dir"
 	start=$SECONDS
 	python3 -m pip install --disable-pip-version-check --no-warn-conflicts --root-user-action=ignore --progress-bar on \
-		--target "$tmp" "moto==$VERSION" "flask>=3,<4" "flask-cors>=5,<7" >&2
-	touch "$tmp/.complete"
+		--target "$build_tmp" "moto==$VERSION" "flask>=3,<4" "flask-cors>=5,<7" >&2
+	touch "$build_tmp/.complete"
 	rm -rf "$dir"
-	mv "$tmp" "$dir" # same filesystem: atomic rename
-	tmp=""
+	mv "$build_tmp" "$dir" # same filesystem: atomic rename
+	build_tmp=""
 	log "installed in $((SECONDS - start))s"
 fi
 chmod 0755 "$dir"

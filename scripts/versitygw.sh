@@ -15,39 +15,27 @@
 set -euo pipefail
 
 VERSION=v1.8.0 # keep in step with tools/versitygw/go.mod and internal/s3server.Version
+TOOL=versitygw
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [[ $(id -u) -eq 0 && -z "${SPARKPLANE_CACHE:-}" && -z "${XDG_CACHE_HOME:-}" ]]; then
-	cache=/var/cache/sparkplane
-else
-	cache=${SPARKPLANE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sparkplane}
-fi
-bin_dir=$cache/versitygw-$VERSION
+# shellcheck source=lib/tool.sh
+. "$repo_root/scripts/lib/tool.sh"
+bin_dir=$(sparkplane_cache)/versitygw-$VERSION
 bin=$bin_dir/versitygw
 
-log() { echo "versitygw: $*" >&2; }
+compile() {
+	cd "$repo_root/tools/versitygw" && GOWORK=off exec go build -trimpath -ldflags "-s -w" \
+		-o "$build_tmp/versitygw" github.com/versity/versitygw/cmd/versitygw
+}
 
-build_tmp=""
-cleanup() { if [ -n "$build_tmp" ]; then rm -rf "$build_tmp"; fi; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-mkdir -p "$bin_dir"
-exec 9>"$bin_dir/.lock"
-if ! flock -n 9; then
-	log "another build holds $bin_dir/.lock; waiting"
-	flock 9
-fi
-rm -rf "$bin_dir"/.build.* # leftovers of a killed build; we hold the lock
+lock_tool "$bin_dir"
 if [ -x "$bin" ]; then
 	log "versitygw $VERSION already built: $bin"
 else
-	command -v go >/dev/null 2>&1 || { log "go is not on PATH; cannot build versitygw"; exit 1; }
-	build_tmp=$(mktemp -d "$bin_dir/.build.XXXXXX")
+	need_go versitygw
+	new_build_tmp "$bin_dir"
 	log "building versitygw $VERSION from tools/versitygw into $bin_dir (a cold build takes ~3-5 minutes on 2 cores)"
 	start=$SECONDS
-	(cd "$repo_root/tools/versitygw" && GOWORK=off go build -trimpath -ldflags "-s -w" \
-		-o "$build_tmp/versitygw" github.com/versity/versitygw/cmd/versitygw)
+	build_with_progress compile || exit 1
 	mv -f "$build_tmp/versitygw" "$bin" # same filesystem: atomic rename
 	log "built in $((SECONDS - start))s"
 fi
