@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"syscall"
@@ -63,6 +64,9 @@ type App struct {
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if p, ok := cfg.GCPercent(); ok {
+		debug.SetGCPercent(p)
 	}
 	// The local runtime needs an installed Spark; a server that only drives
 	// Kubernetes clusters runs without one.

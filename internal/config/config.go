@@ -58,6 +58,9 @@ type Config struct {
 	Retention Retention `json:"retention"`
 	// ACK reconciles the ACK-compatible custom resources (see ack.go).
 	ACK ACK `json:"ack"`
+	// GoGC is the server's garbage-collection target, as GOGC (see
+	// gogc.go); unset: GOGC when set, else DefaultGoGC.
+	GoGC *int `json:"goGC"`
 	// Env is the environment the server started with (Default reads it);
 	// never read from or written to a file.
 	Env Env `json:"-"`
@@ -207,6 +210,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Region == "" || c.Partition == "" {
 		return fmt.Errorf("region and partition must not be empty")
+	}
+	if err := validGoGC(c.GoGC); err != nil {
+		return err
 	}
 	if c.Local.JobUser == "root" {
 		return fmt.Errorf("local.jobUser: jobs must not run as root")

@@ -47,3 +47,26 @@ func TestStoreRedacted(t *testing.T) {
 		}
 	}
 }
+
+func TestGoGC(t *testing.T) {
+	c := Default()
+	c.Env = EnvFrom(nil)
+	if p, ok := c.GCPercent(); !ok || p != DefaultGoGC {
+		t.Errorf("nothing set: %d, %v; want %d", p, ok, DefaultGoGC)
+	}
+	c.Env = EnvFrom([]string{"GOGC=200"})
+	if _, ok := c.GCPercent(); ok {
+		t.Errorf("GOGC set: the server must leave the runtime's own")
+	}
+	v := 80
+	c.GoGC = &v
+	if p, ok := c.GCPercent(); !ok || p != 80 {
+		t.Errorf("goGC 80 over GOGC=200: %d, %v", p, ok)
+	}
+	for _, bad := range []int{0, 5, -1, 5000} {
+		c.GoGC = &bad
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "goGC") {
+			t.Errorf("goGC %d: %v; want an error naming goGC", bad, err)
+		}
+	}
+}

@@ -32,7 +32,8 @@ import (
 // keeps every run open. Runs an admission step still holds PENDING count as
 // tracked too; the log gives the states. Reported: the server's RSS once
 // the 1,000 runs settled (30 s after the last state change) and its peak
-// (VmHWM) from the first submission on. SPARKPLANE_TRACKED_PROFILE=<dir>
+// (VmHWM) from the first submission on, its anonymous and file-backed
+// parts and its CPU seconds meanwhile. SPARKPLANE_TRACKED_PROFILE=<dir>
 // also saves the server's heap profile (heap.pb.gz, after a GC) and its
 // runtime memory statistics (memstats.txt) there, taken at that moment.
 // Then every run is cancelled.
@@ -60,6 +61,10 @@ func BenchmarkTrackedRunsRSS(b *testing.B) {
 		b.Fatal(err)
 	}
 	if err := resetPeakRSS(pid); err != nil {
+		b.Fatal(err)
+	}
+	cpu0, err := readProcStat(pid)
+	if err != nil {
 		b.Fatal(err)
 	}
 	ids := make([]string, runs)
@@ -112,13 +117,26 @@ func BenchmarkTrackedRunsRSS(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("%d runs (%s mode): states %v after %v; %d pods in %s; server RSS %.0f MB before, %.0f MB with the runs tracked, peak %.0f MB",
-		runs, mode, counts, settled.Round(time.Second), len(pods.Items), p.ns, float64(before)/1024, float64(rss)/1024, float64(peak)/1024)
+	cpu1, err := readProcStat(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	anon, errA := statusKB(pid, "RssAnon")
+	file, errF := statusKB(pid, "RssFile")
+	if errA != nil || errF != nil {
+		b.Fatal(errA, errF)
+	}
+	b.Logf("%d runs (%s mode): states %v after %v; %d pods in %s; server RSS %.0f MB before, %.0f MB with the runs tracked "+
+		"(%.0f MB anonymous, %.0f MB of the binary's and libraries' pages), peak %.0f MB; server CPU %.1f s",
+		runs, mode, counts, settled.Round(time.Second), len(pods.Items), p.ns, float64(before)/1024, float64(rss)/1024,
+		float64(anon)/1024, float64(file)/1024, float64(peak)/1024, (cpu1.cpu - cpu0.cpu).Seconds())
 	if ended := counts[string(types.JobRunStateCompleted)] + counts[string(types.JobRunStateFailed)] + counts[string(types.JobRunStateCancelled)]; ended > 0 {
 		b.Fatalf("%d of the runs ended; they were meant to stay tracked: %v", ended, counts)
 	}
 	b.ReportMetric(float64(rss)/1024, "rss-MB")
 	b.ReportMetric(float64(peak)/1024, "peak-rss-MB")
+	b.ReportMetric(float64(anon)/1024, "anon-rss-MB")
+	b.ReportMetric((cpu1.cpu - cpu0.cpu).Seconds(), "server-cpu-s")
 	b.ReportMetric(float64(runs), "runs-tracked")
 }
 

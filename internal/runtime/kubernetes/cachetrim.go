@@ -14,18 +14,47 @@ func trimmed() informers.SharedInformerOption { return informers.WithTransform(d
 
 // dropUnread removes what no reader of the caches uses: the managed fields
 // the API server keeps for server-side apply, often the larger part of a
-// pod's metadata, and a Job's pod template (its job runner's environment,
+// pod's metadata; a Job's pod template (its job runner's environment,
 // volumes and arguments; observing a run reads the Job's metadata and
-// status only). With a thousand runs tracked, each of their pods is cached
-// twice (the namespace's watch and admission's cluster-wide one).
+// status only); and of a pod's spec all but what observing, metering,
+// shipping logs and admission read (podSpecRead). With a thousand runs
+// tracked, each of their pods is cached twice (the namespace's watch and
+// admission's cluster-wide one).
 func dropUnread(obj any) (any, error) {
 	if m, err := meta.Accessor(obj); err == nil {
 		m.SetManagedFields(nil)
 	}
-	if job, ok := obj.(*batchv1.Job); ok {
-		job.Spec.Template = corev1.PodTemplateSpec{}
+	switch o := obj.(type) {
+	case *batchv1.Job:
+		o.Spec.Template = corev1.PodTemplateSpec{}
+	case *corev1.Pod:
+		o.Spec = podSpecRead(o.Spec)
 	}
 	return obj, nil
+}
+
+// podSpecRead is what the readers of a namespace's pod cache read of a
+// spec: where it runs and may run (node, selector, tolerations, scheduler,
+// priority), its service account and restart policy, and of each container
+// its name, image and resources. Volumes, environments, commands, probes
+// and security contexts are dropped: a reader that needs them must Get the
+// pod.
+func podSpecRead(s corev1.PodSpec) corev1.PodSpec {
+	return corev1.PodSpec{NodeName: s.NodeName, NodeSelector: s.NodeSelector, Tolerations: s.Tolerations,
+		SchedulerName: s.SchedulerName, PriorityClassName: s.PriorityClassName, Priority: s.Priority, Overhead: s.Overhead,
+		ServiceAccountName: s.ServiceAccountName, RestartPolicy: s.RestartPolicy,
+		Containers: containersRead(s.Containers), InitContainers: containersRead(s.InitContainers)}
+}
+
+func containersRead(cs []corev1.Container) []corev1.Container {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]corev1.Container, len(cs))
+	for i, c := range cs {
+		out[i] = corev1.Container{Name: c.Name, Image: c.Image, Resources: c.Resources}
+	}
+	return out
 }
 
 // placementOnly is the option of admission's cluster-wide caches: they

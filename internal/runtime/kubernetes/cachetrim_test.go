@@ -11,11 +11,38 @@ import (
 )
 
 func TestDropUnreadKeepsTheRest(t *testing.T) {
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "d", Labels: map[string]string{LabelJobID: "r"},
-		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubelet"}}}, Spec: corev1.PodSpec{NodeName: "n"}}
+	req := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("1Gi")}
+	full := func() *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "d", Labels: map[string]string{LabelJobID: "r"},
+			OwnerReferences: []metav1.OwnerReference{{Kind: "Job", UID: "j"}}, ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubelet"}}},
+			Spec: corev1.PodSpec{NodeName: "n", NodeSelector: map[string]string{"k": "v"}, Tolerations: []corev1.Toleration{{Key: "t"}},
+				ServiceAccountName: "sa", RestartPolicy: corev1.RestartPolicyNever, Volumes: []corev1.Volume{{Name: "v"}},
+				Containers: []corev1.Container{{Name: "spark-kubernetes-driver", Image: "spark:3.5", Env: []corev1.EnvVar{{Name: "E", Value: "x"}},
+					Args: []string{"driver"}, VolumeMounts: []corev1.VolumeMount{{Name: "v"}},
+					Resources: corev1.ResourceRequirements{Requests: req, Limits: req}}},
+				InitContainers: []corev1.Container{{Name: "init", Command: []string{"sh"}, Resources: corev1.ResourceRequirements{Requests: req}}}},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "spark-kubernetes-driver"}}}}
+	}
+	pod := full()
 	got, err := dropUnread(pod)
-	if p := got.(*corev1.Pod); err != nil || p.ManagedFields != nil || p.Labels[LabelJobID] != "r" || p.Spec.NodeName != "n" {
+	p := got.(*corev1.Pod)
+	if err != nil || p.ManagedFields != nil || p.Labels[LabelJobID] != "r" || p.Spec.NodeName != "n" || p.OwnerReferences[0].UID != "j" ||
+		p.Spec.NodeSelector["k"] != "v" || len(p.Spec.Tolerations) != 1 || p.Spec.ServiceAccountName != "sa" || p.Spec.RestartPolicy != corev1.RestartPolicyNever ||
+		p.Spec.Containers[0].Name != "spark-kubernetes-driver" || p.Spec.Containers[0].Image != "spark:3.5" || len(p.Status.ContainerStatuses) != 1 {
 		t.Fatalf("got %+v, %v", got, err)
+	}
+	if p.Spec.Volumes != nil || p.Spec.Containers[0].Env != nil || p.Spec.Containers[0].Args != nil || p.Spec.Containers[0].VolumeMounts != nil || p.Spec.InitContainers[0].Command != nil {
+		t.Errorf("kept what no reader reads: %+v", p.Spec)
+	}
+	// What metering and admission compute from a pod is the same trimmed.
+	if a, b := effective(p, requests), effective(full(), requests); a != b {
+		t.Errorf("requests %+v trimmed, %+v in full", a, b)
+	}
+	if a, b := effective(p, limits), effective(full(), limits); a != b {
+		t.Errorf("limits %+v trimmed, %+v in full", a, b)
+	}
+	if mainContainer(p) != mainContainer(full()) {
+		t.Errorf("main container %q trimmed, %q in full", mainContainer(p), mainContainer(full()))
 	}
 	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "j", UID: "u", ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "m"}}},
 		Spec:   batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "job-runner"}}}}},
