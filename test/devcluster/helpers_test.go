@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers"
 	"github.com/aws/aws-sdk-go-v2/service/emrcontainers/types"
@@ -101,9 +103,16 @@ func startRunOn(t *testing.T, release, vc, name, entryPoint, params string) stri
 }
 
 func sdk() *emrcontainers.Client {
-	return emrcontainers.New(emrcontainers.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+	return emrcontainers.New(emrcontainers.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: sdkHTTP,
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDDEV", "secret", "")})
 }
+
+// sdkHTTP is the connection pool every sdk() client shares, as one
+// long-lived SDK client would: a client per call with a pool of its own
+// would leave a connection idle on the server after each call (a thousand
+// after BenchmarkTrackedRunsRSS's submissions, each with its buffers and
+// goroutine, until the server's idle timeout).
+var sdkHTTP = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = 32 })
 
 // waitState polls the run until done says so, returning it.
 func waitState(t *testing.T, vc, id string, timeout time.Duration, done func(types.JobRunState) bool) *types.JobRun {

@@ -34,8 +34,9 @@ import (
 // the 1,000 runs settled (30 s after the last state change) and its peak
 // (VmHWM) from the first submission on, its anonymous and file-backed
 // parts and its CPU seconds meanwhile. SPARKPLANE_TRACKED_PROFILE=<dir>
-// also saves the server's heap profile (heap.pb.gz, after a GC) and its
-// runtime memory statistics (memstats.txt) there, taken at that moment.
+// also saves the server's heap profile (heap.pb.gz, after a GC), its
+// runtime memory statistics (memstats.txt) and its goroutines
+// (goroutines.txt) there, taken at that moment.
 // Then every run is cancelled.
 //
 //	go test -run '^$' -bench TrackedRunsRSS -benchtime 1x -timeout 60m -v ./test/devcluster/
@@ -193,14 +194,14 @@ func cancelTracked(b *testing.B, p *sparkplanePeer, ids []string) {
 	}
 }
 
-// saveHeapProfile writes the shared server's heap profile and memory
-// statistics into dir (metrics.profiling is on in its config).
+// saveHeapProfile writes the shared server's heap profile, memory
+// statistics and goroutines into dir (metrics.profiling is on in its config).
 func saveHeapProfile(b *testing.B, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	for name, query := range map[string]string{"heap.pb.gz": "gc=1", "memstats.txt": "debug=1"} {
-		resp, err := http.Get(srv.URL + "/debug/pprof/heap?" + query)
+	for name, query := range map[string]string{"heap.pb.gz": "heap?gc=1", "memstats.txt": "heap?debug=1", "goroutines.txt": "goroutine?debug=1"} {
+		resp, err := http.Get(srv.URL + "/debug/pprof/" + query)
 		if err != nil {
 			b.Fatal(err)
 		}
