@@ -31,7 +31,8 @@ import (
 // and stay Pending: the server's informers hold them all and its controller
 // keeps every run open. Runs an admission step still holds PENDING count as
 // tracked too; the log gives the states. Reported: the server's RSS once
-// the 1,000 runs settled (30 s after the last state change) and its peak
+// the 1,000 runs settled (30 s after the last change of a state or of the
+// number of pods) and its peak
 // (VmHWM) from the first submission on, its anonymous and file-backed
 // parts and its CPU seconds meanwhile. SPARKPLANE_TRACKED_PROFILE=<dir>
 // also saves the server's heap profile (heap.pb.gz, after a GC), its
@@ -141,8 +142,9 @@ func BenchmarkTrackedRunsRSS(b *testing.B) {
 	b.ReportMetric(float64(runs), "runs-tracked")
 }
 
-// settleTracked waits until the runs' states stop changing for 30 s (at
-// most 10 minutes) and returns the count per state and how long it took.
+// settleTracked waits until the runs' states and the number of pods in
+// their namespace stop changing for 30 s (at most 10 minutes) and returns
+// the count per state and how long it took.
 func settleTracked(b *testing.B, p *sparkplanePeer, keys map[string]bool) (map[string]int, time.Duration) {
 	t0 := time.Now()
 	var last map[string]int
@@ -156,6 +158,13 @@ func settleTracked(b *testing.B, p *sparkplanePeer, keys map[string]bool) (map[s
 		for _, o := range st {
 			counts[o.detail]++ // the state, with details for ended runs
 		}
+		// The cluster makes the runs' pods after the runs are SUBMITTED
+		// (a Job's pod, in job-runner mode): settled means those too.
+		pods, err := kube.CoreV1().Pods(p.ns).List(context.Background(), metav1.ListOptions{ResourceVersion: "0"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		counts[" pods"] = len(pods.Items)
 		if fmt.Sprint(counts) != fmt.Sprint(last) {
 			last, changed = counts, time.Now()
 		}
@@ -164,6 +173,7 @@ func settleTracked(b *testing.B, p *sparkplanePeer, keys map[string]bool) (map[s
 		}
 		time.Sleep(2 * time.Second)
 	}
+	delete(last, " pods")
 	return stateCounts(last), changed.Sub(t0)
 }
 
