@@ -2,29 +2,14 @@ package config
 
 import "fmt"
 
-// EnvGoGC is the Go runtime's own setting of the garbage collector's target.
-const EnvGoGC = "GOGC"
-
-// DefaultGoGC is the server's garbage-collection target when neither the
-// configuration (goGC) nor GOGC sets one: a collection once the heap has
-// grown by half of what the last one kept, rather than Go's default of all
-// of it. The server's heap is mostly caches that live as long as it does
-// (the clusters' pods and Jobs), so Go's default keeps nearly as much
-// again in garbage; at 50 its memory with 1,000 runs tracked drops by a
-// fifth for a few percent more CPU (BENCHMARKS.md).
-const DefaultGoGC = 50
-
-// GCPercent is the garbage-collection target the server sets, and false
-// when it leaves the Go runtime's own (GOGC set in the environment and
-// goGC not in the configuration).
+// GCPercent is the garbage-collection target the configuration sets (goGC),
+// and false when it sets none: the Go runtime's own then applies (GOGC
+// when set in the environment, else 100).
 func (c Config) GCPercent() (int, bool) {
-	if c.GoGC != nil {
-		return *c.GoGC, true
-	}
-	if c.Env.Get(EnvGoGC) != "" {
+	if c.GoGC == nil {
 		return 0, false
 	}
-	return DefaultGoGC, true
+	return *c.GoGC, true
 }
 
 func validGoGC(p *int) error {
