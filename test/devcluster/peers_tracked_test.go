@@ -104,11 +104,15 @@ func BenchmarkTrackedRunsRSS(b *testing.B) {
 	}
 	b.Cleanup(func() { cancelTracked(b, p, ids) })
 	counts, settled := settleTracked(b, p, keys)
-	rss, err := statusKB(pid, "VmRSS")
-	if err != nil {
-		b.Fatal(err)
+	// One reading of the process, before a profile's collection changes it.
+	mem := map[string]int64{}
+	for _, key := range []string{"VmRSS", "VmHWM", "RssAnon", "RssFile"} {
+		if mem[key], err = statusKB(pid, key); err != nil {
+			b.Fatal(err)
+		}
 	}
-	peak, err := statusKB(pid, "VmHWM")
+	rss, peak, anon, file := mem["VmRSS"], mem["VmHWM"], mem["RssAnon"], mem["RssFile"]
+	cpu1, err := readProcStat(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,15 +122,6 @@ func BenchmarkTrackedRunsRSS(b *testing.B) {
 	pods, err := kube.CoreV1().Pods(p.ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		b.Fatal(err)
-	}
-	cpu1, err := readProcStat(pid)
-	if err != nil {
-		b.Fatal(err)
-	}
-	anon, errA := statusKB(pid, "RssAnon")
-	file, errF := statusKB(pid, "RssFile")
-	if errA != nil || errF != nil {
-		b.Fatal(errA, errF)
 	}
 	b.Logf("%d runs (%s mode): states %v after %v; %d pods in %s; server RSS %.0f MB before, %.0f MB with the runs tracked "+
 		"(%.0f MB anonymous, %.0f MB of the binary's and libraries' pages), peak %.0f MB; server CPU %.1f s",
