@@ -65,8 +65,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if p, ok := cfg.GCPercent(); ok {
-		debug.SetGCPercent(p)
+	if cfg.GoGC != nil {
+		debug.SetGCPercent(*cfg.GoGC)
 	}
 	// The local runtime needs an installed Spark; a server that only drives
 	// Kubernetes clusters runs without one.

@@ -214,8 +214,8 @@ func (c *Config) Validate() error {
 	if c.Region == "" || c.Partition == "" {
 		return fmt.Errorf("region and partition must not be empty")
 	}
-	if err := validGoGC(c.GoGC); err != nil {
-		return err
+	if p := c.GoGC; p != nil && (*p < 10 || *p > 1000) {
+		return fmt.Errorf("goGC %d: want a percentage from 10 to 1000 (Go's default is 100)", *p)
 	}
 	if c.Local.JobUser == "root" {
 		return fmt.Errorf("local.jobUser: jobs must not run as root")

@@ -50,14 +50,11 @@ func TestStoreRedacted(t *testing.T) {
 
 func TestGoGC(t *testing.T) {
 	c := Default()
-	c.Env = EnvFrom([]string{"GOGC=200"})
-	if _, ok := c.GCPercent(); ok {
-		t.Errorf("goGC unset: the server must leave the runtime's own (GOGC)")
-	}
-	v := 50
-	c.GoGC = &v
-	if p, ok := c.GCPercent(); !ok || p != 50 {
-		t.Errorf("goGC 50: %d, %v", p, ok)
+	for _, good := range []int{10, 50, 1000} {
+		c.GoGC = &good
+		if err := c.Validate(); err != nil {
+			t.Errorf("goGC %d: %v", good, err)
+		}
 	}
 	for _, bad := range []int{0, 5, -1, 5000} {
 		c.GoGC = &bad

@@ -40,30 +40,29 @@ func (m *Metrics) Handler(a Access) http.Handler {
 			http.Error(w, "metrics are read with GET", http.StatusMethodNotAllowed)
 			return
 		}
-		if code, msg := a.check(r); code != 0 {
-			if code == http.StatusUnauthorized {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="sparkplane metrics"`)
-			}
-			http.Error(w, msg, code)
-			return
+		if !a.refused(w, r, "metrics") {
+			h.ServeHTTP(w, r)
 		}
-		h.ServeHTTP(w, r)
 	})
 }
 
-// check returns the status and message of a refusal of r, or 0.
-func (a Access) check(r *http.Request) (int, string) {
+// refused answers r with 401 (a token is required) or 403 and returns
+// true when a does not let its caller read what (metrics, profiles).
+func (a Access) refused(w http.ResponseWriter, r *http.Request, what string) bool {
 	if a.Token != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(a.Token)) != 1 {
-			return http.StatusUnauthorized, "metrics need the bearer token of metrics.bearerTokenFile"
+			w.Header().Set("WWW-Authenticate", `Bearer realm="sparkplane metrics"`)
+			http.Error(w, what+" need the bearer token of metrics.bearerTokenFile", http.StatusUnauthorized)
+			return true
 		}
-		return 0, ""
+		return false
 	}
 	if a.Open || fromLoopback(r) {
-		return 0, ""
+		return false
 	}
-	return http.StatusForbidden, "metrics are served to loopback only; set metrics.bearerTokenFile to let a remote Prometheus scrape them"
+	http.Error(w, what+" are served to loopback only; set metrics.bearerTokenFile to let a remote caller read them", http.StatusForbidden)
+	return true
 }
 
 // fromLoopback says whether r came from loopback, for loopback, and not

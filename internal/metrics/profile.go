@@ -21,16 +21,8 @@ func ProfileHandler(a Access) http.Handler {
 	mux.HandleFunc(ProfilePath+"symbol", pprof.Symbol)
 	mux.HandleFunc(ProfilePath+"trace", pprof.Trace)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if code, msg := a.check(r); code != 0 {
-			if code == http.StatusUnauthorized {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="sparkplane metrics"`)
-				msg = "profiles need the bearer token of metrics.bearerTokenFile"
-			} else {
-				msg = "profiles are served to loopback only, or to callers with the token of metrics.bearerTokenFile"
-			}
-			http.Error(w, msg, code)
-			return
+		if !a.refused(w, r, "profiles") {
+			mux.ServeHTTP(w, r)
 		}
-		mux.ServeHTTP(w, r)
 	})
 }
