@@ -149,4 +149,17 @@ func readyNode(t *testing.T, name string, labels map[string]string, cpu, mem str
 		_, err = kube.CoreV1().Nodes().UpdateStatus(ctx, cur, metav1.UpdateOptions{})
 		return err
 	})
+	// The node lifecycle controller taints a new node not-ready until it
+	// sees it Ready; admission, like kube-scheduler, places nothing there
+	// until the taint is gone.
+	eventually(t, "node untainted", func() error {
+		cur, err := kube.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if len(cur.Spec.Taints) > 0 {
+			return fmt.Errorf("node %s still has taints %v", name, cur.Spec.Taints)
+		}
+		return nil
+	})
 }
