@@ -91,5 +91,11 @@ func controllerManagerArgs(dir, kubeconfig string) []string {
 		"--cluster-signing-key-file=" + f(caKeyFile),
 		"--service-cluster-ip-range=" + ServiceClusterIPRange,
 		"--profiling=false",
+		// The nodes of these clusters are agents on this host whose pods
+		// are its processes: a lease renewed late means a busy machine, not
+		// a lost node, and the default 50 s before marking the node
+		// NotReady (and evicting its pods 5 minutes later) is too short on
+		// a loaded 2-core machine.
+		"--node-monitor-grace-period=3m",
 	}
 }

@@ -3,6 +3,7 @@ package devcluster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -62,7 +63,8 @@ func testAdmission(t *testing.T, ns string, overrides *types.ConfigurationOverri
 
 	// Every second: each run's state, through DescribeJobRun as a client
 	// sees it, and the most drivers and job runners the node held at once.
-	var waiting string // a stateDetails of a run waiting for room
+	var waiting string             // a stateDetails of a run waiting for room
+	var nodeSeen, nodeLog []string // the node's readiness and taints: now, and each change
 	maxDrivers, pendingSince := 0, map[string]time.Time{}
 	done := map[string]*types.JobRun{}
 	deadline := start.Add(40 * time.Minute)
@@ -102,6 +104,7 @@ func testAdmission(t *testing.T, ns string, overrides *types.ConfigurationOverri
 			}
 		}
 		maxDrivers = max(maxDrivers, drivers)
+		nodeSeen = nodeChanges(t, nodeSeen, &nodeLog)
 		time.Sleep(time.Second)
 	}
 	makespan := time.Since(start)
@@ -116,9 +119,40 @@ func testAdmission(t *testing.T, ns string, overrides *types.ConfigurationOverri
 	} else if !strings.Contains(waiting, "driver 250m/") || !strings.Contains(waiting, "1 executor 250m/") || !strings.Contains(waiting, "free on nodes") {
 		t.Errorf("a waiting run says %q; want the driver's and executor's requests and the nodes' free room", waiting)
 	}
+	if t.Failed() || len(nodeLog) > 1 {
+		t.Logf("the node's readiness and taints:\n%s", strings.Join(nodeLog, "\n"))
+	}
 	if len(pendingSince) > 0 {
 		t.Logf("drivers seen Pending without a node: %v", pendingSince)
 	}
 	t.Logf("%d runs with 250m requests: all ended after %v (at most %d drivers running at once); a waiting run said %q",
 		len(ids), makespan.Round(time.Second), maxDrivers, waiting)
+}
+
+// nodeChanges reads the nodes' Ready condition and taints and, when they
+// differ from last, appends them to log with the time and the heartbeat.
+func nodeChanges(t *testing.T, last []string, log *[]string) []string {
+	nodes, err := kube.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var now, heartbeats []string
+	for _, n := range nodes.Items {
+		ready, heartbeat := "no Ready condition", ""
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				ready, heartbeat = fmt.Sprintf("Ready=%s (%s)", c.Status, c.Reason), c.LastHeartbeatTime.Format(time.TimeOnly)
+			}
+		}
+		var taints []string
+		for _, tt := range n.Spec.Taints {
+			taints = append(taints, tt.ToString())
+		}
+		now = append(now, fmt.Sprintf("%s: %s, unschedulable=%v, taints %v", n.Name, ready, n.Spec.Unschedulable, taints))
+		heartbeats = append(heartbeats, heartbeat)
+	}
+	if !slices.Equal(now, last) {
+		*log = append(*log, fmt.Sprintf("%s %s (heartbeats %v)", time.Now().Format(time.TimeOnly), strings.Join(now, "; "), heartbeats))
+	}
+	return now
 }

@@ -249,7 +249,7 @@ func startACKServer(t *testing.T, dataDir string, f func(*config.Config)) *serve
 	t.Helper()
 	cfg := config.Default()
 	cfg.Addr, cfg.DataDir = "127.0.0.1:0", dataDir
-	cfg.Clusters = []config.KubernetesCluster{{ID: clusterID, Kubeconfig: env.KubeconfigPath}}
+	cfg.Clusters = []config.KubernetesCluster{{ID: clusterID, Kubeconfig: env.KubeconfigPath, Admission: config.AdmissionQuota}} // as startServer
 	f(&cfg)
 	return runServer(t, cfg)
 }

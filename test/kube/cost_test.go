@@ -264,7 +264,7 @@ func startPricedServer(t *testing.T) *server {
 	}
 	cfg := config.Default()
 	cfg.Addr, cfg.DataDir, cfg.Pricing = "127.0.0.1:0", dir, pricing
-	cfg.Clusters = []config.KubernetesCluster{{ID: clusterID, Kubeconfig: env.KubeconfigPath}}
+	cfg.Clusters = []config.KubernetesCluster{{ID: clusterID, Kubeconfig: env.KubeconfigPath, Admission: config.AdmissionQuota}} // as startServer
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -78,7 +78,11 @@ func startServer(t *testing.T, dataDir, kubeconfig string, cfgs ...func(*config.
 	}
 	cfg := config.Default()
 	cfg.Addr, cfg.DataDir = "127.0.0.1:0", dataDir
-	k := config.KubernetesCluster{ID: clusterID, Kubeconfig: kubeconfig}
+	// No kubelet runs here: the nodes tests create are never Ready, and a
+	// run admitted by the nodes' room would wait for them for ever. Runs
+	// are admitted by quotas, as on a cluster that adds nodes on demand
+	// (admit_test.go checks the nodes' room with a runtime of its own).
+	k := config.KubernetesCluster{ID: clusterID, Kubeconfig: kubeconfig, Admission: config.AdmissionQuota}
 	for _, f := range cfgs {
 		f(&k)
 	}

@@ -56,6 +56,7 @@ func TestPodsAreMeteredFromTheAPIServer(t *testing.T) {
 	if _, err := kube.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = kube.CoreV1().Nodes().Delete(context.Background(), node.Name, metav1.DeleteOptions{}) })
 	// The controller-manager's node controllers write the node too: retry on conflicts.
 	eventually(t, "node allocatable", func() error {
 		cur, err := kube.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{})

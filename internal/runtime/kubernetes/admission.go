@@ -32,7 +32,9 @@ import (
 //     pods bound to it, of every namespace), after the namespace's pods
 //     waiting for a node and the pods of runs admitted before that are not
 //     bound yet (their reservations: without them every run admitted in
-//     one burst would see the same free room). Needs nodes and pods to be
+//     one burst would see the same free room). A node not Ready, cordoned
+//     or tainted by one of its conditions takes nothing meanwhile, but
+//     still counts for whether a run can ever fit. Needs nodes and pods to be
 //     listed and watched cluster-wide (deploy/rbac/cluster-role-nodes.yaml);
 //     without that, only quotas are checked.
 //   - the namespace's ResourceQuotas: requests.cpu, requests.memory and pods
@@ -346,9 +348,13 @@ func (cw *clusterWatch) room(ns string, reserved map[string]*reservation) (nodes
 	slices.SortFunc(all, func(a, b *corev1.Node) int { return strings.Compare(a.Name, b.Name) })
 	for _, n := range all {
 		alloc := n.Status.Allocatable
+		// Empty, the node is as it will be again: a node not Ready or
+		// cordoned for a while, and the taints saying so, do not make a run
+		// never fit (admitting it would admit the whole queue at once).
 		e := nodeRoom{name: n.Name, cpu: alloc.Cpu().MilliValue(), mem: alloc.Memory().Value(), pods: podsOf(alloc),
-			labels: n.Labels, taints: n.Spec.Taints, unavailable: n.Spec.Unschedulable || !nodeReady(n)}
+			labels: n.Labels, taints: lastingTaints(n.Spec.Taints)}
 		free := e
+		free.taints, free.unavailable = n.Spec.Taints, n.Spec.Unschedulable || !nodeReady(n) || len(e.taints) < len(n.Spec.Taints)
 		if u := used[n.Name]; u != nil {
 			free.cpu, free.mem, free.pods = e.cpu-u.cpu, e.mem-u.mem, e.pods-u.pods
 		}
@@ -363,6 +369,23 @@ func podsOf(alloc corev1.ResourceList) int64 {
 		return q.Value()
 	}
 	return 110
+}
+
+// nodeConditionTaint prefixes the taints Kubernetes puts on a node while
+// a condition lasts (not-ready, unreachable, unschedulable, pressure, ...)
+// and takes off after.
+const nodeConditionTaint = "node.kubernetes.io/"
+
+// lastingTaints are taints less those of a node's passing conditions that
+// keep pods off (a node with one takes nothing while it lasts).
+func lastingTaints(taints []corev1.Taint) []corev1.Taint {
+	var out []corev1.Taint
+	for _, t := range taints {
+		if !strings.HasPrefix(t.Key, nodeConditionTaint) || t.Effect == corev1.TaintEffectPreferNoSchedule {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func nodeReady(n *corev1.Node) bool {

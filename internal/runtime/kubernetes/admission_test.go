@@ -6,6 +6,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/sparkplane/sparkplane/internal/emr"
 )
@@ -248,5 +251,60 @@ func TestSparkSizes(t *testing.T) {
 		if got := sparkMiB(v, -1); got != want {
 			t.Errorf("sparkMiB(%q) = %d, want %d", v, got, want)
 		}
+	}
+}
+
+// TestNodeNotReadyForAWhileHoldsTheQueue: while the only node is not Ready
+// (its lease late, say) and tainted so, runs wait for it; they are not
+// taken for runs that can never fit and admitted all at once, which filled
+// the node with job runners whose drivers could never start.
+func TestNodeNotReadyForAWhileHoldsTheQueue(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*corev1.Node)
+		why  string
+	}{
+		{name: "not ready", why: "free on nodes none (no node is Ready and schedulable)", edit: func(n *corev1.Node) {
+			n.Status.Conditions[0].Status = corev1.ConditionUnknown
+			n.Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoSchedule},
+				{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoExecute}}
+		}},
+		{name: "cordoned", why: "free on nodes none", edit: func(n *corev1.Node) {
+			n.Spec.Unschedulable = true
+			n.Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}}
+		}},
+		{name: "memory pressure", why: "free on nodes none", edit: func(n *corev1.Node) {
+			n.Spec.Taints = []corev1.Taint{{Key: corev1.TaintNodeMemoryPressure, Effect: corev1.TaintEffectNoSchedule}}
+		}},
+		{name: "a lasting taint the pods do not tolerate: admitted, for Kubernetes to say why", edit: func(n *corev1.Node) {
+			n.Spec.Taints = []corev1.Taint{{Key: "dedicated", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "sparkplane-dev"}, Status: corev1.NodeStatus{
+				Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("24Gi")},
+				Conditions:  []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}}
+			tc.edit(n)
+			nodes := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
+			if err := nodes.Add(n); err != nil {
+				t.Fatal(err)
+			}
+			cw := &clusterWatch{nodes: corelisters.NewNodeLister(nodes), pods: corelisters.NewPodLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}))}
+			var c capacity
+			var err error
+			if c.nodes, c.empty, c.waiting, err = cw.room("ns", nil); err != nil {
+				t.Fatal(err)
+			}
+			ok, _, why := admitRun(pi250(true), c)
+			if tc.why == "" {
+				if !ok {
+					t.Fatalf("admitRun = waiting (%q); want admitted", why)
+				}
+				return
+			}
+			if ok || !strings.Contains(why, tc.why) {
+				t.Fatalf("admitRun = %v, %q; want it waiting, saying %q", ok, why, tc.why)
+			}
+		})
 	}
 }

@@ -16,7 +16,7 @@ type nodeRoom struct {
 	pods        int64
 	labels      map[string]string
 	taints      []corev1.Taint
-	unavailable bool // cordoned or not Ready: takes nothing
+	unavailable bool // cordoned, not Ready or under a condition's taint: takes nothing
 }
 
 // quotaRoom is what a ResourceQuota of the namespace still allows; a
@@ -197,6 +197,9 @@ func room(nodes []nodeRoom) string {
 		if n.cpu > bestCPU {
 			bestCPU, bestMem = n.cpu, n.mem
 		}
+	}
+	if count == 0 {
+		return "none (no node is Ready and schedulable)"
 	}
 	s := amounts(cpu, mem)
 	if count > 1 {
