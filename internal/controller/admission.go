@@ -18,7 +18,9 @@ import (
 // large run is never overtaken for ever by smaller ones. Once the head is
 // submitted, the next run becomes the head and is looked at at once.
 // Virtual clusters are independent queues: their heads compete for the
-// same capacity in the order they are looked at.
+// same capacity in the order they are looked at. On a runtime.Stager, a
+// run that waits is staged first (emr.ActStage): when StartJobRun queues
+// it, and whenever it heads the queue without fitting.
 
 // admits reports whether the runtime of vc's cluster admits runs.
 func (c *Controller) admits(vc *emr.VirtualCluster) bool {
@@ -88,4 +90,14 @@ func (p *pass) writeDetails(ctx context.Context, details string) error {
 	p.c.opts.Logger.Info("job run waits", "run", p.key, "state", next.State, "details", details)
 	p.snap.Run = &next
 	return nil
+}
+
+// stage has the runtime prepare a run that waits (emr.ActStage); a failure
+// is logged, and the run waits as it would have.
+func (p *pass) stage(ctx context.Context) {
+	p.snap.Staged = true
+	if err := p.rt.(runtime.Stager).Stage(ctx, p.vc, p.snap.Run); err != nil {
+		p.c.observer().RuntimeFailed(p.snap.Cluster, "stage")
+		p.c.opts.Logger.Warn("could not stage the waiting run", "run", p.key, "err", err)
+	}
 }

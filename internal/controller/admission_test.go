@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -134,4 +135,68 @@ func TestAdmissionKeepsTheQueueInOrder(t *testing.T) {
 	}
 	rt.finish(runs[1])
 	waitFor(t, st, runs[2], emr.JobRunSubmitted)
+}
+
+// stagingRuntime is an admittingRuntime that stages waiting runs, failing
+// to for those in fail.
+type stagingRuntime struct {
+	*admittingRuntime
+	staged sync.Map // run id → *atomic.Int64
+	fail   map[string]bool
+}
+
+func (s *stagingRuntime) Stage(_ context.Context, _ *emr.VirtualCluster, run *emr.JobRun) error {
+	n, _ := s.staged.LoadOrStore(run.ID, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
+	if s.fail[run.ID] {
+		return errors.New("the test cluster refuses to stage it")
+	}
+	return nil
+}
+
+func (s *stagingRuntime) stages(id string) int64 {
+	n, ok := s.staged.Load(id)
+	if !ok {
+		return 0
+	}
+	return n.(*atomic.Int64).Load()
+}
+
+// On a runtime that stages runs, the runs that wait are staged (behind the
+// head, when StartJobRun queues their first pass, or the head refused),
+// the run admitted at once is not, and one that cannot be staged is still
+// submitted in its turn.
+func TestWaitingRunsAreStaged(t *testing.T) {
+	st := openStore(t)
+	vc := newCluster(t, st, "c1")
+	var ids emr.JobRunIDs
+	runs := []*emr.JobRun{newRun(t, st, &ids, vc), newRun(t, st, &ids, vc), newRun(t, st, &ids, vc)}
+	rt := &stagingRuntime{admittingRuntime: &admittingRuntime{fakeRuntime: newFake(), room: 1, holding: map[string]bool{}, waiting: map[string]bool{}},
+		fail: map[string]bool{runs[2].ID: true}}
+	ctl := controller.New(st, map[string]runtime.Runtime{"c1": rt}, controller.Options{
+		Resync: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	runCtx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = ctl.Run(runCtx) }()
+	defer func() { cancel(); <-done }()
+	for _, r := range runs { // as StartJobRun does
+		ctl.Enqueue(vc.ID, r.ID)
+	}
+
+	waitFor(t, st, runs[0], emr.JobRunSubmitted)
+	deadline := time.Now().Add(10 * time.Second)
+	for rt.stages(runs[1].ID) == 0 || rt.stages(runs[2].ID) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting runs staged %d and %d times; want both staged", rt.stages(runs[1].ID), rt.stages(runs[2].ID))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := rt.stages(runs[0].ID); n != 0 {
+		t.Errorf("the run admitted at once was staged %d times", n)
+	}
+	rt.finish(runs[0])
+	waitFor(t, st, runs[1], emr.JobRunSubmitted)
+	rt.finish(runs[1])
+	waitFor(t, st, runs[2], emr.JobRunSubmitted) // its staging failed: submitted all the same
 }

@@ -86,6 +86,7 @@ func (p *pass) reset(ctx context.Context, run *emr.JobRun) error {
 			return err
 		}
 		p.snap.Slot, p.snap.Admit = slot, admit
+		_, p.snap.Stage = p.rt.(runtime.Stager)
 	}
 	return nil
 }
@@ -151,6 +152,8 @@ func (p *pass) act(ctx context.Context, d emr.Decision) error {
 		p.snap.Submitted = true
 	case emr.ActAdmit:
 		return p.admit(ctx)
+	case emr.ActStage:
+		p.stage(ctx)
 	case emr.ActStop:
 		gone, err := p.rt.Stop(ctx, p.vc, run)
 		if err != nil {

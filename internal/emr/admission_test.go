@@ -44,6 +44,39 @@ func TestDecideAdmission(t *testing.T) {
 	}
 }
 
+// On a runtime that stages waiting runs, a run is staged before it waits:
+// behind the head, or the head refused; never one that is admitted, and
+// once per pass.
+func TestDecideStaging(t *testing.T) {
+	waiting := &Admission{Waiting: "Waiting for capacity."}
+	run := func() *JobRun { return &JobRun{ID: "r", State: JobRunPending} }
+	for _, tc := range []struct {
+		name string
+		snap Snapshot
+		want Action
+	}{
+		{"behind the head: stage", Snapshot{Admit: true, Stage: true}, ActStage},
+		{"behind the head, staged: wait", Snapshot{Admit: true, Stage: true, Staged: true}, ActNone},
+		{"head: ask first", Snapshot{Slot: true, Admit: true, Stage: true}, ActAdmit},
+		{"head admitted: submit, no staging", Snapshot{Slot: true, Admit: true, Stage: true, Admission: &Admission{OK: true}}, ActSubmit},
+		{"head refused: stage", Snapshot{Slot: true, Admit: true, Stage: true, Admission: waiting}, ActStage},
+		{"runtime that does not stage: wait", Snapshot{Admit: true}, ActNone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.snap
+			s.Run, s.Now, s.Registered = run(), time.Now(), true
+			if got := Decide(s); got.Do != tc.want {
+				t.Errorf("Decide() = %+v, want %v", got, tc.want)
+			}
+		})
+	}
+	// Staged and refused, the head says why and is looked at again.
+	d := Decide(Snapshot{Run: run(), Now: time.Now(), Registered: true, Slot: true, Admit: true, Stage: true, Staged: true, Admission: waiting})
+	if d.Do != ActNone || d.Details != waiting.Waiting || d.After != AdmissionRecheck {
+		t.Errorf("staged, refused head: %+v", d)
+	}
+}
+
 // job-start-timeout counts from the submission the runtime reports: a run
 // that waited PENDING for capacity longer than the timeout is not failed
 // as soon as it is submitted.

@@ -63,6 +63,8 @@ type Snapshot struct {
 	// Admit: the run's runtime admits runs (runtime.Admitter): a run with a
 	// slot is submitted only once Admission says it fits (admission.go).
 	Admit bool
+	// Stage: the runtime also prepares the runs that wait (runtime.Stager).
+	Stage bool
 
 	// Outcomes of this pass's actions.
 	Observed  *Observation // what ActObserve returned
@@ -70,6 +72,7 @@ type Snapshot struct {
 	Rejected  *Rejection   // ActSubmit (or ActSubmitNext) was refused for good
 	Stopped   *bool        // ActStop ran; true when nothing of the run is left
 	Admission *Admission   // what ActAdmit returned
+	Staged    bool         // ActStage ran (done or not: it is best-effort)
 }
 
 // Rejection is a submission the runtime refused for good.
@@ -96,10 +99,12 @@ const (
 	ActStop
 	// ActAdmit: ask the runtime whether the run fits now (Snapshot.Admission).
 	ActAdmit
+	// ActStage: have the runtime prepare a run that waits (Snapshot.Staged).
+	ActStage
 )
 
 func (a Action) String() string {
-	return [...]string{"none", "observe", "submit", "submit next attempt", "stop", "admit"}[a]
+	return [...]string{"none", "observe", "submit", "submit next attempt", "stop", "admit", "stage"}[a]
 }
 
 // Decision is what Decide says to do.
@@ -140,9 +145,15 @@ func decidePending(s Snapshot, cancel bool) Decision {
 	case s.Submitted:
 		return Decision{Steps: []Transition{submitted(s)}}
 	case s.Slot && s.Admit:
-		return decideAdmission(s)
+		d := decideAdmission(s)
+		if d.Do == ActNone && s.Stage && !s.Staged { // it waits: prepare it first
+			return Decision{Do: ActStage}
+		}
+		return d
 	case s.Slot:
 		return Decision{Do: ActSubmit}
+	case s.Stage && !s.Staged:
+		return Decision{Do: ActStage}
 	}
 	return Decision{} // waits in its virtual cluster's queue
 }

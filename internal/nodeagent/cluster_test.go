@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 func TestVolumesShowInsideThePodOnly(t *testing.T) {
@@ -151,6 +152,29 @@ func TestPodTooBigStaysPendingUnschedulable(t *testing.T) {
 			return false, fmt.Sprintf("conditions %+v", pod.Status.Conditions)
 		})
 	}
+}
+
+// TestGatedPodWaitsForItsGate: a pod with a scheduling gate (a staged
+// driver) is not bound until the gate is removed, then runs.
+func TestGatedPodWaitsForItsGate(t *testing.T) {
+	ns := namespace(t)
+	ctx := context.Background()
+	gated := shPod("gated", "true")
+	gated.Spec.SchedulingGates = []corev1.PodSchedulingGate{{Name: "example.com/hold"}}
+	createPod(t, ns, gated)
+	time.Sleep(6 * time.Second) // a scheduler pass runs at least every 5 s
+	pod, err := kube.CoreV1().Pods(ns).Get(ctx, "gated", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pod.Spec.NodeName != "" {
+		t.Fatalf("gated pod bound to %s", pod.Spec.NodeName)
+	}
+	patch := []byte(`{"spec":{"schedulingGates":null}}`)
+	if _, err := kube.CoreV1().Pods(ns).Patch(ctx, "gated", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitPhase(t, ns, "gated", corev1.PodSucceeded)
 }
 
 func TestAgentStopKillsPodsAndRestartFailsThem(t *testing.T) {

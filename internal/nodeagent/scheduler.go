@@ -49,9 +49,10 @@ func (s *scheduler) run(ctx context.Context) {
 	}
 }
 
-// responsible says whether the default scheduler would handle pod.
+// responsible says whether the default scheduler would handle pod: not
+// while it has scheduling gates (the API server refuses to bind it then).
 func responsible(pod *corev1.Pod) bool {
-	return pod.Spec.NodeName == "" && pod.DeletionTimestamp == nil && !terminal(pod) &&
+	return pod.Spec.NodeName == "" && pod.DeletionTimestamp == nil && !terminal(pod) && len(pod.Spec.SchedulingGates) == 0 &&
 		(pod.Spec.SchedulerName == "" || pod.Spec.SchedulerName == corev1.DefaultSchedulerName)
 }
 

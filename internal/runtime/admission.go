@@ -24,3 +24,16 @@ type Admission = emr.Admission
 type Admitter interface {
 	Admit(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) (Admission, error)
 }
+
+// Stager is an Admitter that prepares a run while it waits for admission:
+// the controller asks Stage once per pass of a PENDING run that is not
+// submitted (behind the head of its queue, or the head refused), and
+// Submit, once the run is admitted, releases what Stage prepared. What is
+// staged must not use the cluster's capacity (the Kubernetes runtime
+// creates a native run's driver pod with a scheduling gate). Stage is
+// idempotent and best-effort: it may prepare nothing, and its error only
+// delays the preparation, never the run.
+type Stager interface {
+	Admitter
+	Stage(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error
+}

@@ -28,14 +28,16 @@ const admissionParams = "--conf spark.kubernetes.driver.request.cores=250m --con
 
 // TestAdmission: admissionRuns runs of pi.py started at once with 250m
 // requests all reach COMPLETED, in each submission mode; while some wait
-// for room, DescribeJobRun says so in their stateDetails.
+// for room, DescribeJobRun says so in their stateDetails, and in native
+// mode their driver pods are there already, held by the staging gate.
 func TestAdmission(t *testing.T) {
 	for _, mode := range submissionModes {
-		t.Run(mode, func(t *testing.T) { testAdmission(t, "admission-"+mode, modeOverrides(mode)) })
+		t.Run(mode, func(t *testing.T) { testAdmission(t, "admission-"+mode, mode) })
 	}
 }
 
-func testAdmission(t *testing.T, ns string, overrides *types.ConfigurationOverrides) {
+func testAdmission(t *testing.T, ns, mode string) {
+	overrides := modeOverrides(mode)
 	vc := devVC(t, ns)
 	start := time.Now()
 	ids := make([]string, admissionRuns)
@@ -65,7 +67,7 @@ func testAdmission(t *testing.T, ns string, overrides *types.ConfigurationOverri
 	// sees it, and the most drivers and job runners the node held at once.
 	var waiting string             // a stateDetails of a run waiting for room
 	var nodeSeen, nodeLog []string // the node's readiness and taints: now, and each change
-	maxDrivers, pendingSince := 0, map[string]time.Time{}
+	maxDrivers, maxGated, pendingSince := 0, 0, map[string]time.Time{}
 	done := map[string]*types.JobRun{}
 	deadline := start.Add(40 * time.Minute)
 	for len(done) < len(ids) {
@@ -92,8 +94,12 @@ func testAdmission(t *testing.T, ns string, overrides *types.ConfigurationOverri
 		if err != nil {
 			t.Fatal(err)
 		}
-		drivers := 0
+		drivers, gated := 0, 0
 		for _, p := range pods.Items {
+			if len(p.Spec.SchedulingGates) > 0 {
+				gated++
+				continue
+			}
 			if p.Status.Phase == corev1.PodPending && p.Spec.NodeName == "" {
 				if _, ok := pendingSince[p.Name]; !ok {
 					pendingSince[p.Name] = time.Now()
@@ -103,7 +109,7 @@ func testAdmission(t *testing.T, ns string, overrides *types.ConfigurationOverri
 				drivers++
 			}
 		}
-		maxDrivers = max(maxDrivers, drivers)
+		maxDrivers, maxGated = max(maxDrivers, drivers), max(maxGated, gated)
 		nodeSeen = nodeChanges(t, nodeSeen, &nodeLog)
 		time.Sleep(time.Second)
 	}
@@ -119,14 +125,20 @@ func testAdmission(t *testing.T, ns string, overrides *types.ConfigurationOverri
 	} else if !strings.Contains(waiting, "driver 250m/") || !strings.Contains(waiting, "1 executor 250m/") || !strings.Contains(waiting, "free on nodes") {
 		t.Errorf("a waiting run says %q; want the driver's and executor's requests and the nodes' free room", waiting)
 	}
+	if mode == modeNative && maxGated == 0 {
+		t.Errorf("no staged (gated) driver pod was seen while runs waited")
+	}
+	if mode == modeJobRunner && maxGated > 0 {
+		t.Errorf("%d gated driver pods seen in job-runner mode; its job runners create the drivers", maxGated)
+	}
 	if t.Failed() || len(nodeLog) > 1 {
 		t.Logf("the node's readiness and taints:\n%s", strings.Join(nodeLog, "\n"))
 	}
 	if len(pendingSince) > 0 {
 		t.Logf("drivers seen Pending without a node: %v", pendingSince)
 	}
-	t.Logf("%d runs with 250m requests: all ended after %v (at most %d drivers running at once); a waiting run said %q",
-		len(ids), makespan.Round(time.Second), maxDrivers, waiting)
+	t.Logf("%d runs with 250m requests: all ended after %v (at most %d drivers running and %d staged at once); a waiting run said %q",
+		len(ids), makespan.Round(time.Second), maxDrivers, maxGated, waiting)
 }
 
 // nodeChanges reads the nodes' Ready condition and taints and, when they

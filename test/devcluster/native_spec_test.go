@@ -21,6 +21,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+
+	k8sruntime "github.com/sparkplane/sparkplane/internal/runtime/kubernetes"
 )
 
 // The spec comparison: the same run submitted by the job runner's
@@ -339,6 +341,10 @@ func normalise(t *testing.T, s *driverSpec, ns, vc, id string) map[string]any {
 	pod := s.Pod.DeepCopy()
 	podUID := string(pod.UID)
 	clean(&pod.ObjectMeta)
+	delete(pod.Annotations, k8sruntime.AnnotationSubmittedAt) // a staged run's, if it waited
+	if len(pod.Annotations) == 0 {
+		pod.Annotations = nil
+	}
 	pod.Status = corev1.PodStatus{}
 	svc := s.Service.DeepCopy()
 	clean(&svc.ObjectMeta)

@@ -232,6 +232,7 @@ type peerLimits struct{ timeout, stall time.Duration }
 type peerApp struct {
 	key                  string
 	submit, driver, done time.Time
+	scheduled            time.Time // the driver pod bound to a node
 	ok                   bool
 	detail               string
 }
@@ -330,7 +331,7 @@ func runPeerRound(b *testing.B, p peer, sc peerScenario, round int, lim peerLimi
 	}
 	for _, a := range res.apps {
 		if a.key != "" {
-			a.driver = pods.driverSeen(a.key)
+			a.driver, a.scheduled = pods.driverSeen(a.key)
 		}
 	}
 	res.submitterPods = pods.submitters()

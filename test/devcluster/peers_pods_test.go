@@ -14,6 +14,7 @@ import (
 type peerPods struct {
 	mu         sync.Mutex
 	drivers    map[string]time.Time // driver key → first seen
+	scheduled  map[string]time.Time // driver key → first seen bound to a node
 	submitPods map[string]bool
 	cancel     context.CancelFunc
 	done       chan struct{}
@@ -23,7 +24,7 @@ type peerPods struct {
 // so no pod created afterwards is missed.
 func watchPeerPods(ctx context.Context, p peer) (*peerPods, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	w := &peerPods{drivers: map[string]time.Time{}, submitPods: map[string]bool{}, cancel: cancel, done: make(chan struct{})}
+	w := &peerPods{drivers: map[string]time.Time{}, scheduled: map[string]time.Time{}, submitPods: map[string]bool{}, cancel: cancel, done: make(chan struct{})}
 	open := func() (watch.Interface, error) {
 		list, err := kube.CoreV1().Pods(p.namespace()).List(ctx, metav1.ListOptions{})
 		if err != nil {
@@ -66,8 +67,12 @@ func (w *peerPods) see(p peer, pod *corev1.Pod) {
 	defer w.mu.Unlock()
 	if pod.Labels["spark-role"] == "driver" {
 		if key := p.driverKey(pod); key != "" {
+			now := time.Now()
 			if _, ok := w.drivers[key]; !ok {
-				w.drivers[key] = time.Now()
+				w.drivers[key] = now
+			}
+			if _, ok := w.scheduled[key]; !ok && pod.Spec.NodeName != "" {
+				w.scheduled[key] = now
 			}
 		}
 	}
@@ -82,10 +87,12 @@ func (w *peerPods) driverCount() int {
 	return len(w.drivers)
 }
 
-func (w *peerPods) driverSeen(key string) time.Time {
+// driverSeen is when the driver pod of key was first seen, and first
+// seen bound to a node (a staged driver waits gated in between).
+func (w *peerPods) driverSeen(key string) (created, scheduled time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.drivers[key]
+	return w.drivers[key], w.scheduled[key]
 }
 
 func (w *peerPods) submitters() int {

@@ -14,8 +14,8 @@ func (r *peerRound) summary() string {
 		return "ERROR " + r.err
 	}
 	f := r.figures()
-	s := fmt.Sprintf("to driver pod %s, %.1f drivers/min, to completed %s, makespan %s, %d failed, CPU %.1fs, RSS %.0f MB (tree %.0f MB)",
-		f.driverCell(), f.perMin, f.doneCell(), fmtMakespan(f.makespan), f.failures, r.usage.cpu.Seconds(), r.usage.peakMB, r.usage.treeMB)
+	s := fmt.Sprintf("to driver pod %s (scheduled p50 %.2f s, %.1f/min), %.1f drivers/min, to completed %s, makespan %s, %d failed, CPU %.1fs, RSS %.0f MB (tree %.0f MB)",
+		f.driverCell(), f.schedP50, f.schedPerMin, f.perMin, f.doneCell(), fmtMakespan(f.makespan), f.failures, r.usage.cpu.Seconds(), r.usage.peakMB, r.usage.treeMB)
 	if r.end != "" {
 		s += "; " + r.end
 	}
@@ -32,6 +32,7 @@ func (r *peerRound) summary() string {
 // completed.
 type peerFigures struct {
 	driverP50, driverMax, doneP50, doneMax, perMin, makespan float64
+	schedP50, schedPerMin                                    float64 // the driver pods bound to a node
 	failures, drivers, apps                                  int
 }
 
@@ -42,12 +43,19 @@ func (r *peerRound) figures() peerFigures {
 // figuresOf merges rounds: percentiles over every application, driver pods
 // per minute and makespan as the median of the rounds.
 func figuresOf(rounds []*peerRound) peerFigures {
-	var toDriver, toDone, perMin, makespans []float64
+	var toDriver, toScheduled, toDone, perMin, schedPerMin, makespans []float64
 	f := peerFigures{}
 	for _, r := range rounds {
-		var lastDriver, lastDone time.Time
-		drivers, completed := 0, 0
+		var lastDriver, lastScheduled, lastDone time.Time
+		drivers, scheduled, completed := 0, 0, 0
 		for _, a := range r.apps {
+			if !a.scheduled.IsZero() {
+				toScheduled = append(toScheduled, a.scheduled.Sub(a.submit).Seconds())
+				scheduled++
+				if a.scheduled.After(lastScheduled) {
+					lastScheduled = a.scheduled
+				}
+			}
 			if !a.driver.IsZero() {
 				toDriver = append(toDriver, a.driver.Sub(a.submit).Seconds())
 				drivers++
@@ -68,6 +76,9 @@ func figuresOf(rounds []*peerRound) peerFigures {
 		if drivers > 0 {
 			perMin = append(perMin, float64(drivers)/lastDriver.Sub(r.t0).Minutes())
 		}
+		if scheduled > 0 {
+			schedPerMin = append(schedPerMin, float64(scheduled)/lastScheduled.Sub(r.t0).Minutes())
+		}
 		if completed == len(r.apps) {
 			makespans = append(makespans, lastDone.Sub(r.t0).Seconds())
 		} else {
@@ -81,6 +92,7 @@ func figuresOf(rounds []*peerRound) peerFigures {
 	f.driverP50, f.driverMax = p50(toDriver), maxOf(toDriver)
 	f.doneP50, f.doneMax = p50(toDone), maxOf(toDone)
 	f.perMin, f.makespan = p50(perMin), p50(makespans)
+	f.schedP50, f.schedPerMin = p50(toScheduled), p50(schedPerMin)
 	if slices.Contains(makespans, -1) {
 		f.makespan = -1
 	}
@@ -167,8 +179,8 @@ func (r *peerRow) usage() procUsage {
 // operator's row of the same scenario.
 func peerTable(rows []*peerRow) string {
 	var sb strings.Builder
-	sb.WriteString("| system | scenario | submit→driver pod p50 / max | driver pods/min | submit→completed p50 / max | makespan | failures | controller CPU s (per round) | peak RSS MB (process / tree) | vs operator: driver p50 · pods/min · makespan |\n")
-	sb.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	sb.WriteString("| system | scenario | submit→driver pod p50 / max | driver pods/min | submit→driver scheduled p50 · per min | submit→completed p50 / max | makespan | failures | controller CPU s (per round) | peak RSS MB (process / tree) | vs operator: driver p50 · pods/min · makespan |\n")
+	sb.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	ops := map[string]peerFigures{}
 	for _, r := range rows {
 		if r.peer == peerOperator && r.err() == "" {
@@ -177,7 +189,7 @@ func peerTable(rows []*peerRow) string {
 	}
 	for _, r := range rows {
 		if e := r.err(); e != "" {
-			fmt.Fprintf(&sb, "| %s | %s | ERROR: %s | | | | | | | |\n", r.peer, r.scenario, e)
+			fmt.Fprintf(&sb, "| %s | %s | ERROR: %s | | | | | | | | |\n", r.peer, r.scenario, e)
 			continue
 		}
 		f, u := figuresOf(r.rounds), r.usage()
@@ -191,8 +203,8 @@ func peerTable(rows []*peerRow) string {
 				end = " (" + rd.end + ")"
 			}
 		}
-		fmt.Fprintf(&sb, "| %s | %s | %s | %.1f | %s | %s | %d%s | %.1f | %.0f / %.0f | %s |\n",
-			r.peer, r.scenario, f.driverCell(), f.perMin, f.doneCell(), fmtMakespan(f.makespan),
+		fmt.Fprintf(&sb, "| %s | %s | %s | %.1f | %.1f s · %.1f | %s | %s | %d%s | %.1f | %.0f / %.0f | %s |\n",
+			r.peer, r.scenario, f.driverCell(), f.perMin, f.schedP50, f.schedPerMin, f.doneCell(), fmtMakespan(f.makespan),
 			f.failures, end, u.cpu.Seconds(), u.peakMB, u.treeMB, ratios)
 	}
 	return sb.String()
@@ -214,6 +226,7 @@ func (r *peerRow) report(b *testing.B) {
 	tag := fmt.Sprintf("%s/n=%d/%s", r.peer, r.scenario.n, r.scenario.cpu)
 	b.ReportMetric(f.driverP50, "s-driver-p50/"+tag)
 	b.ReportMetric(f.perMin, "drivers/min/"+tag)
+	b.ReportMetric(f.schedPerMin, "scheduled/min/"+tag)
 	if f.makespan >= 0 {
 		b.ReportMetric(f.makespan, "s-makespan/"+tag)
 	}

@@ -330,6 +330,9 @@ func (cw *clusterWatch) room(ns string, reserved map[string]*reservation) (nodes
 		if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 			continue // its room is free
 		}
+		if len(pod.Spec.SchedulingGates) > 0 && pod.Spec.NodeName == "" {
+			continue // held back (a staged driver, or another's): not waiting for a node yet
+		}
 		cpu, mem := podRequests(pod, "", nil)
 		if pod.Spec.NodeName != "" {
 			u := used[pod.Spec.NodeName]

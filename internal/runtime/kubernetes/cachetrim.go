@@ -35,14 +35,14 @@ func dropUnread(obj any) (any, error) {
 
 // podSpecRead is what the readers of a namespace's pod cache read of a
 // spec: where it runs and may run (node, selector, tolerations, scheduler,
-// priority), its service account and restart policy, and of each container
+// priority, scheduling gates), its service account and restart policy, and of each container
 // its name, image and resources. Volumes, environments, commands, probes
 // and security contexts are dropped: a reader that needs them must Get the
 // pod.
 func podSpecRead(s corev1.PodSpec) corev1.PodSpec {
 	return corev1.PodSpec{NodeName: s.NodeName, NodeSelector: s.NodeSelector, Tolerations: s.Tolerations,
 		SchedulerName: s.SchedulerName, PriorityClassName: s.PriorityClassName, Priority: s.Priority, Overhead: s.Overhead,
-		ServiceAccountName: s.ServiceAccountName, RestartPolicy: s.RestartPolicy,
+		ServiceAccountName: s.ServiceAccountName, RestartPolicy: s.RestartPolicy, SchedulingGates: s.SchedulingGates,
 		Containers: containersRead(s.Containers), InitContainers: containersRead(s.InitContainers)}
 }
 
@@ -59,7 +59,8 @@ func containersRead(cs []corev1.Container) []corev1.Container {
 
 // placementOnly is the option of admission's cluster-wide caches: they
 // keep of each pod and node only what placing runs reads (a pod's node,
-// phase, requests, selector, tolerations and the labels naming its run; a
+// phase, requests, selector, tolerations, scheduling gates and the labels
+// naming its run; a
 // node's labels, taints, allocatable room and readiness), so the cluster's
 // pods, most of them not sparkplane's, cost a few hundred bytes each
 // rather than their whole spec, and nodes drop their image lists.
@@ -84,7 +85,7 @@ func podPlacement(pod *corev1.Pod) *corev1.Pod {
 		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID,
 			ResourceVersion: pod.ResourceVersion, DeletionTimestamp: pod.DeletionTimestamp},
 		Spec: corev1.PodSpec{NodeName: pod.Spec.NodeName, NodeSelector: pod.Spec.NodeSelector,
-			Tolerations: pod.Spec.Tolerations, Overhead: pod.Spec.Overhead,
+			Tolerations: pod.Spec.Tolerations, Overhead: pod.Spec.Overhead, SchedulingGates: pod.Spec.SchedulingGates,
 			Containers: requestsOnly(pod.Spec.Containers), InitContainers: requestsOnly(pod.Spec.InitContainers)},
 		Status: corev1.PodStatus{Phase: pod.Status.Phase},
 	}

@@ -62,11 +62,17 @@ func (p *plan) nativeSpec(named, now time.Time) (*nativeSpec, error) {
 	return s, nil
 }
 
-// submitNative creates the run's driver pod, then what it owns.
-func (r *Runtime) submitNative(ctx context.Context, p *plan, run *emr.JobRun) error {
-	s, err := p.nativeSpec(run.CreatedAt, time.Now())
+// createNative creates the run's driver pod, then what it owns; staged,
+// the pod is created with the gate StagedGate (staging.go), else a gate
+// found on it is lifted once the rest exists.
+func (r *Runtime) createNative(ctx context.Context, p *plan, run *emr.JobRun, staged bool) error {
+	now := time.Now()
+	s, err := p.nativeSpec(run.CreatedAt, now)
 	if err != nil {
 		return err
+	}
+	if staged {
+		s.pod.Spec.SchedulingGates = append(s.pod.Spec.SchedulingGates, corev1.PodSchedulingGate{Name: StagedGate})
 	}
 	c := r.opts.Client
 	pods := c.CoreV1().Pods(p.ns)
@@ -87,6 +93,11 @@ func (r *Runtime) submitNative(ctx context.Context, p *plan, run *emr.JobRun) er
 	}
 	if _, err := c.CoreV1().ConfigMaps(p.ns).Create(ctx, s.confMap, metav1.CreateOptions{FieldManager: fieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return clusterError("create ConfigMap "+s.confMap.Name, p.ns, err)
+	}
+	if !staged && gated(pod) {
+		if err := r.liftGate(ctx, pod, now); err != nil {
+			return clusterError("lift the scheduling gate of the driver pod", p.ns, err)
+		}
 	}
 	return nil
 }
@@ -116,6 +127,7 @@ func (r *Runtime) observeNative(ctx context.Context, w *nsWatch, ns string, vc *
 		pods, driver = append(pods, pod), pod
 	}
 	r.ships.observe(ctx, run, ns, w.pods, pods)
-	// Submitted when the driver pod was created, as the Job's creation in job-runner mode.
-	return r.observation(ctx, vc, run, &batchv1.Job{}, pods, driver.CreationTimestamp.Time), nil
+	// Submitted when the driver pod was created (its gate lifted, when it
+	// was staged), as the Job's creation in job-runner mode.
+	return r.observation(ctx, vc, run, &batchv1.Job{}, pods, submittedAt(driver)), nil
 }

@@ -258,7 +258,7 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 		return err
 	}
 	if r.mode(run) == emr.SubmitNative {
-		return r.submitNative(ctx, p, run)
+		return r.createNative(ctx, p, run, false)
 	}
 	c := r.opts.Client
 	job, err := c.BatchV1().Jobs(p.ns).Create(ctx, p.job(), metav1.CreateOptions{FieldManager: fieldManager})
