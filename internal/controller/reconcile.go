@@ -50,8 +50,15 @@ func (c *Controller) reconcile(ctx context.Context, key string) (time.Duration, 
 	}
 	// A run that needs nothing (a PENDING run behind its virtual cluster's
 	// limit) is left without taking its lease; a run this server already
-	// holds costs no lease write either (hold keeps a fresh lease).
-	if emr.Decide(p.snap).Idle() {
+	// holds costs no lease write either (hold keeps a fresh lease). Staging
+	// needs no lease either (it is idempotent): a run behind the head is
+	// staged, then left.
+	d := emr.Decide(p.snap)
+	if d.Do == emr.ActStage {
+		p.stage(ctx)
+		d = emr.Decide(p.snap)
+	}
+	if d.Idle() {
 		return 0, nil
 	}
 	if held, err := c.opts.Leases.hold(ctx, vcID, id); err != nil || !held {

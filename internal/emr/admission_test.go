@@ -70,6 +70,18 @@ func TestDecideStaging(t *testing.T) {
 			}
 		})
 	}
+	// Refused for good, a run of a staging runtime is stopped (its staged
+	// objects removed) before it is FAILED.
+	rejected := Snapshot{Run: run(), Now: time.Now(), Registered: true, Slot: true, Admit: true, Stage: true,
+		Admission: &Admission{OK: true}, Rejected: &Rejection{Reason: FailureValidation, Message: "bad"}}
+	if d := Decide(rejected); d.Do != ActStop {
+		t.Errorf("rejected staged run: %+v; want it stopped first", d)
+	}
+	gone := true
+	rejected.Stopped = &gone
+	if d := Decide(rejected); len(d.Steps) != 1 || d.Steps[0].To != JobRunFailed || d.Steps[0].Details != "bad" {
+		t.Errorf("rejected staged run, stopped: %+v; want FAILED", d)
+	}
 	// Staged and refused, the head says why and is looked at again.
 	d := Decide(Snapshot{Run: run(), Now: time.Now(), Registered: true, Slot: true, Admit: true, Stage: true, Staged: true, Admission: waiting})
 	if d.Do != ActNone || d.Details != waiting.Waiting || d.After != AdmissionRecheck {

@@ -141,7 +141,11 @@ func decidePending(s Snapshot, cancel bool) Decision {
 		// stop (a no-op otherwise), then cancelled in one write.
 		return decideStop(s, cancelled())
 	case s.Rejected != nil:
-		return Decision{Steps: []Transition{{To: JobRunFailed, Reason: s.Rejected.Reason, Details: s.Rejected.Message}}}
+		failed := Transition{To: JobRunFailed, Reason: s.Rejected.Reason, Details: s.Rejected.Message}
+		if s.Stage { // remove what staging created, if anything
+			return decideStop(s, failed)
+		}
+		return Decision{Steps: []Transition{failed}}
 	case s.Submitted:
 		return Decision{Steps: []Transition{submitted(s)}}
 	case s.Slot && s.Admit:

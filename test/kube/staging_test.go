@@ -105,6 +105,11 @@ func TestNativeRunStagedWhileItWaits(t *testing.T) {
 	if err := rt.Submit(ctx, vcC, c); err != nil {
 		t.Fatal(err)
 	}
+	// At once, as the controller does (the cache may still hold the gated pod).
+	obs, err := rt.Observe(ctx, vcC, c)
+	if err != nil || obs.SubmittedAt.Before(lifted.Add(-time.Second)) {
+		t.Fatalf("Observe() right after Submit = submitted at %v, %v; want the lift (%v), not the staging", obs.SubmittedAt, err, lifted)
+	}
 	pod, err = kube.CoreV1().Pods(ns).Get(ctx, driver, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -76,6 +77,7 @@ type admissions struct {
 	cluster   *clusterWatch // nodes and pods of the whole cluster; nil until read
 	noCluster bool          // they may not be read: quotas only
 	noQuota   sync.Map      // namespace → true when its quotas may not be read
+	noStaging atomic.Bool   // the cluster drops scheduling gates (staging.go)
 }
 
 // reservation is the room a run was admitted with, until its pods use it.

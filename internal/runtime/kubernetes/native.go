@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -77,6 +78,9 @@ func (r *Runtime) createNative(ctx context.Context, p *plan, run *emr.JobRun, st
 	c := r.opts.Client
 	pods := c.CoreV1().Pods(p.ns)
 	pod, err := pods.Create(ctx, s.pod, metav1.CreateOptions{FieldManager: fieldManager})
+	if err == nil && staged && !gated(pod) { // created here, without the gate asked for
+		return r.gatesIgnored(ctx, pod)
+	}
 	if apierrors.IsAlreadyExists(err) {
 		pod, err = pods.Get(ctx, s.pod.Name, metav1.GetOptions{})
 	}
@@ -116,6 +120,19 @@ func (r *Runtime) observeNative(ctx context.Context, w *nsWatch, ns string, vc *
 		return runtime.Observation{}, err
 	}
 	driver := newest(pods, ComponentDriver)
+	if driver != nil && gated(driver) {
+		// The cache has not seen Submit lift the gate yet: read the pod, or
+		// the submission time would be the staging's.
+		pod, err := r.opts.Client.CoreV1().Pods(ns).Get(ctx, driver.Name, metav1.GetOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return runtime.Observation{}, fmt.Errorf("get driver pod %s: %w", driver.Name, err)
+		}
+		pods = slices.DeleteFunc(pods, func(p *corev1.Pod) bool { return p.UID == driver.UID })
+		driver = nil
+		if err == nil {
+			pods, driver = append(pods, pod), pod
+		}
+	}
 	if driver == nil {
 		pod, err := r.opts.Client.CoreV1().Pods(ns).Get(ctx, DriverPodName(run), metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {

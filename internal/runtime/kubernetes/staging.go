@@ -30,9 +30,11 @@ import (
 //
 // Nothing is staged in job-runner mode (the job runner's spark-submit
 // creates the driver), with admission other than "nodes", in a namespace
-// with a ResourceQuota (a gated pod is charged to the quota when it is
-// created, and queued drivers would take what running applications need for
-// their executors), or beyond maxStaged gated pods in a namespace.
+// with a ResourceQuota or whose quotas may not be read (a gated pod is
+// charged to the quota when it is created, and queued drivers would take
+// what running applications need for their executors), beyond maxStaged
+// gated pods in a namespace, or on a cluster that drops scheduling gates
+// (gatesIgnored).
 
 // StagedGate is the scheduling gate of a staged driver pod.
 const StagedGate = "sparkplane.io/admission"
@@ -45,18 +47,19 @@ const AnnotationSubmittedAt = "sparkplane.io/submitted-at"
 // thousands keeps its runs in the store, not as objects in etcd.
 const maxStaged = 200
 
-// Stage implements runtime.Stager (see the comment above).
+// Stage implements runtime.Stager (see the comment above). A run staged
+// already costs a lookup in the namespace's pod cache.
 func (r *Runtime) Stage(ctx context.Context, vc *emr.VirtualCluster, run *emr.JobRun) error {
-	if r.opts.Admission != AdmitNodes || r.mode(run) != emr.SubmitNative || run.Attempt() != 1 {
+	if r.opts.Admission != AdmitNodes || r.mode(run) != emr.SubmitNative || run.Attempt() != 1 || r.adm.noStaging.Load() {
 		return nil
 	}
-	p, err := newPlanWith(vc, run, &r.opts, r.templateSource(ctx, run))
-	if err != nil {
-		return nil // Submit refuses it, saying why
-	}
-	w, err := r.watch(ctx, p.ns)
+	ns := vc.ContainerProvider.Namespace()
+	w, err := r.watch(ctx, ns)
 	if err != nil {
 		return err
+	}
+	if _, err := w.pods.Get(DriverPodName(run)); err == nil {
+		return nil // staged (or submitted) already
 	}
 	pods, err := w.pods.List(labels.Everything())
 	if err != nil {
@@ -64,9 +67,6 @@ func (r *Runtime) Stage(ctx context.Context, vc *emr.VirtualCluster, run *emr.Jo
 	}
 	staged := 0
 	for _, pod := range pods {
-		if pod.Name == DriverPodName(run) {
-			return nil // staged (or submitted) already
-		}
 		if gated(pod) {
 			staged++
 		}
@@ -74,8 +74,15 @@ func (r *Runtime) Stage(ctx context.Context, vc *emr.VirtualCluster, run *emr.Jo
 	if staged >= maxStaged {
 		return nil
 	}
-	if quotas, _, err := r.quotas(ctx, p.ns); err != nil || len(quotas) > 0 {
+	if quotas, _, err := r.quotas(ctx, ns); err != nil || len(quotas) > 0 {
 		return err
+	}
+	if _, unread := r.adm.noQuota.Load(ns); unread { // there may be quotas
+		return nil
+	}
+	p, err := newPlanWith(vc, run, &r.opts, r.templateSource(ctx, run))
+	if err != nil {
+		return nil // Submit refuses it, saying why
 	}
 	r.withEventLog(ctx, p, run)
 	if p.defaultGrant {
@@ -87,6 +94,22 @@ func (r *Runtime) Stage(ctx context.Context, vc *emr.VirtualCluster, run *emr.Jo
 		return err
 	}
 	return r.createNative(ctx, p, run, true)
+}
+
+// gatesIgnored handles a staged driver pod created without its gate: the
+// API server does not know scheduling gates (before Kubernetes 1.27, or
+// with PodSchedulingReadiness off) and would run it before its turn. The
+// pod is deleted and staging is off for good on this cluster.
+func (r *Runtime) gatesIgnored(ctx context.Context, pod *corev1.Pod) error {
+	r.adm.noStaging.Store(true)
+	r.opts.Logger.Warn("the cluster drops pods' scheduling gates: native runs waiting for admission are not staged", "pod", pod.Namespace+"/"+pod.Name)
+	zero := int64(0)
+	err := r.opts.Client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero,
+		Preconditions: &metav1.Preconditions{UID: &pod.UID}})
+	if err != nil && !errors.IsNotFound(err) {
+		return fmt.Errorf("delete the ungated staged pod %s: %w", pod.Name, err)
+	}
+	return fmt.Errorf("staged pod %s created without its scheduling gate: staging is off", pod.Name)
 }
 
 var _ runtime.Stager = (*Runtime)(nil)
