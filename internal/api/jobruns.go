@@ -92,6 +92,7 @@ func (s *Server) startJobRun(r *http.Request) (any, error) {
 		return nil, err
 	}
 	s.notify.WakeQueue(vcID)
+	s.notify.Enqueue(vcID, run.ID) // a first pass, which stages it if it must wait (runtime.Stager)
 	return map[string]string{"id": run.ID, "name": run.Name, "arn": run.ARN, "virtualClusterId": vcID}, nil
 }
 

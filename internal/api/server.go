@@ -17,7 +17,8 @@ import (
 
 // Notifier is told about runs that need the controller's attention.
 type Notifier interface {
-	// Enqueue asks for a pass over one run (its cancel was recorded).
+	// Enqueue asks for a pass over one run (it was started, or its cancel
+	// was recorded).
 	Enqueue(virtualClusterID, jobRunID string)
 	// WakeQueue asks for a look at the head of a virtual cluster's queue (a
 	// run joined it, or its limits changed).

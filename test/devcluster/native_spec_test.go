@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -341,9 +342,15 @@ func normalise(t *testing.T, s *driverSpec, ns, vc, id string) map[string]any {
 	pod := s.Pod.DeepCopy()
 	podUID := string(pod.UID)
 	clean(&pod.ObjectMeta)
-	delete(pod.Annotations, k8sruntime.AnnotationSubmittedAt) // a staged run's, if it waited
+	// A run that waited for room was staged: seen first gated, stamped once
+	// submitted.
+	delete(pod.Annotations, k8sruntime.AnnotationSubmittedAt)
 	if len(pod.Annotations) == 0 {
 		pod.Annotations = nil
+	}
+	pod.Spec.SchedulingGates = slices.DeleteFunc(pod.Spec.SchedulingGates, func(g corev1.PodSchedulingGate) bool { return g.Name == k8sruntime.StagedGate })
+	if len(pod.Spec.SchedulingGates) == 0 {
+		pod.Spec.SchedulingGates = nil
 	}
 	pod.Status = corev1.PodStatus{}
 	svc := s.Service.DeepCopy()
