@@ -26,14 +26,7 @@ func TestAdmitWithTheShippedRBACOnly(t *testing.T) {
 	ns := namespace(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	const user = "system:serviceaccount:sparkplane:sparkplane"
-	waitAllowed(t, ns, user, applyManifest(t, ns, "../../deploy/rbac/namespace-role.yaml"))
-	applyClusterRole(t, "../../deploy/rbac/cluster-role-nodes.yaml")
-	waitAllowed(t, "", user, rbacv1.Role{Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes", "pods"}, Verbs: []string{"list", "watch"}}}})
-	readyNode(t, "admit-"+ns, map[string]string{"admit": ns}, "2", "16Gi")
-
-	rt := k8sruntime.New(k8sruntime.Options{ClusterID: clusterID, Client: as(t, user, "")})
-	t.Cleanup(rt.Close)
+	rt := shippedRBACRuntime(t, ns, "admit", "2", k8sruntime.Options{})
 	small := func() (*emr.VirtualCluster, *emr.JobRun) {
 		vc, run := newRun(ns)
 		run.JobDriver.SparkSubmitJobDriver.SparkSubmitParameters = "--conf spark.kubernetes.driver.request.cores=250m --conf spark.kubernetes.executor.request.cores=250m " +
@@ -113,7 +106,7 @@ func TestAdmitWithTheShippedRBACOnly(t *testing.T) {
 	}
 	// Quotas alone (admission: quota), so that the node, which no kubelet
 	// keeps Ready, plays no part.
-	byQuota := k8sruntime.New(k8sruntime.Options{ClusterID: clusterID, Client: as(t, user, ""), Admission: k8sruntime.AdmitQuota})
+	byQuota := k8sruntime.New(k8sruntime.Options{ClusterID: clusterID, Client: as(t, sparkplaneUser, ""), Admission: k8sruntime.AdmitQuota})
 	t.Cleanup(byQuota.Close)
 	vcC, c := small()
 	eventually(t, "a run waiting for the quota", func() error {
@@ -127,6 +120,24 @@ func TestAdmitWithTheShippedRBACOnly(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// sparkplaneUser is the identity deploy/rbac's roles are bound to.
+const sparkplaneUser = "system:serviceaccount:sparkplane:sparkplane"
+
+// shippedRBACRuntime applies deploy/rbac's roles for sparkplaneUser (in ns,
+// and cluster-wide for nodes and pods), registers a Ready node of cpu
+// labelled label=ns, and returns a runtime acting as that user with opts.
+func shippedRBACRuntime(t *testing.T, ns, label, cpu string, opts k8sruntime.Options) *k8sruntime.Runtime {
+	t.Helper()
+	waitAllowed(t, ns, sparkplaneUser, applyManifest(t, ns, "../../deploy/rbac/namespace-role.yaml"))
+	applyClusterRole(t, "../../deploy/rbac/cluster-role-nodes.yaml")
+	waitAllowed(t, "", sparkplaneUser, rbacv1.Role{Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes", "pods"}, Verbs: []string{"list", "watch"}}}})
+	readyNode(t, label+"-"+ns, map[string]string{label: ns}, cpu, "16Gi")
+	opts.ClusterID, opts.Client = clusterID, as(t, sparkplaneUser, "")
+	rt := k8sruntime.New(opts)
+	t.Cleanup(rt.Close)
+	return rt
 }
 
 // readyNode registers a Ready node with labels and allocatable CPU and

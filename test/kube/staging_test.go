@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -26,14 +25,7 @@ func TestNativeRunStagedWhileItWaits(t *testing.T) {
 	ns := namespace(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	const user = "system:serviceaccount:sparkplane:sparkplane"
-	waitAllowed(t, ns, user, applyManifest(t, ns, "../../deploy/rbac/namespace-role.yaml"))
-	applyClusterRole(t, "../../deploy/rbac/cluster-role-nodes.yaml")
-	waitAllowed(t, "", user, rbacv1.Role{Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"nodes", "pods"}, Verbs: []string{"list", "watch"}}}})
-	readyNode(t, "stage-"+ns, map[string]string{"stage": ns}, "1", "16Gi")
-
-	rt := k8sruntime.New(k8sruntime.Options{ClusterID: clusterID, Client: as(t, user, ""), SubmissionMode: emr.SubmitNative})
-	t.Cleanup(rt.Close)
+	rt := shippedRBACRuntime(t, ns, "stage", "1", k8sruntime.Options{SubmissionMode: emr.SubmitNative})
 	newSmall := func() (*emr.VirtualCluster, *emr.JobRun) {
 		time.Sleep(time.Millisecond) // another run id
 		vc, run := newRun(ns)
