@@ -121,17 +121,10 @@ func (r *Runtime) observeNative(ctx context.Context, w *nsWatch, ns string, vc *
 	}
 	driver := newest(pods, ComponentDriver)
 	if driver != nil && gated(driver) {
-		// The cache has not seen Submit lift the gate yet: read the pod, or
-		// the submission time would be the staging's.
-		pod, err := r.opts.Client.CoreV1().Pods(ns).Get(ctx, driver.Name, metav1.GetOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return runtime.Observation{}, fmt.Errorf("get driver pod %s: %w", driver.Name, err)
-		}
+		// The cache has not seen Submit lift the gate yet: read the pod
+		// below, or the submission time would be the staging's.
 		pods = slices.DeleteFunc(pods, func(p *corev1.Pod) bool { return p.UID == driver.UID })
 		driver = nil
-		if err == nil {
-			pods, driver = append(pods, pod), pod
-		}
 	}
 	if driver == nil {
 		pod, err := r.opts.Client.CoreV1().Pods(ns).Get(ctx, DriverPodName(run), metav1.GetOptions{})

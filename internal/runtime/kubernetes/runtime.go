@@ -245,16 +245,10 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 	if err != nil {
 		return planError(err)
 	}
-	r.withEventLog(ctx, p, run)
 	if _, err := r.watch(ctx, p.ns); err != nil {
 		return err
 	}
-	if p.defaultGrant {
-		if err := r.ensureDefaultSecret(ctx, p.ns); err != nil {
-			return err
-		}
-	}
-	if err := r.ensureRBAC(ctx, p); err != nil {
+	if err := r.prepare(ctx, p, run); err != nil {
 		return err
 	}
 	if r.mode(run) == emr.SubmitNative {
@@ -278,6 +272,18 @@ func (r *Runtime) Submit(ctx context.Context, vc *emr.VirtualCluster, run *emr.J
 		}
 	}
 	return nil
+}
+
+// prepare readies the namespace for the run's pods: its event log
+// location, the default grant's secret and the run's accounts and roles.
+func (r *Runtime) prepare(ctx context.Context, p *plan, run *emr.JobRun) error {
+	r.withEventLog(ctx, p, run)
+	if p.defaultGrant {
+		if err := r.ensureDefaultSecret(ctx, p.ns); err != nil {
+			return err
+		}
+	}
+	return r.ensureRBAC(ctx, p)
 }
 
 // fieldManager names sparkplane as the writer of the objects it creates.

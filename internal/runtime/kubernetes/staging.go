@@ -84,13 +84,7 @@ func (r *Runtime) Stage(ctx context.Context, vc *emr.VirtualCluster, run *emr.Jo
 	if err != nil {
 		return nil // Submit refuses it, saying why
 	}
-	r.withEventLog(ctx, p, run)
-	if p.defaultGrant {
-		if err := r.ensureDefaultSecret(ctx, p.ns); err != nil {
-			return err
-		}
-	}
-	if err := r.ensureRBAC(ctx, p); err != nil {
+	if err := r.prepare(ctx, p, run); err != nil {
 		return err
 	}
 	return r.createNative(ctx, p, run, true)
