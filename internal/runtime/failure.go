@@ -25,6 +25,11 @@ var sparkLogLine = regexp.MustCompile(`^\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (INF
 // (the same test EMR's job runner applies: K8S_SPARK_LOG_ERROR_REGEX).
 var errorWords = regexp.MustCompile(`(Error|Exception|Fail)`)
 
+// shutdownNoise are errors Spark logs while it stops after an application
+// failed (its RPC endpoints already gone): never the cause, nor what
+// replaces it.
+var shutdownNoise = regexp.MustCompile(`Could not find CoarseGrainedScheduler|RpcEnvStoppedException`)
+
 // FailureSummary explains why a Spark application failed from the end of
 // its logs, given in the order they are searched (a local run's stdout,
 // where spark-submit sends a PySpark driver's traceback, then its stderr;
@@ -70,6 +75,8 @@ func lastCause(log io.Reader) (cause, last string) {
 		switch {
 		case strings.HasPrefix(line, "at ") || strings.HasPrefix(line, "... ") && strings.HasSuffix(line, " more"):
 			// a JVM stack frame
+		case shutdownNoise.MatchString(line):
+			inTrace = true // the cause stays; the noise's own causes are skipped
 		case strings.HasPrefix(line, "Caused by:") || strings.HasPrefix(line, "Suppressed:"):
 			if !inTrace {
 				cause, inTrace = line, true

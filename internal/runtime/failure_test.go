@@ -28,6 +28,16 @@ Caused by: software.amazon.awssdk.services.s3.model.S3Exception: Access Denied (
 	at software.amazon.awssdk.services.s3.DefaultS3Client.headObject(DefaultS3Client.java:5438)
 	... 30 more
 `}, `Exception in thread "main" java.nio.file.AccessDeniedException: s3a://private/app.py: getFileStatus on s3a://private/app.py: software.amazon.awssdk.services.s3.model.S3Exception: Access Denied (Service: S3, Status Code: 403):AccessDenied 403 Forbidden`},
+		{"Spark's shutdown noise after the exception", []string{`Traceback (most recent call last):
+  File "/tmp/fail.py", line 4, in <module>
+    raise RuntimeError("intentional failure")
+RuntimeError: intentional failure
+26/12/05 12:30:41 ERROR Inbox: Ignoring error
+org.apache.spark.SparkException: Could not find CoarseGrainedScheduler.
+	at org.apache.spark.rpc.netty.Dispatcher.postMessage(Dispatcher.scala:178)
+Caused by: org.apache.spark.rpc.RpcEnvStoppedException: RpcEnv already stopped.
+26/12/05 12:30:41 INFO ShutdownHookManager: Shutdown hook called
+`}, "RuntimeError: intentional failure"},
 		{"python traceback", []string{`Traceback (most recent call last):
   File "/tmp/app.py", line 3, in <module>
     raise ValueError("bad input")
